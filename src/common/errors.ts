@@ -1,0 +1,84 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * Every failure the API can return, in one place. The first six codes are the admin-credits spec's own
+ * and must not change; the rest are this gateway's.
+ */
+export const ERROR_CATALOGUE = {
+  amount_must_be_nonzero: { status: 400, message: 'amount_must_be_nonzero: amount must be a non-zero integer' },
+  missing_bearer: { status: 401, message: 'missing_bearer: send Authorization: Bearer <admin secret>' },
+  invalid_admin_secret: { status: 403, message: 'invalid_admin_secret: the bearer does not match the admin secret' },
+  rc_customer_not_found: { status: 404, message: 'rc_customer_not_found: RevenueCat has no customer with that id' },
+  rc_call_failed: { status: 502, message: 'rc_call_failed' },
+  admin_unconfigured: { status: 503, message: 'admin_unconfigured' },
+  invalid_argument: { status: 400, message: 'invalid_argument' },
+  invalid_query: { status: 400, message: 'invalid_query' },
+  bad_request: { status: 400, message: 'bad_request' },
+  unknown_currency: { status: 400, message: 'unknown_currency' },
+  idempotency_key_in_progress: {
+    status: 409,
+    message: 'idempotency_key_in_progress: a request with this idempotency key is still being processed; retry shortly',
+  },
+  idempotency_key_reused: {
+    status: 422,
+    message: 'idempotency_key_reused: this idempotency key was already used for a different request',
+  },
+  insufficient_balance: { status: 422, message: 'insufficient_balance: the deduction would take the balance below zero' },
+  balance_limit_exceeded: {
+    status: 422,
+    message: 'balance_limit_exceeded: the grant would take the balance above 2,000,000,000',
+  },
+  rate_limited: { status: 429, message: 'rate_limited: too many requests; retry after the given number of seconds' },
+  internal_error: { status: 500, message: 'internal_error: something went wrong on our side' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+/** Extensions that are safe to show a caller, besides code and status. */
+export type ErrorDetails = {
+  field?: string;
+  rcType?: string;
+  balance?: number;
+  retryAfterSeconds?: number;
+  currency?: string;
+  missing?: string[];
+};
+
+export class GatewayError extends GraphQLError {
+  readonly code: ErrorCode;
+  readonly status: number;
+
+  constructor(code: ErrorCode, message?: string, readonly details: ErrorDetails = {}) {
+    const entry = ERROR_CATALOGUE[code];
+    super(message ?? entry.message, { extensions: { code, status: entry.status, ...details } });
+    this.code = code;
+    this.status = entry.status;
+  }
+}
+
+export const Errors = {
+  amountMustBeNonzero: () => new GatewayError('amount_must_be_nonzero', undefined, { field: 'amount' }),
+  missingBearer: () => new GatewayError('missing_bearer'),
+  invalidAdminSecret: () => new GatewayError('invalid_admin_secret'),
+  customerNotFound: () => new GatewayError('rc_customer_not_found'),
+  rcCallFailed: (rcType: string) => new GatewayError('rc_call_failed', `rc_call_failed: ${rcType}`, { rcType }),
+  adminUnconfigured: (missing: string[]) =>
+    new GatewayError('admin_unconfigured', `admin_unconfigured: ${missing.join(', ')} not set on the server`, {
+      missing,
+    }),
+  invalidArgument: (field: string, problem: string) =>
+    new GatewayError('invalid_argument', `invalid_argument: ${field} ${problem}`, { field }),
+  invalidQuery: (problem: string) => new GatewayError('invalid_query', `invalid_query: ${problem}`),
+  badRequest: (problem: string) => new GatewayError('bad_request', `bad_request: ${problem}`),
+  unknownCurrency: (currency: string) =>
+    new GatewayError('unknown_currency', `unknown_currency: ${currency} is not configured in the project`, {
+      field: 'currency',
+      currency,
+    }),
+  idempotencyKeyInProgress: () => new GatewayError('idempotency_key_in_progress'),
+  idempotencyKeyReused: () => new GatewayError('idempotency_key_reused', undefined, { field: 'idempotencyKey' }),
+  insufficientBalance: (balance: number) => new GatewayError('insufficient_balance', undefined, { balance }),
+  balanceLimitExceeded: () => new GatewayError('balance_limit_exceeded'),
+  rateLimited: (retryAfterSeconds: number) => new GatewayError('rate_limited', undefined, { retryAfterSeconds }),
+  internal: () => new GatewayError('internal_error'),
+};

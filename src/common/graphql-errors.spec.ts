@@ -1,0 +1,71 @@
+import type { GraphQLRequestContextWillSendResponse } from '@apollo/server';
+import { HeaderMap } from '@apollo/server';
+import { Logger } from '@nestjs/common';
+import { GraphQLError, GraphQLFormattedError } from 'graphql';
+import { Errors } from './errors';
+import { formatGraphQLError, httpStatusPlugin } from './graphql-errors';
+
+describe('formatGraphQLError', () => {
+  it('passes a catalogue error through with only its code, status and safe details', () => {
+    const error = Errors.rcCallFailed('server_error');
+    const wrapped = new GraphQLError(error.message, { originalError: error, path: ['balances'] });
+    const formatted = formatGraphQLError({ message: wrapped.message, path: ['balances'], extensions: { stacktrace: ['x'] } }, wrapped);
+    expect(formatted).toEqual({
+      message: 'rc_call_failed: server_error',
+      path: ['balances'],
+      extensions: { code: 'rc_call_failed', status: 502, rcType: 'server_error' },
+    });
+  });
+
+  it('hides anything unexpected behind internal_error, and logs it for us', () => {
+    const log = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const secret = new Error('connect ECONNREFUSED with key sk_live_123');
+    const wrapped = new GraphQLError(secret.message, { originalError: secret });
+    const formatted = formatGraphQLError({ message: secret.message, extensions: { code: 'INTERNAL_SERVER_ERROR' } }, wrapped);
+    expect(formatted.extensions).toEqual({ code: 'internal_error', status: 500 });
+    expect(JSON.stringify(formatted)).not.toContain('sk_live_123');
+    expect(log).toHaveBeenCalledTimes(1);
+    log.mockRestore();
+  });
+
+  it.each([
+    [
+      'BAD_USER_INPUT',
+      'Variable "$input" got invalid value 1.5 at "input.amount"; Int cannot represent non-integer value: 1.5',
+      'invalid_argument',
+      'amount',
+    ],
+    ['GRAPHQL_VALIDATION_FAILED', 'Field "AdjustCreditsInput.reason" of required type "String!" was not provided.', 'invalid_argument', 'reason'],
+    ['GRAPHQL_VALIDATION_FAILED', 'Cannot query field "secrets" on type "Query".', 'invalid_query', undefined],
+    ['GRAPHQL_PARSE_FAILED', 'Syntax Error: Unexpected "}".', 'invalid_query', undefined],
+    ['BAD_REQUEST', 'POST body missing', 'bad_request', undefined],
+  ])('maps %s to %s', (apolloCode, message, code, field) => {
+    const formatted = formatGraphQLError({ message, extensions: { code: apolloCode } }, new GraphQLError(message));
+    expect(formatted.extensions?.code).toBe(code);
+    expect(formatted.extensions?.status).toBe(400);
+    expect(formatted.extensions?.field).toBe(field);
+  });
+});
+
+describe('httpStatusPlugin', () => {
+  async function statusFor(data: Record<string, unknown> | null | undefined, errors: GraphQLFormattedError[]) {
+    const response = {
+      http: { status: undefined as number | undefined, headers: new HeaderMap() },
+      body: { kind: 'single' as const, singleResult: { data, errors } },
+    };
+    const listener = await httpStatusPlugin.requestDidStart!({} as never);
+    await listener!.willSendResponse!({ response } as unknown as GraphQLRequestContextWillSendResponse<never>);
+    return { status: response.http.status, retryAfter: response.http.headers.get('retry-after') };
+  }
+  const notFound = { message: 'x', extensions: { code: 'rc_customer_not_found', status: 404 } };
+  const limited = { message: 'y', extensions: { code: 'rate_limited', status: 429, retryAfterSeconds: 12 } };
+
+  it('uses the first error status when no root field succeeded', async () => {
+    expect(await statusFor(null, [notFound, limited])).toEqual({ status: 404, retryAfter: undefined });
+    expect(await statusFor({ a: null, b: null }, [limited, notFound])).toEqual({ status: 429, retryAfter: '12' });
+  });
+
+  it('answers 200 when some root field succeeded', async () => {
+    expect((await statusFor({ a: { id: 1 }, b: null }, [notFound])).status).toBe(200);
+  });
+});

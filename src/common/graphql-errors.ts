@@ -1,0 +1,86 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { Logger } from '@nestjs/common';
+import type { GraphQLFormattedError } from 'graphql';
+import { Errors, GatewayError } from './errors';
+
+const logger = new Logger('GraphQLErrors');
+
+/**
+ * Turns whatever went wrong into the catalogue's shape: message, code, status and the safe details only.
+ * Stack traces, upstream bodies and `originalError` never leave this function.
+ */
+export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+  const original = unwrapResolverError(error);
+  const mapped = original instanceof GatewayError ? original : translate(formatted, original);
+  return {
+    message: mapped.message,
+    ...(formatted.locations && { locations: formatted.locations }),
+    ...(formatted.path && { path: formatted.path }),
+    extensions: { ...mapped.extensions },
+  };
+}
+
+function translate(formatted: GraphQLFormattedError, original: unknown): GatewayError {
+  const code = formatted.extensions?.code;
+  const message = formatted.message;
+  switch (code) {
+    case 'BAD_USER_INPUT':
+      return Errors.invalidArgument(argumentField(message) ?? 'input', `is invalid: ${message}`);
+    case 'GRAPHQL_VALIDATION_FAILED':
+      if (/cannot represent|Expected value of type|was not provided|is not defined by type/.test(message)) {
+        return Errors.invalidArgument(argumentField(message) ?? 'input', `is invalid: ${message}`);
+      }
+      return Errors.invalidQuery(message);
+    case 'GRAPHQL_PARSE_FAILED':
+    case 'OPERATION_RESOLUTION_FAILURE':
+      return Errors.invalidQuery(message);
+    case 'BAD_REQUEST':
+    case 'PERSISTED_QUERY_NOT_FOUND':
+    case 'PERSISTED_QUERY_NOT_SUPPORTED':
+      return Errors.badRequest(message);
+    default:
+      logger.error(
+        `Unexpected error at ${formatted.path?.join('.') ?? 'request'}: ${describe(original)}`,
+        original instanceof Error ? original.stack : undefined,
+      );
+      return Errors.internal();
+  }
+}
+
+/** `... at "input.amount"; ...` or `Field "AdjustCreditsInput.reason" of required type` → the argument's own name. */
+function argumentField(message: string): string | undefined {
+  const at = /at "([^"]+)"/.exec(message)?.[1];
+  const field = /Field "([^"]+)"/.exec(message)?.[1];
+  const variable = /Variable "\$([^"]+)"/.exec(message)?.[1];
+  const argument = /[Aa]rgument "([^"]+)"/.exec(message)?.[1];
+  const path = at ?? field ?? argument ?? variable;
+  return path?.split('.').pop();
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+/**
+ * The HTTP status of a response: when no root field succeeded it is the first error's status; when some
+ * did (aliases), it is 200 and each failed field carries its own error.
+ */
+export const httpStatusPlugin: ApolloServerPlugin = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        if (response.body.kind !== 'single') return;
+        const { data, errors } = response.body.singleResult;
+        if (!errors?.length) return;
+        const someRootFieldSucceeded = data != null && Object.values(data).some((value) => value !== null);
+        const status = someRootFieldSucceeded ? 200 : Number(errors[0].extensions?.status) || 500;
+        response.http.status = status;
+        const retryAfter = errors[0].extensions?.retryAfterSeconds;
+        if (!someRootFieldSucceeded && typeof retryAfter === 'number') {
+          response.http.headers.set('retry-after', String(retryAfter));
+        }
+      },
+    };
+  },
+};

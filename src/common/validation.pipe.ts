@@ -1,0 +1,29 @@
+import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { Errors, GatewayError } from './errors';
+
+/** Turns class-validator failures into the catalogue's codes, naming the first bad field. */
+export function createValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    transform: true,
+    forbidUnknownValues: true,
+    validateCustomDecorators: false,
+    exceptionFactory: (errors: ValidationError[]) => toGatewayError(errors),
+  });
+}
+
+function toGatewayError(errors: ValidationError[]): GatewayError {
+  const flat = flatten(errors);
+  if (flat.some(({ error }) => error.property === 'amount' && error.constraints?.notEquals)) {
+    return Errors.amountMustBeNonzero();
+  }
+  const first = flat[0];
+  if (!first) return Errors.invalidArgument('input', 'is invalid');
+  const problem = Object.values(first.error.constraints ?? {})[0] ?? 'is invalid';
+  return Errors.invalidArgument(first.error.property, problem);
+}
+
+function flatten(errors: ValidationError[]): Array<{ error: ValidationError }> {
+  return errors.flatMap((error) =>
+    error.children?.length ? flatten(error.children) : [{ error }],
+  );
+}

@@ -1,0 +1,66 @@
+import { ConfigError, DEFAULT_REVENUECAT_API_URL, loadConfig, missingAdminConfig } from './app-config';
+
+describe('loadConfig', () => {
+  it('applies the documented defaults when nothing is set', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.revenueCat.apiUrl).toBe(DEFAULT_REVENUECAT_API_URL);
+    expect(config.idempotencyTtlMs).toBe(86_400_000);
+    expect(config.redisUrl).toBeUndefined();
+    expect(missingAdminConfig(config)).toEqual(['ADMIN_SECRET', 'REVENUECAT_API_KEY', 'REVENUECAT_PROJECT_ID']);
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      ADMIN_SECRET: 'a'.repeat(32),
+      ADMIN_SECRET_PREVIOUS: 'b'.repeat(32),
+      REVENUECAT_API_KEY: 'sk_live_x',
+      REVENUECAT_PROJECT_ID: 'proj1ab2c3d4',
+      REVENUECAT_API_URL: 'http://127.0.0.1:4010/v2/',
+      REDIS_URL: 'redis://127.0.0.1:6379/2',
+    });
+    expect(config.port).toBe(8080);
+    expect(config.revenueCat.apiUrl).toBe('http://127.0.0.1:4010/v2');
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379/2');
+    expect(missingAdminConfig(config)).toEqual([]);
+  });
+
+  it.each([
+    ['PORT', 'eighty', /^PORT must be a whole number from 0 to 65535/],
+    ['PORT', '70000', /^PORT must be a whole number/],
+    ['REVENUECAT_API_URL', 'ftp://example.test', /^REVENUECAT_API_URL must use http: or https:/],
+    ['REVENUECAT_TIMEOUT_MS', '-5', /^REVENUECAT_TIMEOUT_MS must be a whole number/],
+    ['IDEMPOTENCY_TTL_SECONDS', '1', /^IDEMPOTENCY_TTL_SECONDS must be a whole number from 60/],
+    ['REVENUECAT_PROJECT_ID', 'proj/../x', /^REVENUECAT_PROJECT_ID must be 1 to 255/],
+    ['CLERK_JWT_KEY', 'not a pem', /^CLERK_JWT_KEY must be a PEM public key/],
+  ])('stops on a bad %s with a message naming it', (variable, value, message) => {
+    expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [variable]: value })).toThrow(message);
+  });
+
+  it('never repeats a secret or a URL that may carry credentials in its message', () => {
+    const leaks: Array<[string, string]> = [
+      ['ADMIN_SECRET', 'short-secret'],
+      ['REDIS_URL', 'http://user:hunter2-password@redis.internal'],
+      ['REDIS_URL', 'not a url with hunter2-password'],
+    ];
+    for (const [variable, value] of leaks) {
+      let message = '';
+      try {
+        loadConfig({ [variable]: value });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message.startsWith(variable)).toBe(true);
+      expect(message).not.toContain(value);
+      expect(message).not.toContain('hunter2');
+    }
+  });
+
+  it('refuses a previous admin secret without a current one', () => {
+    expect(() => loadConfig({ ADMIN_SECRET_PREVIOUS: 'p'.repeat(20) })).toThrow(
+      /^ADMIN_SECRET_PREVIOUS is set but ADMIN_SECRET is not/,
+    );
+  });
+});

@@ -1,0 +1,114 @@
+export class ConfigError extends Error {
+  constructor(readonly variable: string, problem: string) {
+    super(`${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** The process environment, parsed and validated once at start. Secrets are kept but never printed. */
+export interface AppConfig {
+  port: number;
+  host: string;
+  adminSecret?: string;
+  adminSecretPrevious?: string;
+  revenueCat: {
+    apiKey?: string;
+    projectId?: string;
+    apiUrl: string;
+    timeoutMs: number;
+    maxRetries: number;
+    maxBackoffMs: number;
+    currencyCacheTtlMs: number;
+  };
+  redisUrl?: string;
+  clerkJwtKey?: string;
+  idempotencyTtlMs: number;
+  idempotencyLeaseMs: number;
+}
+
+export const DEFAULT_REVENUECAT_API_URL = 'https://api.revenuecat.com/v2';
+
+type Env = Record<string, string | undefined>;
+
+/** The admin surface needs all three; their absence is a 503 at request time, not a start-up failure. */
+export function missingAdminConfig(config: AppConfig): string[] {
+  const missing: string[] = [];
+  if (!config.adminSecret) missing.push('ADMIN_SECRET');
+  if (!config.revenueCat.apiKey) missing.push('REVENUECAT_API_KEY');
+  if (!config.revenueCat.projectId) missing.push('REVENUECAT_PROJECT_ID');
+  return missing;
+}
+
+export function loadConfig(env: Env): AppConfig {
+  const secret = (name: string, minLength = 1): string | undefined => {
+    const value = optional(env, name);
+    if (value !== undefined && value.length < minLength) {
+      throw new ConfigError(name, `must be at least ${minLength} characters long`);
+    }
+    if (value !== undefined && /\s/.test(value)) {
+      throw new ConfigError(name, 'must not contain white space');
+    }
+    return value;
+  };
+  const apiUrl = url(env, 'REVENUECAT_API_URL', ['http:', 'https:']) ?? DEFAULT_REVENUECAT_API_URL;
+  const clerkJwtKey = optional(env, 'CLERK_JWT_KEY');
+  if (clerkJwtKey !== undefined && !/-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----/.test(clerkJwtKey.replace(/\\n/g, '\n'))) {
+    throw new ConfigError('CLERK_JWT_KEY', 'must be a PEM public key (-----BEGIN PUBLIC KEY----- ...)');
+  }
+  const config: AppConfig = {
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    host: optional(env, 'HOST') ?? '0.0.0.0',
+    adminSecret: secret('ADMIN_SECRET', 16),
+    adminSecretPrevious: secret('ADMIN_SECRET_PREVIOUS', 16),
+    revenueCat: {
+      apiKey: secret('REVENUECAT_API_KEY'),
+      projectId: optional(env, 'REVENUECAT_PROJECT_ID'),
+      apiUrl: apiUrl.replace(/\/+$/, ''),
+      timeoutMs: integer(env, 'REVENUECAT_TIMEOUT_MS', 5000, 50, 60000),
+      maxRetries: integer(env, 'REVENUECAT_MAX_RETRIES', 2, 0, 5),
+      maxBackoffMs: integer(env, 'REVENUECAT_MAX_BACKOFF_MS', 2000, 0, 30000),
+      currencyCacheTtlMs: integer(env, 'CURRENCY_CACHE_TTL_SECONDS', 60, 0, 3600) * 1000,
+    },
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    clerkJwtKey: clerkJwtKey?.replace(/\\n/g, '\n'),
+    idempotencyTtlMs: integer(env, 'IDEMPOTENCY_TTL_SECONDS', 86400, 60, 30 * 86400) * 1000,
+    idempotencyLeaseMs: integer(env, 'IDEMPOTENCY_LEASE_SECONDS', 60, 5, 3600) * 1000,
+  };
+  if (config.revenueCat.projectId !== undefined && !/^[A-Za-z0-9_-]{1,255}$/.test(config.revenueCat.projectId)) {
+    throw new ConfigError('REVENUECAT_PROJECT_ID', 'must be 1 to 255 letters, digits, "_" or "-"');
+  }
+  if (config.adminSecretPrevious && !config.adminSecret) {
+    throw new ConfigError('ADMIN_SECRET_PREVIOUS', 'is set but ADMIN_SECRET is not');
+  }
+  return config;
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number from ${min} to ${max} (got "${raw}")`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be a whole number from ${min} to ${max} (got ${value})`);
+  return value;
+}
+
+/** URLs may carry credentials (redis://:password@host), so a bad one is reported without its value. */
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = optional(env, name);
+  if (raw === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL');
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}`);
+  }
+  return raw;
+}
