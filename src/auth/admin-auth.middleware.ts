@@ -1,0 +1,39 @@
+import { Injectable, NestMiddleware } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { GatewayError } from '../common/errors';
+import { AdminAuthenticator, AdminPrincipal } from './admin-authenticator';
+
+export interface AuthenticatedRequest extends Request {
+  principal?: AdminPrincipal;
+}
+
+const GRAPHQL_RESPONSE_TYPES = ['application/json', 'application/graphql-response+json', 'multipart/mixed', 'text/html'];
+
+/**
+ * Authenticates `/graphql` before Apollo parses or validates anything, so an unauthenticated caller
+ * learns nothing about the schema: not through introspection, not through "Did you mean" hints.
+ * The one exception is a browser asking for the Apollo Sandbox page, which executes nothing.
+ */
+@Injectable()
+export class AdminAuthMiddleware implements NestMiddleware {
+  constructor(private readonly authenticator: AdminAuthenticator) {}
+
+  use(req: AuthenticatedRequest, res: Response, next: NextFunction): void {
+    if (wantsLandingPage(req)) return next();
+    try {
+      req.principal = this.authenticator.authenticate(req.headers.authorization);
+      next();
+    } catch (error) {
+      if (!(error instanceof GatewayError)) return next(error);
+      if (error.code === 'missing_bearer') res.setHeader('WWW-Authenticate', 'Bearer realm="credits-admin"');
+      res
+        .status(error.status)
+        .type('application/json')
+        .send(JSON.stringify({ errors: [{ message: error.message, extensions: error.extensions }] }));
+    }
+  }
+}
+
+function wantsLandingPage(req: Request): boolean {
+  return req.method === 'GET' && !!req.headers.accept && req.accepts(GRAPHQL_RESPONSE_TYPES) === 'text/html';
+}
