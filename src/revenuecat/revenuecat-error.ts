@@ -1,0 +1,43 @@
+import { Errors } from '../common/errors';
+
+/** Transport failures get types of their own, next to RevenueCat's error `type`s. */
+export type TransportErrorType = 'timeout' | 'network_error' | 'bad_response';
+
+/** A failed RevenueCat call, carrying RevenueCat's own error `type`. Never carries the request's key. */
+export class RevenueCatError extends Error {
+  constructor(
+    readonly type: string,
+    readonly httpStatus: number | undefined,
+    readonly retryable: boolean,
+    detail: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(`RevenueCat ${type}${httpStatus ? ` (HTTP ${httpStatus})` : ''}: ${detail}`);
+    this.name = 'RevenueCatError';
+  }
+
+  get isCustomerMissing(): boolean {
+    return this.httpStatus === 404 && this.type === 'resource_missing';
+  }
+
+  /** Failures after which we cannot know whether RevenueCat applied a write. */
+  get isTransient(): boolean {
+    return this.retryable || this.httpStatus === undefined || this.httpStatus >= 500;
+  }
+}
+
+const RETRYABLE_STATUSES = new Set([423, 429, 500, 502, 503, 504]);
+
+export function isRetryableStatus(status: number): boolean {
+  return RETRYABLE_STATUSES.has(status);
+}
+
+/**
+ * RevenueCat's failure as the catalogue's error. A 404 `resource_missing` means the customer only on a
+ * customer's path; on the project's own endpoints it is a misconfiguration, so an upstream failure.
+ */
+export function toGatewayError(error: unknown, scope: 'customer' | 'project'): unknown {
+  if (!(error instanceof RevenueCatError)) return error;
+  if (scope === 'customer' && error.isCustomerMissing) return Errors.customerNotFound();
+  return Errors.rcCallFailed(error.type);
+}

@@ -1,0 +1,185 @@
+import { HttpService } from '@nestjs/axios';
+import axios from 'axios';
+import { createServer, Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { Clock } from '../common/clock';
+import { loadConfig } from '../config/app-config';
+import { RevenueCatEmulator } from './emulator/revenuecat-emulator';
+import { RevenueCatError } from './revenuecat-error';
+import { RevenueCatLedger } from './revenuecat-ledger';
+
+/** Records every back-off instead of waiting it out. */
+class FakeClock extends Clock {
+  readonly sleeps: number[] = [];
+  override async sleep(ms: number): Promise<void> {
+    this.sleeps.push(ms);
+  }
+}
+
+function ledgerFor(baseUrl: string, apiKey: string, projectId: string, env: Record<string, string> = {}) {
+  const clock = new FakeClock();
+  const config = loadConfig({
+    REVENUECAT_API_URL: baseUrl,
+    REVENUECAT_API_KEY: apiKey,
+    REVENUECAT_PROJECT_ID: projectId,
+    REVENUECAT_TIMEOUT_MS: '300',
+    ...env,
+  });
+  return { ledger: new RevenueCatLedger(new HttpService(axios.create()), clock, config), clock };
+}
+
+async function failureOf(promise: Promise<unknown>): Promise<RevenueCatError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof RevenueCatError) return error;
+    throw error;
+  }
+  throw new Error('expected a RevenueCatError');
+}
+
+describe('RevenueCatLedger against the emulator', () => {
+  const emulator = new RevenueCatEmulator();
+  let ledger: RevenueCatLedger;
+  let clock: FakeClock;
+
+  beforeAll(async () => {
+    await emulator.listen();
+  });
+  afterAll(async () => {
+    await emulator.close();
+  });
+  beforeEach(() => {
+    emulator.reset();
+    ({ ledger, clock } = ledgerFor(emulator.baseUrl, emulator.apiKey, emulator.projectId));
+  });
+  afterEach(() => ledger.onModuleDestroy());
+
+  it('reads every page of a project with more currencies than one page holds', async () => {
+    for (let i = 1; i <= 120; i++) emulator.addCurrency({ code: `C${String(i).padStart(3, '0')}`, name: `Currency ${i}` });
+    const currencies = await ledger.listCurrencies();
+    expect(currencies).toHaveLength(121);
+    expect(currencies[0]).toMatchObject({ code: 'CRD', name: 'Credits' });
+    expect(currencies[0].productGrants.length).toBeGreaterThan(0);
+    expect(currencies[120].code).toBe('C120');
+    expect(emulator.count('list_currencies')).toBe(2);
+  });
+
+  it('URL-encodes customer ids, so slashes and unicode stay part of the id', async () => {
+    const id = 'user/../admin?x=1#frag é 漢';
+    emulator.addCustomer(id, { CRD: 42 });
+    expect(await ledger.listBalances(id, { includeEmpty: false })).toEqual([{ currency: 'CRD', name: 'Credits', balance: 42 }]);
+    expect(emulator.requests.at(-1)?.customerId).toBe(id);
+  });
+
+  it('lists zero balances only when asked', async () => {
+    expect(await ledger.listBalances('user_demo_empty', { includeEmpty: false })).toEqual([]);
+    expect(await ledger.listBalances('user_demo_empty', { includeEmpty: true })).toEqual([
+      { currency: 'CRD', name: 'Credits', balance: 0 },
+    ]);
+  });
+
+  it('retries a 503 with the back-off RevenueCat asks for, then succeeds', async () => {
+    emulator.injectFault({ endpoint: 'list_balances', status: 503, count: 2, backoffMs: 7 });
+    expect(await ledger.listBalances('user_2abcXYZ', { includeEmpty: false })).toEqual([
+      { currency: 'CRD', name: 'Credits', balance: 250 },
+    ]);
+    expect(emulator.count('list_balances')).toBe(3);
+    expect(clock.sleeps).toEqual([7, 7]);
+  });
+
+  it('gives up after the configured retries on an upstream that keeps failing', async () => {
+    emulator.injectFault({ endpoint: 'list_balances', status: 503, count: Infinity, backoffMs: 1 });
+    const error = await failureOf(ledger.listBalances('user_2abcXYZ', { includeEmpty: false }));
+    expect([error.type, error.httpStatus, error.isTransient]).toEqual(['server_error', 503, true]);
+    expect(emulator.count('list_balances')).toBe(3);
+  });
+
+  it('honours Retry-After, and fails at once when it asks for longer than a caller should wait', async () => {
+    emulator.injectFault({ endpoint: 'list_currencies', status: 429, retryAfterSeconds: 30, count: Infinity });
+    const error = await failureOf(ledger.listCurrencies());
+    expect(error.type).toBe('rate_limit_error');
+    expect(emulator.count('list_currencies')).toBe(1);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it('does not retry a missing customer', async () => {
+    const error = await failureOf(ledger.listBalances('user_nobody', { includeEmpty: false }));
+    expect([error.type, error.httpStatus, error.isCustomerMissing]).toEqual(['resource_missing', 404, true]);
+    expect(emulator.count('list_balances')).toBe(1);
+  });
+
+  it('does not retry a rejected key', async () => {
+    ({ ledger } = ledgerFor(emulator.baseUrl, 'sk_wrong', emulator.projectId));
+    const error = await failureOf(ledger.listCurrencies());
+    expect([error.type, error.httpStatus]).toEqual(['authentication_error', 401]);
+    expect(emulator.count('list_currencies')).toBe(1);
+  });
+
+  it('times out a hung upstream and retries it', async () => {
+    emulator.injectFault({ endpoint: 'list_balances', latencyMs: 2000, count: Infinity });
+    const started = Date.now();
+    const error = await failureOf(ledger.listBalances('user_2abcXYZ', { includeEmpty: false }));
+    expect(error.type).toBe('timeout');
+    expect(emulator.count('list_balances')).toBe(3);
+    expect(Date.now() - started).toBeLessThan(1900);
+  });
+
+  it('reports a dropped connection as network_error', async () => {
+    emulator.injectFault({ endpoint: 'list_currencies', destroySocket: true, count: Infinity });
+    expect((await failureOf(ledger.listCurrencies())).type).toBe('network_error');
+    expect(emulator.count('list_currencies')).toBe(3);
+  });
+
+  it('reports a body that is not JSON as bad_response, without retrying a 200', async () => {
+    emulator.injectFault({ endpoint: 'list_currencies', rawBody: '<html>oops</html>', status: 200 });
+    expect((await failureOf(ledger.listCurrencies())).type).toBe('bad_response');
+    expect(emulator.count('list_currencies')).toBe(1);
+  });
+
+  it('sends the same Idempotency-Key on every attempt of one transaction, which applies once', async () => {
+    emulator.injectFault({ endpoint: 'create_transaction', status: 503, backoffMs: 1 });
+    const balances = await ledger.createTransaction('user_2abcXYZ', { adjustments: { CRD: 50 }, reference: 'TICKET-1 goodwill' }, 'rc-key-1');
+    expect(balances).toEqual([{ currency: 'CRD', name: 'Credits', balance: 300 }]);
+    const attempts = emulator.requests.filter((request) => request.endpoint === 'create_transaction');
+    expect(attempts.map((request) => request.idempotencyKey)).toEqual(['rc-key-1', 'rc-key-1']);
+    expect(emulator.transactions).toHaveLength(1);
+    expect(emulator.transactions[0]).toMatchObject({ customerId: 'user_2abcXYZ', adjustments: { CRD: 50 }, reference: 'TICKET-1 goodwill' });
+  });
+
+  it('reports a deduction below zero as RevenueCat 422 and changes nothing', async () => {
+    const error = await failureOf(ledger.createTransaction('user_2abcXYZ', { adjustments: { CRD: -251 }, reference: 'T-2 reverse' }, 'k2'));
+    expect([error.type, error.httpStatus]).toEqual(['unprocessable_entity_error', 422]);
+    expect(emulator.balanceOf('user_2abcXYZ', 'CRD')).toBe(250);
+  });
+});
+
+describe('RevenueCatLedger pagination safety', () => {
+  let server: Server;
+  let baseUrl: string;
+  let nextPage: string;
+
+  beforeAll(async () => {
+    server = createServer((_req, res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ object: 'list', items: [{ code: 'A', name: 'A' }], next_page: nextPage, url: '/v2/x' }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v2`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('never follows a next_page to another origin, where the key would go along', async () => {
+    nextPage = 'http://attacker.invalid/v2/projects/p/virtual_currencies?starting_after=A';
+    const { ledger } = ledgerFor(baseUrl, 'sk', 'p');
+    expect((await failureOf(ledger.listCurrencies())).type).toBe('bad_response');
+    ledger.onModuleDestroy();
+  });
+
+  it('stops a next_page that loops', async () => {
+    nextPage = '/v2/projects/p/virtual_currencies?starting_after=A';
+    const { ledger } = ledgerFor(baseUrl, 'sk', 'p');
+    expect((await failureOf(ledger.listCurrencies())).type).toBe('bad_response');
+    ledger.onModuleDestroy();
+  });
+});

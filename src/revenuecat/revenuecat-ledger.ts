@@ -1,0 +1,245 @@
+import { HttpService } from '@nestjs/axios';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { AxiosError, AxiosResponse } from 'axios';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { firstValueFrom } from 'rxjs';
+import { Clock } from '../common/clock';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { Balance, Ledger, ProductGrant, Transaction, VirtualCurrency } from './ledger.port';
+import { isRetryableStatus, RevenueCatError } from './revenuecat-error';
+
+export type RevenueCatEndpoint = 'list_currencies' | 'list_balances' | 'create_transaction';
+
+const PAGE_LIMIT = 100;
+// A project has at most 100 currencies, so a handful of pages is already far more than a sane answer.
+const MAX_PAGES = 20;
+
+/** The RevenueCat v2 REST API as the Ledger port: pagination, retries, timeouts and typed errors. */
+@Injectable()
+export class RevenueCatLedger implements Ledger, OnModuleDestroy {
+  private readonly logger = new Logger(RevenueCatLedger.name);
+  private readonly settings: AppConfig['revenueCat'];
+  private readonly origin: string;
+  private readonly projectUrl: string;
+  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 128 });
+  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 128 });
+
+  constructor(
+    private readonly http: HttpService,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.settings = config.revenueCat;
+    this.origin = new URL(this.settings.apiUrl).origin;
+    this.projectUrl = `${this.settings.apiUrl}/projects/${encodeURIComponent(this.settings.projectId ?? '')}`;
+  }
+
+  onModuleDestroy(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  listCurrencies(): Promise<VirtualCurrency[]> {
+    return this.readAllPages('list_currencies', `${this.projectUrl}/virtual_currencies?limit=${PAGE_LIMIT}`, toCurrency);
+  }
+
+  listBalances(customerId: string, { includeEmpty }: { includeEmpty: boolean }): Promise<Balance[]> {
+    const query = `limit=${PAGE_LIMIT}${includeEmpty ? '&include_empty_balances=true' : ''}`;
+    return this.readAllPages('list_balances', `${this.customerUrl(customerId)}?${query}`, toBalance);
+  }
+
+  async createTransaction(customerId: string, transaction: Transaction, idempotencyKey: string): Promise<Balance[]> {
+    const url = `${this.customerUrl(customerId)}/transactions?include_empty_balances=true`;
+    const body = { adjustments: transaction.adjustments, reference: transaction.reference };
+    const page = await this.send('create_transaction', 'POST', url, body, { 'Idempotency-Key': idempotencyKey });
+    const first = toList(page, toBalance, 'create_transaction');
+    if (!first.nextPage) return first.items;
+    const rest = await this.readAllPages('list_balances', this.resolvePage(first.nextPage), toBalance);
+    return [...first.items, ...rest];
+  }
+
+  private customerUrl(customerId: string): string {
+    return `${this.projectUrl}/customers/${encodeURIComponent(customerId)}/virtual_currencies`;
+  }
+
+  private async readAllPages<T>(endpoint: RevenueCatEndpoint, firstUrl: string, toItem: (raw: unknown) => T): Promise<T[]> {
+    const items: T[] = [];
+    const seen = new Set<string>();
+    let url: string | undefined = firstUrl;
+    for (let page = 0; url !== undefined; page++) {
+      if (page >= MAX_PAGES || seen.has(url)) {
+        throw new RevenueCatError('bad_response', 200, false, `${endpoint} pagination did not end`);
+      }
+      seen.add(url);
+      const list: { items: T[]; nextPage?: string } = toList(await this.send(endpoint, 'GET', url), toItem, endpoint);
+      items.push(...list.items);
+      url = list.nextPage ? this.resolvePage(list.nextPage) : undefined;
+    }
+    return items;
+  }
+
+  /** `next_page` is a path from the origin (`/v2/...`), never appended to the base URL. */
+  private resolvePage(nextPage: string): string {
+    const next = new URL(nextPage, this.origin);
+    // The key goes with every request, so it must never follow a link off RevenueCat's origin.
+    if (next.origin !== this.origin) {
+      throw new RevenueCatError('bad_response', 200, false, 'next_page points at another origin');
+    }
+    return next.toString();
+  }
+
+  private async send(
+    endpoint: RevenueCatEndpoint,
+    method: 'GET' | 'POST',
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<unknown> {
+    for (let attempt = 0; ; attempt++) {
+      const failure = await this.attempt(method, url, body, headers).then(
+        (response) => (isSuccess(response.status) ? parseBody(response, endpoint) : toUpstreamError(response)),
+        (error: unknown) => toTransportError(error, this.settings.timeoutMs),
+      );
+      if (!(failure instanceof RevenueCatError)) return failure;
+      const delay = this.retryDelay(failure, attempt);
+      if (delay === undefined) throw failure;
+      this.logger.warn(
+        `${endpoint} failed with ${failure.type}${failure.httpStatus ? ` (HTTP ${failure.httpStatus})` : ''}; ` +
+          `retry ${attempt + 1}/${this.settings.maxRetries} in ${delay} ms`,
+      );
+      await this.clock.sleep(delay);
+    }
+  }
+
+  private attempt(method: string, url: string, body: unknown, headers: Record<string, string>): Promise<AxiosResponse<string>> {
+    return firstValueFrom(
+      this.http.request<string>({
+        method,
+        url,
+        data: body === undefined ? undefined : JSON.stringify(body),
+        headers: {
+          Authorization: `Bearer ${this.settings.apiKey ?? ''}`,
+          Accept: 'application/json',
+          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+          ...headers,
+        },
+        timeout: this.settings.timeoutMs,
+        // The socket timeout above resets on every byte; this bounds the whole exchange.
+        signal: AbortSignal.timeout(this.settings.timeoutMs + 100),
+        httpAgent: this.httpAgent,
+        httpsAgent: this.httpsAgent,
+        maxRedirects: 0,
+        responseType: 'text',
+        transformResponse: [(data: string) => data],
+        validateStatus: () => true,
+        transitional: { clarifyTimeoutError: true },
+      }),
+    );
+  }
+
+  /** How long to wait before the next attempt, or undefined when the failure is final. */
+  private retryDelay(failure: RevenueCatError, attempt: number): number | undefined {
+    if (attempt >= this.settings.maxRetries) return undefined;
+    const retryable =
+      failure.type === 'timeout' ||
+      failure.type === 'network_error' ||
+      (failure.httpStatus !== undefined && isRetryableStatus(failure.httpStatus));
+    if (!retryable) return undefined;
+    const delay = failure.retryAfterMs ?? Math.min(100 * 2 ** attempt, this.settings.maxBackoffMs) + Math.floor(Math.random() * 50);
+    // An upstream that asks for a longer pause than a caller should wait fails now; the caller may retry.
+    return delay <= this.settings.maxBackoffMs ? delay : undefined;
+  }
+}
+
+function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
+}
+
+function parseBody(response: AxiosResponse<string>, endpoint: string): unknown {
+  try {
+    return JSON.parse(response.data);
+  } catch {
+    return new RevenueCatError('bad_response', response.status, false, `${endpoint} answered a body that is not JSON`);
+  }
+}
+
+function toUpstreamError(response: AxiosResponse<string>): RevenueCatError {
+  let body: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(response.data);
+    if (isRecord(parsed)) body = parsed;
+  } catch {
+    // A proxy's HTML error page: the status still decides whether to retry.
+  }
+  const type = typeof body.type === 'string' && /^[a-z_]{1,64}$/.test(body.type) ? body.type : 'bad_response';
+  const retryable = body.retryable === true || isRetryableStatus(response.status);
+  const message = typeof body.message === 'string' ? body.message.slice(0, 300) : 'no error body';
+  return new RevenueCatError(type, response.status, retryable, message, retryAfterMs(response, body));
+}
+
+/** The longer of RevenueCat's two hints: `backoff_ms` in the body and the `Retry-After` header. */
+function retryAfterMs(response: AxiosResponse<string>, body: Record<string, unknown>): number | undefined {
+  const hints: number[] = [];
+  if (typeof body.backoff_ms === 'number' && Number.isFinite(body.backoff_ms) && body.backoff_ms >= 0) {
+    hints.push(Math.ceil(body.backoff_ms));
+  }
+  const header = response.headers['retry-after'];
+  if (typeof header === 'string' && /^\d+$/.test(header.trim())) hints.push(Number(header.trim()) * 1000);
+  return hints.length > 0 ? Math.max(...hints) : undefined;
+}
+
+function toTransportError(error: unknown, timeoutMs: number): RevenueCatError {
+  const code = error instanceof AxiosError ? error.code : undefined;
+  const aborted = error instanceof AxiosError && (error.code === 'ERR_CANCELED' || error.name === 'CanceledError');
+  if (code === 'ETIMEDOUT' || code === 'ECONNABORTED' || aborted) {
+    return new RevenueCatError('timeout', undefined, true, `no answer within ${timeoutMs} ms`);
+  }
+  return new RevenueCatError('network_error', undefined, true, code ?? 'connection failed');
+}
+
+function toList<T>(body: unknown, toItem: (raw: unknown) => T, endpoint: string): { items: T[]; nextPage?: string } {
+  if (!isRecord(body) || !Array.isArray(body.items)) {
+    throw new RevenueCatError('bad_response', 200, false, `${endpoint} answered without an items list`);
+  }
+  const nextPage = typeof body.next_page === 'string' && body.next_page !== '' ? body.next_page : undefined;
+  return { items: body.items.map(toItem), nextPage };
+}
+
+function toCurrency(raw: unknown): VirtualCurrency {
+  if (!isRecord(raw) || typeof raw.code !== 'string' || typeof raw.name !== 'string') {
+    throw new RevenueCatError('bad_response', 200, false, 'a virtual currency without code or name');
+  }
+  const grants = Array.isArray(raw.product_grants) ? raw.product_grants : [];
+  return {
+    code: raw.code,
+    name: raw.name,
+    description: typeof raw.description === 'string' ? raw.description : null,
+    productGrants: grants.filter(isRecord).map(toProductGrant),
+  };
+}
+
+function toProductGrant(raw: Record<string, unknown>): ProductGrant {
+  return {
+    productIds: Array.isArray(raw.product_ids) ? raw.product_ids.filter((id): id is string => typeof id === 'string') : [],
+    amount: Number.isSafeInteger(raw.amount) ? (raw.amount as number) : 0,
+    trialAmount: Number.isSafeInteger(raw.trial_amount) ? (raw.trial_amount as number) : null,
+    expireAtCycleEnd: typeof raw.expire_at_cycle_end === 'boolean' ? raw.expire_at_cycle_end : null,
+  };
+}
+
+function toBalance(raw: unknown): Balance {
+  if (!isRecord(raw) || typeof raw.currency_code !== 'string' || !Number.isSafeInteger(raw.balance)) {
+    throw new RevenueCatError('bad_response', 200, false, 'a balance without currency_code or integer balance');
+  }
+  return {
+    currency: raw.currency_code,
+    name: typeof raw.name === 'string' ? raw.name : null,
+    balance: raw.balance as number,
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
