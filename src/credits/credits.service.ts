@@ -1,0 +1,28 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CurrencyCatalog } from '../revenuecat/currency-catalog';
+import { Balance, Ledger, VirtualCurrency } from '../revenuecat/ledger.port';
+import { toGatewayError } from '../revenuecat/revenuecat-error';
+
+@Injectable()
+export class CreditsService {
+  constructor(
+    @Inject(Ledger) private readonly ledger: Ledger,
+    private readonly catalog: CurrencyCatalog,
+  ) {}
+
+  async currencies(): Promise<VirtualCurrency[]> {
+    try {
+      return await this.catalog.list();
+    } catch (error) {
+      throw toGatewayError(error, 'project');
+    }
+  }
+
+  async balances(userId: string, includeEmpty: boolean): Promise<Balance[]> {
+    try {
+      return await this.ledger.listBalances(userId, { includeEmpty });
+    } catch (error) {
+      throw toGatewayError(error, 'customer');
+    }
+  }
+}

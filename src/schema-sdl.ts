@@ -1,0 +1,23 @@
+import { Logger } from '@nestjs/common';
+import { GraphQLSchemaHost } from '@nestjs/graphql';
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import { createApp } from './bootstrap';
+import { loadConfig } from './config/app-config';
+
+export const SCHEMA_FILE = 'schema.gql';
+
+const HEADER = '# Generated from the code-first resolvers by `npm run schema`. Do not edit by hand.\n\n';
+
+/** The SDL the running app serves, built by booting the real module graph (nothing is listened on). */
+export async function buildSchemaSdl(): Promise<string> {
+  Logger.overrideLogger(false);
+  const app = await createApp(loadConfig({}));
+  try {
+    await app.init();
+    const { schema } = app.get(GraphQLSchemaHost);
+    return HEADER + printSchema(lexicographicSortSchema(schema)) + '\n';
+  } finally {
+    await app.close();
+    Logger.overrideLogger(['log', 'error', 'warn']);
+  }
+}

@@ -1,0 +1,237 @@
+import { RevenueCatEmulator } from '../src/revenuecat/emulator/revenuecat-emulator';
+import { errorCode } from './helpers/graphql-client';
+import { ADMIN_SECRET, PREVIOUS_ADMIN_SECRET, startApp, TestApp } from './helpers/test-app';
+
+const BALANCES = `query Balances($userId: ID!, $includeEmpty: Boolean! = false) {
+  balances(userId: $userId, includeEmpty: $includeEmpty) { currency name balance }
+}`;
+const CURRENCIES = `{ currencies { code name description productGrants { productIds amount trialAmount expireAtCycleEnd } } }`;
+
+describe('foundation: auth, currencies and balances over GraphQL', () => {
+  const emulator = new RevenueCatEmulator();
+  let app: TestApp;
+
+  beforeAll(async () => {
+    await emulator.listen();
+    app = await startApp({ emulator, env: { ADMIN_SECRET_PREVIOUS: PREVIOUS_ADMIN_SECRET } });
+  });
+  afterAll(async () => {
+    await app.close();
+    await emulator.close();
+  });
+  beforeEach(() => emulator.reset());
+
+  describe('admin authentication', () => {
+    it('answers 401 missing_bearer without a header, before the query is even parsed', async () => {
+      const response = await app.client.query('{ this is not graphql', undefined, { token: null });
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer realm="credits-admin"');
+      expect(response.body).toEqual({
+        errors: [{ message: 'missing_bearer: send Authorization: Bearer <admin secret>', extensions: { code: 'missing_bearer', status: 401 } }],
+      });
+    });
+
+    it('answers 403 invalid_admin_secret for a wrong bearer, and gives no schema hints', async () => {
+      const response = await app.client.query('{ currencie { code } }', undefined, { token: 'not-the-secret' });
+      expect(response.status).toBe(403);
+      expect(errorCode(response)).toBe('invalid_admin_secret');
+      expect(JSON.stringify(response.body)).not.toMatch(/Did you mean|currencies/);
+    });
+
+    it('refuses introspection to an unauthenticated caller and allows it to an admin', async () => {
+      const introspection = '{ __schema { queryType { fields { name } } } }';
+      const anonymous = await app.client.query(introspection, undefined, { token: null });
+      expect([anonymous.status, errorCode(anonymous)]).toEqual([401, 'missing_bearer']);
+      expect(anonymous.body.data).toBeUndefined();
+      const admin = await app.client.query<{ __schema: { queryType: { fields: Array<{ name: string }> } } }>(introspection);
+      expect(admin.status).toBe(200);
+      expect(admin.body.data?.__schema.queryType.fields.map((field) => field.name)).toEqual(['balances', 'currencies']);
+    });
+
+    it('refuses a GET query without a bearer', async () => {
+      const response = await fetch(`${app.graphqlUrl}?query=${encodeURIComponent('{ currencies { code } }')}`, {
+        headers: { accept: 'application/json', 'apollo-require-preflight': 'true' },
+      });
+      expect(response.status).toBe(401);
+      expect(emulator.count('list_currencies')).toBe(0);
+    });
+
+    it('accepts the previous secret during a rotation', async () => {
+      const response = await app.client.query(CURRENCIES, undefined, { token: PREVIOUS_ADMIN_SECRET });
+      expect(response.status).toBe(200);
+      expect(response.body.errors).toBeUndefined();
+    });
+
+    it('serves the Apollo Sandbox landing page to a browser on GET /graphql', async () => {
+      const response = await fetch(app.graphqlUrl, { headers: { accept: 'text/html' } });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/text\/html/);
+      expect(await response.text()).toMatch(/sandbox/i);
+    });
+
+    it('answers 503 admin_unconfigured, naming what is missing and nothing else, when secrets are unset', async () => {
+      const unconfigured = await startApp({ emulator, env: { ADMIN_SECRET: undefined, REVENUECAT_API_KEY: undefined } });
+      try {
+        const response = await unconfigured.client.query(CURRENCIES);
+        expect(response.status).toBe(503);
+        expect(response.body.errors?.[0]).toEqual({
+          message: 'admin_unconfigured: ADMIN_SECRET, REVENUECAT_API_KEY not set on the server',
+          extensions: { code: 'admin_unconfigured', status: 503, missing: ['ADMIN_SECRET', 'REVENUECAT_API_KEY'] },
+        });
+        expect(JSON.stringify(response.body)).not.toContain(emulator.projectId);
+      } finally {
+        await unconfigured.close();
+      }
+    });
+  });
+
+  describe('currencies', () => {
+    it("lists the project's currencies with their product grants", async () => {
+      const response = await app.client.query<{ currencies: Array<Record<string, unknown>> }>(CURRENCIES);
+      expect(response.status).toBe(200);
+      const [credits] = response.body.data!.currencies;
+      expect(credits).toMatchObject({ code: 'CRD', name: 'Credits' });
+      expect((credits.productGrants as unknown[]).length).toBeGreaterThanOrEqual(1);
+      expect((credits.productGrants as Array<{ amount: number }>).every((grant) => grant.amount > 0)).toBe(true);
+    });
+  });
+
+  describe('balances', () => {
+    it("reads a customer's exact balances", async () => {
+      const response = await app.client.query(BALANCES, { userId: 'user_2abcXYZ' });
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({ data: { balances: [{ currency: 'CRD', name: 'Credits', balance: 250 }] } });
+    });
+
+    it('includes zero balances only with includeEmpty', async () => {
+      expect((await app.client.query(BALANCES, { userId: 'user_demo_empty' })).body.data).toEqual({ balances: [] });
+      expect((await app.client.query(BALANCES, { userId: 'user_demo_empty', includeEmpty: true })).body.data).toEqual({
+        balances: [{ currency: 'CRD', name: 'Credits', balance: 0 }],
+      });
+    });
+
+    it('reads a customer whose id needs URL encoding', async () => {
+      const userId = 'user_2/../../projects?x=1&y=#é';
+      emulator.addCustomer(userId, { CRD: 7 });
+      const response = await app.client.query(BALANCES, { userId });
+      expect(response.body.data).toEqual({ balances: [{ currency: 'CRD', name: 'Credits', balance: 7 }] });
+      expect(emulator.requests.at(-1)?.customerId).toBe(userId);
+    });
+
+    it('answers 404 rc_customer_not_found for an unknown customer', async () => {
+      const response = await app.client.query(BALANCES, { userId: 'user_nobody' });
+      expect(response.status).toBe(404);
+      expect(response.body.errors?.[0]).toMatchObject({
+        message: 'rc_customer_not_found: RevenueCat has no customer with that id',
+        path: ['balances'],
+        extensions: { code: 'rc_customer_not_found', status: 404 },
+      });
+    });
+
+    it('rides out an upstream 503 that succeeds on retry', async () => {
+      emulator.injectFault({ endpoint: 'list_balances', status: 503, count: 1, backoffMs: 5 });
+      const response = await app.client.query(BALANCES, { userId: 'user_2abcXYZ' });
+      expect(response.status).toBe(200);
+      expect(response.body.data).toEqual({ balances: [{ currency: 'CRD', name: 'Credits', balance: 250 }] });
+      expect(emulator.count('list_balances')).toBe(2);
+    });
+
+    it('answers 502 rc_call_failed: server_error when the upstream keeps failing, with nothing internal', async () => {
+      emulator.injectFault({ endpoint: 'list_balances', status: 503, count: Infinity, backoffMs: 5, message: 'db node 7 down' });
+      const response = await app.client.query(BALANCES, { userId: 'user_2abcXYZ' });
+      expect(response.status).toBe(502);
+      expect(response.body.errors?.[0]).toEqual({
+        message: 'rc_call_failed: server_error',
+        locations: [{ line: 2, column: 3 }],
+        path: ['balances'],
+        extensions: { code: 'rc_call_failed', status: 502, rcType: 'server_error' },
+      });
+      expect(emulator.count('list_balances')).toBe(3);
+      const text = JSON.stringify(response.body);
+      expect(text).not.toContain('db node 7');
+      expect(text).not.toContain(emulator.apiKey);
+    });
+
+    it('answers 502 rc_call_failed: timeout for a hung upstream', async () => {
+      emulator.injectFault({ endpoint: 'list_balances', latencyMs: 10_000, count: Infinity });
+      const fast = await startApp({ emulator, env: { REVENUECAT_TIMEOUT_MS: '100', REVENUECAT_MAX_RETRIES: '1' } });
+      try {
+        const response = await fast.client.query(BALANCES, { userId: 'user_2abcXYZ' });
+        expect([response.status, response.body.errors?.[0]?.message]).toEqual([502, 'rc_call_failed: timeout']);
+        expect(emulator.count('list_balances')).toBe(2);
+      } finally {
+        await fast.close();
+      }
+    });
+
+    it.each([
+      ['', 'userId', 'invalid_argument: userId must be 1 to 1500 characters long'],
+      ['u'.repeat(1501), 'userId', 'invalid_argument: userId must be 1 to 1500 characters long'],
+      ['user_\u0000x', 'userId', 'invalid_argument: userId must not contain control characters'],
+    ])('answers 400 invalid_argument for userId %#, without calling RevenueCat', async (userId, field, message) => {
+      const response = await app.client.query(BALANCES, { userId });
+      expect(response.status).toBe(400);
+      expect(response.body.errors?.[0]?.message).toBe(message);
+      expect(response.body.errors?.[0]?.extensions).toEqual({ code: 'invalid_argument', status: 400, field });
+      expect(emulator.count('list_balances')).toBe(0);
+    });
+
+    it('answers 400 invalid_argument for a wrongly typed variable', async () => {
+      const response = await app.client.query(BALANCES, { userId: 'user_2abcXYZ', includeEmpty: 'yes' });
+      expect(response.status).toBe(400);
+      expect(response.body.errors?.[0]?.extensions).toMatchObject({ code: 'invalid_argument', field: 'includeEmpty' });
+    });
+
+    it('answers 400 invalid_query for a field that does not exist', async () => {
+      const response = await app.client.query('{ balances(userId: "x") { secret } }');
+      expect([response.status, errorCode(response)]).toEqual([400, 'invalid_query']);
+    });
+  });
+});
+
+describe('currency list cache', () => {
+  const emulator = new RevenueCatEmulator();
+  let app: TestApp;
+
+  beforeAll(async () => {
+    await emulator.listen();
+    app = await startApp({ emulator });
+  });
+  afterAll(async () => {
+    await app.close();
+    await emulator.close();
+  });
+
+  it('serves repeated and concurrent currency queries from one upstream call', async () => {
+    const responses = await Promise.all(Array.from({ length: 5 }, () => app.client.query('{ currencies { code } }')));
+    responses.push(await app.client.query('{ currencies { code } }'));
+    expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(emulator.count('list_currencies')).toBe(1);
+  });
+
+  it('reads every page of a project with more currencies than one page holds', async () => {
+    const uncached = await startApp({ emulator, env: { CURRENCY_CACHE_TTL_SECONDS: '0' } });
+    try {
+      for (let i = 1; i <= 104; i++) emulator.addCurrency({ code: `X${i}`, name: `Extra ${i}` });
+      const before = emulator.count('list_currencies');
+      const response = await uncached.client.query<{ currencies: Array<{ code: string }> }>('{ currencies { code } }');
+      expect(response.body.data?.currencies).toHaveLength(105);
+      expect(response.body.data?.currencies.at(-1)?.code).toBe('X104');
+      expect(emulator.count('list_currencies') - before).toBe(2);
+    } finally {
+      await uncached.close();
+    }
+  });
+});
+
+describe('ADMIN_SECRET comparison', () => {
+  it('rejects a token that differs only in case', async () => {
+    const app = await startApp();
+    try {
+      const response = await app.client.query('{ currencies { code } }', undefined, { token: ADMIN_SECRET.toUpperCase() });
+      expect([response.status, errorCode(response)]).toEqual([403, 'invalid_admin_secret']);
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -1,0 +1,56 @@
+import { INestApplication } from '@nestjs/common';
+import { Test, TestingModuleBuilder } from '@nestjs/testing';
+import { AppModule } from '../../src/app.module';
+import { configureApp } from '../../src/bootstrap';
+import { AppConfig, loadConfig } from '../../src/config/app-config';
+import { RevenueCatEmulator } from '../../src/revenuecat/emulator/revenuecat-emulator';
+import { GraphQLClient } from './graphql-client';
+
+export const ADMIN_SECRET = 'test-admin-secret-0123456789abcdef';
+export const PREVIOUS_ADMIN_SECRET = 'test-previous-secret-0123456789ab';
+
+export interface TestApp {
+  app: INestApplication;
+  url: string;
+  graphqlUrl: string;
+  config: AppConfig;
+  client: GraphQLClient;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  emulator?: RevenueCatEmulator;
+  /** Environment on top of the defaults; a value of undefined removes a default. */
+  env?: Record<string, string | undefined>;
+  override?: (builder: TestingModuleBuilder) => TestingModuleBuilder;
+}
+
+/** The real app, configured through the real environment parser, listening on an ephemeral port. */
+export async function startApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const env: Record<string, string | undefined> = {
+    ADMIN_SECRET,
+    REVENUECAT_API_KEY: options.emulator?.apiKey ?? 'sk_test_unused',
+    REVENUECAT_PROJECT_ID: options.emulator?.projectId ?? 'proj_unused',
+    REVENUECAT_API_URL: options.emulator?.baseUrl ?? 'http://127.0.0.1:9/v2',
+    REVENUECAT_TIMEOUT_MS: '2000',
+    REVENUECAT_MAX_BACKOFF_MS: '200',
+    ...options.env,
+  };
+  const config = loadConfig(env);
+  let builder = Test.createTestingModule({ imports: [AppModule.register(config)] });
+  if (options.override) builder = options.override(builder);
+  const moduleRef = await builder.compile();
+  const app = configureApp(moduleRef.createNestApplication({ logger: false }));
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address();
+  const url = `http://127.0.0.1:${address.port}`;
+  const graphqlUrl = `${url}/graphql`;
+  return {
+    app,
+    url,
+    graphqlUrl,
+    config,
+    client: new GraphQLClient(graphqlUrl, ADMIN_SECRET),
+    close: () => app.close(),
+  };
+}
