@@ -1,4 +1,5 @@
 import { HttpService } from '@nestjs/axios';
+import { Logger } from '@nestjs/common';
 import axios from 'axios';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -44,9 +45,12 @@ describe('RevenueCatLedger against the emulator', () => {
   let clock: FakeClock;
 
   beforeAll(async () => {
+    // Retries log a warning each; they are expected here.
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     await emulator.listen();
   });
   afterAll(async () => {
+    jest.restoreAllMocks();
     await emulator.close();
   });
   beforeEach(() => {
