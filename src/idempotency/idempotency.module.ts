@@ -1,0 +1,20 @@
+import { Module } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { Clock } from '../common/clock';
+import { REDIS_CLIENT } from '../redis/redis.module';
+import { IdempotencyStore } from './idempotency-store.port';
+import { MemoryIdempotencyStore } from './memory-idempotency.store';
+import { RedisIdempotencyStore } from './redis-idempotency.store';
+
+@Module({
+  providers: [
+    {
+      provide: IdempotencyStore,
+      inject: [REDIS_CLIENT, Clock],
+      useFactory: (redis: Redis | null, clock: Clock): IdempotencyStore =>
+        redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore(clock),
+    },
+  ],
+  exports: [IdempotencyStore],
+})
+export class IdempotencyModule {}
