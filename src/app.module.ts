@@ -9,6 +9,7 @@ import { formatGraphQLError, httpStatusPlugin } from './common/graphql-errors';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CreditsModule } from './credits/credits.module';
+import { RedisModule } from './redis/redis.module';
 
 export const GRAPHQL_PATH = '/graphql';
 
@@ -20,6 +21,7 @@ export class AppModule implements NestModule {
       imports: [
         ConfigModule.register(config),
         CommonModule,
+        RedisModule,
         AuthModule,
         GraphQLModule.forRoot<ApolloDriverConfig>({
           driver: ApolloDriver,

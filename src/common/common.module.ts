@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { Clock } from './clock';
+import { IdGenerator } from './id-generator';
 
 @Global()
-@Module({ providers: [Clock], exports: [Clock] })
+@Module({ providers: [Clock, IdGenerator], exports: [Clock, IdGenerator] })
 export class CommonModule {}

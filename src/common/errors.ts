@@ -77,7 +77,8 @@ export const Errors = {
     }),
   idempotencyKeyInProgress: () => new GatewayError('idempotency_key_in_progress'),
   idempotencyKeyReused: () => new GatewayError('idempotency_key_reused', undefined, { field: 'idempotencyKey' }),
-  insufficientBalance: (balance: number) => new GatewayError('insufficient_balance', undefined, { balance }),
+  insufficientBalance: (balance?: number) =>
+    new GatewayError('insufficient_balance', undefined, balance === undefined ? {} : { balance }),
   balanceLimitExceeded: () => new GatewayError('balance_limit_exceeded'),
   rateLimited: (retryAfterSeconds: number) => new GatewayError('rate_limited', undefined, { retryAfterSeconds }),
   internal: () => new GatewayError('internal_error'),

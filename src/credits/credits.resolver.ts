@@ -1,15 +1,23 @@
 import { UseGuards } from '@nestjs/common';
-import { Args, Query, Resolver } from '@nestjs/graphql';
+import { Args, Context, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { AdminAuthGuard } from '../auth/admin-auth.guard';
+import type { AuthenticatedRequest } from '../auth/admin-auth.middleware';
+import { Errors } from '../common/errors';
+import { Adjustment, AdjustmentsService } from './adjustments.service';
 import { CreditsService } from './credits.service';
+import { AdjustCreditsInput, IDEMPOTENCY_KEY_PATTERN } from './dto/adjust-credits.input';
 import { BalancesArgs } from './dto/balances.args';
+import { CreditAdjustment } from './models/credit-adjustment.model';
 import { CurrencyBalance } from './models/currency-balance.model';
 import { VirtualCurrency } from './models/virtual-currency.model';
 
 @Resolver()
 @UseGuards(AdminAuthGuard)
 export class CreditsResolver {
-  constructor(private readonly credits: CreditsService) {}
+  constructor(
+    private readonly credits: CreditsService,
+    private readonly adjustments: AdjustmentsService,
+  ) {}
 
   @Query(() => [VirtualCurrency], { description: "The project's configured virtual currencies." })
   currencies(): Promise<VirtualCurrency[]> {
@@ -20,4 +28,26 @@ export class CreditsResolver {
   balances(@Args() { userId, includeEmpty }: BalancesArgs): Promise<CurrencyBalance[]> {
     return this.credits.balances(userId, includeEmpty);
   }
+
+  @Mutation(() => CreditAdjustment, {
+    nullable: true,
+    description: 'Grant (positive amount) or deduct (negative amount) credits with an audit reason, exactly once per idempotency key.',
+  })
+  adjustCredits(@Args('input') input: AdjustCreditsInput, @Context('req') req: AuthenticatedRequest): Promise<Adjustment> {
+    const idempotencyKey = resolveIdempotencyKey(input.idempotencyKey, req.headers['idempotency-key']);
+    const { userId, currency, amount, reason } = input;
+    return this.adjustments.adjust({ userId, currency, amount, reason, idempotencyKey }, req.principal!);
+  }
+}
+
+/** The key may come in the input or as an `Idempotency-Key` header; both given, they must agree. */
+function resolveIdempotencyKey(fromInput: string | null | undefined, header: string | string[] | undefined): string | null {
+  if (Array.isArray(header)) throw Errors.invalidArgument('idempotencyKey', 'must be sent in one Idempotency-Key header');
+  if (header !== undefined && !(header.length >= 1 && header.length <= 200 && IDEMPOTENCY_KEY_PATTERN.test(header))) {
+    throw Errors.invalidArgument('idempotencyKey', 'header must be 1 to 200 printable ASCII characters');
+  }
+  if (fromInput != null && header !== undefined && fromInput !== header) {
+    throw Errors.invalidArgument('idempotencyKey', 'differs from the Idempotency-Key header');
+  }
+  return fromInput ?? header ?? null;
 }

@@ -20,9 +20,15 @@ export class RevenueCatError extends Error {
     return this.httpStatus === 404 && this.type === 'resource_missing';
   }
 
-  /** Failures after which we cannot know whether RevenueCat applied a write. */
+  /** Failures after which we cannot know whether RevenueCat applied a write, or that may pass on their own. */
   get isTransient(): boolean {
-    return this.retryable || this.httpStatus === undefined || this.httpStatus >= 500;
+    return (
+      this.retryable ||
+      this.httpStatus === undefined ||
+      this.httpStatus >= 500 ||
+      isRetryableStatus(this.httpStatus) ||
+      this.type === 'bad_response'
+    );
   }
 }
 

@@ -1,0 +1,51 @@
+import { Field, ID, InputType, Int } from '@nestjs/graphql';
+import { Transform } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Length, Matches, Max, Min, NotEquals } from 'class-validator';
+import { IsCustomerId } from './validators';
+
+export const MAX_ADJUSTMENT = 2_000_000_000;
+// Declared before the class: its decorators read it while the class is being defined.
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7e]+$/;
+
+@InputType({ description: 'A grant (positive amount) or deduction (negative amount) with an audit reason.' })
+export class AdjustCreditsInput {
+  @Field(() => ID, { description: 'The RevenueCat customer id, which is the Clerk user_id.' })
+  @IsCustomerId()
+  userId!: string;
+
+  @Field(() => Int, { description: 'Positive grants, negative deducts; never 0; at most 2,000,000,000 either way.' })
+  @IsInt({ message: 'must be an integer' })
+  @NotEquals(0)
+  @Min(-MAX_ADJUSTMENT, { message: 'must be at least -2,000,000,000' })
+  @Max(MAX_ADJUSTMENT, { message: 'must be at most 2,000,000,000' })
+  amount!: number;
+
+  @Field({ description: 'Audit note shown on the RevenueCat dashboard, 3 to 500 characters; include a ticket reference.' })
+  @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
+  @IsString({ message: 'must be a string' })
+  @Length(3, 500, { message: 'must be 3 to 500 characters long after trimming' })
+  // Line breaks and tabs are fine in a note; other control characters are not.
+  @Matches(/^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]*$/, { message: 'must not contain control characters' })
+  reason!: string;
+
+  @Field({ defaultValue: 'CRD', description: 'Virtual currency code; defaults to CRD (Credits).' })
+  @Matches(/^[A-Za-z0-9_]{1,10}$/, { message: 'must be 1 to 10 letters, digits or underscores' })
+  currency!: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Replaying the same key returns the first result instead of adjusting again (kept 24 h).',
+  })
+  @IsOptional()
+  @IsIdempotencyKey()
+  idempotencyKey?: string | null;
+}
+
+/** 1 to 200 printable ASCII characters: what fits an HTTP header unchanged. */
+export function IsIdempotencyKey(): PropertyDecorator {
+  return (target, property) => {
+    IsString({ message: 'must be a string' })(target, property);
+    Length(1, 200, { message: 'must be 1 to 200 characters long' })(target, property);
+    Matches(IDEMPOTENCY_KEY_PATTERN, { message: 'must be printable ASCII characters only' })(target, property);
+  };
+}
