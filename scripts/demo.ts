@@ -48,6 +48,14 @@ async function main(): Promise<void> {
     '# one customer\'s balances',
     curl('{ balances(userId: "user_2abcXYZ", includeEmpty: true) { currency name balance } }'),
     '',
+    '# grant 50 credits (run it twice: the second answer is the replay, and nothing is applied again)',
+    curl(
+      'mutation { adjustCredits(input: { userId: "user_2abcXYZ", amount: 50, reason: "DEMO-1 goodwill", idempotencyKey: "demo-1" }) { id balance replayed } }',
+    ),
+    '',
+    '# deduct more than the balance: 422 insufficient_balance with the current balance',
+    curl('mutation { adjustCredits(input: { userId: "user_2abcXYZ", amount: -100000, reason: "DEMO-2 too much" }) { balance } }'),
+    '',
     'Ctrl-C stops both.',
     '',
   ];

@@ -9,6 +9,7 @@ import { formatGraphQLError, httpStatusPlugin } from './common/graphql-errors';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CreditsModule } from './credits/credits.module';
+import { LoggingModule } from './logging/logging.module';
 import { RedisModule } from './redis/redis.module';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -21,6 +22,7 @@ export class AppModule implements NestModule {
       imports: [
         ConfigModule.register(config),
         CommonModule,
+        LoggingModule,
         RedisModule,
         AuthModule,
         GraphQLModule.forRoot<ApolloDriverConfig>({

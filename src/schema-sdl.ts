@@ -1,4 +1,3 @@
-import { Logger } from '@nestjs/common';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import { createApp } from './bootstrap';
@@ -10,14 +9,12 @@ const HEADER = '# Generated from the code-first resolvers by `npm run schema`. D
 
 /** The SDL the running app serves, built by booting the real module graph (nothing is listened on). */
 export async function buildSchemaSdl(): Promise<string> {
-  Logger.overrideLogger(false);
-  const app = await createApp(loadConfig({}));
+  const app = await createApp(loadConfig({ LOG_LEVEL: 'silent' }));
   try {
     await app.init();
     const { schema } = app.get(GraphQLSchemaHost);
     return HEADER + printSchema(lexicographicSortSchema(schema)) + '\n';
   } finally {
     await app.close();
-    Logger.overrideLogger(['log', 'error', 'warn']);
   }
 }

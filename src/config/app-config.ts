@@ -24,7 +24,11 @@ export interface AppConfig {
   clerkJwtKey?: string;
   idempotencyTtlMs: number;
   idempotencyLeaseMs: number;
+  logLevel: LogLevel;
 }
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const DEFAULT_REVENUECAT_API_URL = 'https://api.revenuecat.com/v2';
 
@@ -73,6 +77,7 @@ export function loadConfig(env: Env): AppConfig {
     clerkJwtKey: clerkJwtKey?.replace(/\\n/g, '\n'),
     idempotencyTtlMs: integer(env, 'IDEMPOTENCY_TTL_SECONDS', 86400, 60, 30 * 86400) * 1000,
     idempotencyLeaseMs: integer(env, 'IDEMPOTENCY_LEASE_SECONDS', 60, 5, 3600) * 1000,
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
   };
   if (config.revenueCat.projectId !== undefined && !/^[A-Za-z0-9_-]{1,255}$/.test(config.revenueCat.projectId)) {
     throw new ConfigError('REVENUECAT_PROJECT_ID', 'must be 1 to 255 letters, digits, "_" or "-"');
@@ -86,6 +91,13 @@ export function loadConfig(env: Env): AppConfig {
 function optional(env: Env, name: string): string | undefined {
   const value = env[name];
   return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}`);
+  return raw as T;
 }
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {

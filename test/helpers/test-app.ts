@@ -34,6 +34,7 @@ export async function startApp(options: TestAppOptions = {}): Promise<TestApp> {
     REVENUECAT_API_URL: options.emulator?.baseUrl ?? 'http://127.0.0.1:9/v2',
     REVENUECAT_TIMEOUT_MS: '2000',
     REVENUECAT_MAX_BACKOFF_MS: '200',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...options.env,
   };
   const config = loadConfig(env);

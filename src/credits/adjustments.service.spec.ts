@@ -1,0 +1,103 @@
+import { Logger } from '@nestjs/common';
+import { Clock } from '../common/clock';
+import { GatewayError } from '../common/errors';
+import { IdGenerator } from '../common/id-generator';
+import { loadConfig } from '../config/app-config';
+import { upstreamKeyFor } from '../idempotency/idempotency-keys';
+import { IdempotencyStore } from '../idempotency/idempotency-store.port';
+import { CurrencyCatalog } from '../revenuecat/currency-catalog';
+import { Ledger } from '../revenuecat/ledger.port';
+import { RevenueCatError } from '../revenuecat/revenuecat-error';
+import { AdjustmentRequest, AdjustmentsService } from './adjustments.service';
+import { AuditLog } from './audit-log';
+
+const NOW = Date.parse('2026-11-21T10:00:00.000Z');
+const admin = { kind: 'admin', label: 'admin' } as const;
+const request: AdjustmentRequest = { userId: 'user_1', currency: 'CRD', amount: 5, reason: 'T-1 goodwill', idempotencyKey: 'k-1' };
+
+function setup() {
+  const ledger: jest.Mocked<Ledger> = { listCurrencies: jest.fn(), listBalances: jest.fn(), createTransaction: jest.fn() };
+  const catalog = { find: jest.fn().mockResolvedValue({ code: 'CRD', name: 'Credits' }) } as unknown as jest.Mocked<CurrencyCatalog>;
+  const store: jest.Mocked<IdempotencyStore> = {
+    claim: jest.fn().mockResolvedValue({ kind: 'claimed', token: 'tok' }),
+    complete: jest.fn().mockResolvedValue(true),
+    release: jest.fn().mockResolvedValue(undefined),
+  };
+  const clock = { now: () => NOW, sleep: jest.fn() } as unknown as Clock;
+  const ids = { uuid: () => '00000000-0000-4000-8000-000000000000' } as IdGenerator;
+  const audit = { record: jest.fn() } as unknown as jest.Mocked<AuditLog>;
+  const config = loadConfig({});
+  const service = new AdjustmentsService(ledger, catalog, store, clock, ids, audit, config);
+  return { service, ledger, catalog, store, audit };
+}
+
+async function failure(promise: Promise<unknown>): Promise<GatewayError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof GatewayError) return error;
+    throw error;
+  }
+  throw new Error('expected a GatewayError');
+}
+
+describe('AdjustmentsService', () => {
+  beforeAll(() => jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined));
+  afterAll(() => jest.restoreAllMocks());
+
+  it('claims, applies with the derived upstream key, stores the result and audits it', async () => {
+    const { service, ledger, store, audit } = setup();
+    ledger.createTransaction.mockResolvedValue([{ currency: 'CRD', name: 'Credits', balance: 105 }]);
+    const adjustment = await service.adjust(request, admin);
+    expect(adjustment).toMatchObject({ balance: 105, replayed: false, adjustedAt: new Date(NOW) });
+    expect(store.claim).toHaveBeenCalledWith('k-1', expect.stringMatching(/^[0-9a-f]{64}$/), 60_000);
+    expect(ledger.createTransaction).toHaveBeenCalledWith('user_1', { adjustments: { CRD: 5 }, reference: 'T-1 goodwill' }, upstreamKeyFor('k-1'));
+    expect(store.complete).toHaveBeenCalledTimes(1);
+    expect(JSON.parse(store.complete.mock.calls[0][3])).toMatchObject({ ok: true, adjustment: { balance: 105, adjustedAt: '2026-11-21T10:00:00.000Z' } });
+    expect(store.release).not.toHaveBeenCalled();
+    expect(audit.record).toHaveBeenCalledWith(expect.objectContaining({ actor: 'admin', outcome: 'applied', balance: 105 }));
+  });
+
+  it('still answers an applied adjustment when its record cannot be written', async () => {
+    const { service, ledger, store } = setup();
+    ledger.createTransaction.mockResolvedValue([{ currency: 'CRD', name: 'Credits', balance: 105 }]);
+    store.complete.mockRejectedValue(new Error('Redis connection lost'));
+    await expect(service.adjust(request, admin)).resolves.toMatchObject({ balance: 105 });
+  });
+
+  it('releases the key on an unexpected error, which stays an unexpected error', async () => {
+    const { service, ledger, store, audit } = setup();
+    ledger.createTransaction.mockRejectedValue(new TypeError('boom'));
+    await expect(service.adjust(request, admin)).rejects.toThrow(TypeError);
+    expect(store.release).toHaveBeenCalledWith('k-1', 'tok');
+    expect(store.complete).not.toHaveBeenCalled();
+    expect(audit.record).toHaveBeenCalledWith(expect.objectContaining({ outcome: 'internal_error' }));
+  });
+
+  it('answers insufficient_balance without a balance when the balance cannot be re-read', async () => {
+    const { service, ledger } = setup();
+    ledger.createTransaction.mockRejectedValue(new RevenueCatError('unprocessable_entity_error', 422, false, 'no'));
+    ledger.listBalances.mockRejectedValue(new RevenueCatError('server_error', 503, true, 'down'));
+    const error = await failure(service.adjust({ ...request, amount: -5 }, admin));
+    expect(error.extensions).toEqual({ code: 'insufficient_balance', status: 422 });
+  });
+
+  it('fails with rc_call_failed before claiming the key when the currency list cannot be read', async () => {
+    const { service, catalog, store, ledger } = setup();
+    catalog.find.mockRejectedValue(new RevenueCatError('rate_limit_error', 429, true, 'slow down'));
+    expect((await failure(service.adjust(request, admin))).message).toBe('rc_call_failed: rate_limit_error');
+    expect(store.claim).not.toHaveBeenCalled();
+    expect(ledger.createTransaction).not.toHaveBeenCalled();
+  });
+
+  it('replays a stored error exactly', async () => {
+    const { service, store, ledger } = setup();
+    store.claim.mockResolvedValue({
+      kind: 'completed',
+      outcome: JSON.stringify({ ok: false, code: 'insufficient_balance', message: 'insufficient_balance: x', details: { balance: 3 } }),
+    });
+    const error = await failure(service.adjust(request, admin));
+    expect([error.message, error.extensions]).toEqual(['insufficient_balance: x', { code: 'insufficient_balance', status: 422, balance: 3 }]);
+    expect(ledger.createTransaction).not.toHaveBeenCalled();
+  });
+});
