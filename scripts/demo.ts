@@ -56,6 +56,9 @@ async function main(): Promise<void> {
     '# deduct more than the balance: 422 insufficient_balance with the current balance',
     curl('mutation { adjustCredits(input: { userId: "user_2abcXYZ", amount: -100000, reason: "DEMO-2 too much" }) { balance } }'),
     '',
+    '# watch usage.changed events over graphql-ws (in a third terminal; then run the grant again with a new key)',
+    `GATEWAY_URL=http://${config.host}:${config.port} TOKEN="$ADMIN_SECRET" npm run subscribe -- user_2abcXYZ`,
+    '',
     'Ctrl-C stops both.',
     '',
   ];

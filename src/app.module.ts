@@ -10,6 +10,8 @@ import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CreditsModule } from './credits/credits.module';
 import { LoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { RealtimeModule } from './realtime/realtime.module';
 import { RedisModule } from './redis/redis.module';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -23,6 +25,7 @@ export class AppModule implements NestModule {
         ConfigModule.register(config),
         CommonModule,
         LoggingModule,
+        MetricsModule,
         RedisModule,
         AuthModule,
         GraphQLModule.forRoot<ApolloDriverConfig>({
@@ -42,6 +45,7 @@ export class AppModule implements NestModule {
           allowBatchedHttpRequests: false,
         }),
         CreditsModule,
+        RealtimeModule,
       ],
     };
   }

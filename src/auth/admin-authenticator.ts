@@ -41,8 +41,9 @@ export class AdminAuthenticator {
     throw Errors.invalidAdminSecret();
   }
 
-  get configured(): boolean {
-    return this.missing.length === 0;
+  /** Whether an admin secret is set at all (the realtime gateway needs no RevenueCat credentials). */
+  get hasSecret(): boolean {
+    return this.current !== undefined;
   }
 }
 

@@ -11,6 +11,7 @@ export const ERROR_CATALOGUE = {
   rc_customer_not_found: { status: 404, message: 'rc_customer_not_found: RevenueCat has no customer with that id' },
   rc_call_failed: { status: 502, message: 'rc_call_failed' },
   admin_unconfigured: { status: 503, message: 'admin_unconfigured' },
+  forbidden: { status: 403, message: 'forbidden' },
   invalid_argument: { status: 400, message: 'invalid_argument' },
   invalid_query: { status: 400, message: 'invalid_query' },
   bad_request: { status: 400, message: 'bad_request' },
@@ -66,6 +67,7 @@ export const Errors = {
     new GatewayError('admin_unconfigured', `admin_unconfigured: ${missing.join(', ')} not set on the server`, {
       missing,
     }),
+  forbidden: (problem: string) => new GatewayError('forbidden', `forbidden: ${problem}`),
   invalidArgument: (field: string, problem: string) =>
     new GatewayError('invalid_argument', `invalid_argument: ${field} ${problem}`, { field }),
   invalidQuery: (problem: string) => new GatewayError('invalid_query', `invalid_query: ${problem}`),

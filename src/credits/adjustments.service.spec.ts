@@ -9,6 +9,8 @@ import { CurrencyCatalog } from '../revenuecat/currency-catalog';
 import { Ledger } from '../revenuecat/ledger.port';
 import { RevenueCatError } from '../revenuecat/revenuecat-error';
 import { AdjustmentRequest, AdjustmentsService } from './adjustments.service';
+import { Metrics } from '../metrics/metrics';
+import { UsageEventBus } from '../realtime/usage-event-bus.port';
 import { AuditLog } from './audit-log';
 
 const NOW = Date.parse('2026-11-21T10:00:00.000Z');
@@ -26,9 +28,11 @@ function setup() {
   const clock = { now: () => NOW, sleep: jest.fn() } as unknown as Clock;
   const ids = { uuid: () => '00000000-0000-4000-8000-000000000000' } as IdGenerator;
   const audit = { record: jest.fn() } as unknown as jest.Mocked<AuditLog>;
+  const events: jest.Mocked<UsageEventBus> = { publish: jest.fn().mockResolvedValue(undefined), subscribe: jest.fn() };
+  const metrics = new Metrics();
   const config = loadConfig({});
-  const service = new AdjustmentsService(ledger, catalog, store, clock, ids, audit, config);
-  return { service, ledger, catalog, store, audit };
+  const service = new AdjustmentsService(ledger, catalog, store, clock, ids, audit, events, metrics, config);
+  return { service, ledger, catalog, store, audit, events, metrics };
 }
 
 async function failure(promise: Promise<unknown>): Promise<GatewayError> {
@@ -56,6 +60,45 @@ describe('AdjustmentsService', () => {
     expect(JSON.parse(store.complete.mock.calls[0][3])).toMatchObject({ ok: true, adjustment: { balance: 105, adjustedAt: '2026-11-21T10:00:00.000Z' } });
     expect(store.release).not.toHaveBeenCalled();
     expect(audit.record).toHaveBeenCalledWith(expect.objectContaining({ actor: 'admin', outcome: 'applied', balance: 105 }));
+  });
+
+  it('announces an applied adjustment once, as a silent usage.changed envelope', async () => {
+    const { service, ledger, events } = setup();
+    ledger.createTransaction.mockResolvedValue([{ currency: 'CRD', name: 'Credits', balance: 105 }]);
+    await service.adjust(request, admin);
+    expect(events.publish.mock.calls).toEqual([
+      [
+        {
+          id: '00000000-0000-4000-8000-000000000000',
+          type: 'usage.changed',
+          silent: true,
+          userId: 'user_1',
+          currency: 'CRD',
+          delta: 5,
+          balance: 105,
+          occurredAt: '2026-11-21T10:00:00.000Z',
+        },
+      ],
+    ]);
+  });
+
+  it('keeps the adjustment when publishing fails, and counts the failure', async () => {
+    const { service, ledger, events, metrics } = setup();
+    ledger.createTransaction.mockResolvedValue([{ currency: 'CRD', name: 'Credits', balance: 105 }]);
+    events.publish.mockRejectedValue(new Error('Redis down'));
+    await expect(service.adjust(request, admin)).resolves.toMatchObject({ balance: 105, replayed: false });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect((await metrics.realtimePublishFailures.get()).values[0].value).toBe(1);
+  });
+
+  it('announces nothing for a replay', async () => {
+    const { service, store, events } = setup();
+    store.claim.mockResolvedValue({
+      kind: 'completed',
+      outcome: JSON.stringify({ ok: true, adjustment: { id: 'adj_1', userId: 'user_1', currency: 'CRD', amount: 5, reason: 'r', balance: 5, balances: [], idempotencyKey: 'k-1', adjustedAt: '2026-11-21T10:00:00.000Z' } }),
+    });
+    expect((await service.adjust(request, admin)).replayed).toBe(true);
+    expect(events.publish).not.toHaveBeenCalled();
   });
 
   it('still answers an applied adjustment when its record cannot be written', async () => {

@@ -10,6 +10,9 @@ import { IdempotencyStore } from '../idempotency/idempotency-store.port';
 import { CurrencyCatalog } from '../revenuecat/currency-catalog';
 import { Balance, Ledger } from '../revenuecat/ledger.port';
 import { RevenueCatError, toGatewayError } from '../revenuecat/revenuecat-error';
+import { Metrics } from '../metrics/metrics';
+import { usageChanged } from '../realtime/usage-changed.event';
+import { UsageEventBus } from '../realtime/usage-event-bus.port';
 import { AuditLog } from './audit-log';
 
 export interface AdjustmentRequest {
@@ -51,12 +54,15 @@ export class AdjustmentsService {
     private readonly clock: Clock,
     private readonly ids: IdGenerator,
     private readonly audit: AuditLog,
+    @Inject(UsageEventBus) private readonly events: UsageEventBus,
+    private readonly metrics: Metrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async adjust(request: AdjustmentRequest, actor: AdminPrincipal): Promise<Adjustment> {
     try {
       const adjustment = await this.adjustOnce(request);
+      if (!adjustment.replayed) this.announce(adjustment);
       this.audit.record({
         actor: actor.label,
         ...request,
@@ -137,6 +143,21 @@ export class AdjustmentsService {
       replayed: false,
       adjustedAt: new Date(this.clock.now()),
     };
+  }
+
+  /**
+   * One silent usage.changed per applied adjustment, so the user's app refreshes at once. Sent after
+   * the answer is settled and never awaited by it: a failure to publish is logged and counted, and the
+   * adjustment stands.
+   */
+  private announce(adjustment: Adjustment): void {
+    this.events.publish(usageChanged(this.ids.uuid(), adjustment)).then(
+      () => this.metrics.realtimeEventsPublished.inc(),
+      (error: unknown) => {
+        this.metrics.realtimePublishFailures.inc();
+        this.logger.warn(`usage.changed for adjustment ${adjustment.id} not published: ${(error as Error).message}`);
+      },
+    );
   }
 
   private async requireCurrency(code: string): Promise<void> {

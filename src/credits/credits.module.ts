@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
+import { RealtimeModule } from '../realtime/realtime.module';
 import { RevenueCatModule } from '../revenuecat/revenuecat.module';
 import { AdjustmentsService } from './adjustments.service';
 import { AuditLog } from './audit-log';
@@ -8,7 +9,7 @@ import { CreditsResolver } from './credits.resolver';
 import { CreditsService } from './credits.service';
 
 @Module({
-  imports: [AuthModule, RevenueCatModule, IdempotencyModule],
+  imports: [AuthModule, RevenueCatModule, IdempotencyModule, RealtimeModule],
   providers: [CreditsResolver, CreditsService, AdjustmentsService, AuditLog],
 })
 export class CreditsModule {}

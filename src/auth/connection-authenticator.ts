@@ -1,0 +1,46 @@
+import { Injectable } from '@nestjs/common';
+import { GatewayError } from '../common/errors';
+import { AdminAuthenticator, bearerToken } from './admin-authenticator';
+import { ClerkTokenVerifier, InvalidSessionToken } from './clerk-token.verifier';
+import type { Principal } from './principal';
+
+/** The graphql-ws close code for a missing or invalid credential: get a fresh token before reconnecting. */
+export const REFUSED = { unauthorized: 4401 } as const;
+
+export class ConnectionRefused extends Error {
+  constructor(
+    readonly code: (typeof REFUSED)[keyof typeof REFUSED],
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+/** Authenticates a graphql-ws connection from `connectionParams.authorization` ("Bearer ..."). */
+@Injectable()
+export class ConnectionAuthenticator {
+  constructor(
+    private readonly admin: AdminAuthenticator,
+    private readonly clerk: ClerkTokenVerifier,
+  ) {}
+
+  async authenticate(connectionParams: Readonly<Record<string, unknown>> | undefined): Promise<Principal> {
+    const header = connectionParams?.authorization ?? connectionParams?.Authorization;
+    const token = bearerToken(typeof header === 'string' ? header : undefined);
+    if (token === undefined) throw new ConnectionRefused(REFUSED.unauthorized, 'missing_bearer');
+    if (this.admin.hasSecret) {
+      try {
+        return this.admin.verify(token);
+      } catch (error) {
+        if (!(error instanceof GatewayError)) throw error;
+      }
+    }
+    if (!this.clerk.enabled) throw new ConnectionRefused(REFUSED.unauthorized, 'invalid_token');
+    try {
+      return { kind: 'user', label: 'clerk', userId: await this.clerk.verify(token) };
+    } catch (error) {
+      if (error instanceof InvalidSessionToken) throw new ConnectionRefused(REFUSED.unauthorized, error.reason);
+      throw error;
+    }
+  }
+}

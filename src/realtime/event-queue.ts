@@ -1,0 +1,62 @@
+/**
+ * A subscription's events as an async iterator. The buffer is bounded: a client that stops reading
+ * loses its oldest events (each carries the latest balance, so the newest ones matter) instead of
+ * growing the server's memory. `return()` releases the subscription exactly once.
+ */
+export class EventQueue<T> implements AsyncIterableIterator<T> {
+  private readonly buffer: T[] = [];
+  private waiting?: (result: IteratorResult<T>) => void;
+  private finished = false;
+
+  constructor(
+    private readonly capacity: number,
+    private readonly release: () => Promise<void>,
+    private readonly onDrop: () => void = () => undefined,
+  ) {}
+
+  push(value: T): void {
+    if (this.finished) return;
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = undefined;
+      resolve({ value, done: false });
+      return;
+    }
+    if (this.buffer.length >= this.capacity) {
+      this.buffer.shift();
+      this.onDrop();
+    }
+    this.buffer.push(value);
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.buffer.length > 0) return Promise.resolve({ value: this.buffer.shift()!, done: false });
+    if (this.finished) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+    });
+  }
+
+  async return(): Promise<IteratorResult<T>> {
+    await this.finish();
+    return { value: undefined, done: true };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<T>> {
+    await this.finish();
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    return this;
+  }
+
+  private async finish(): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    this.buffer.length = 0;
+    this.waiting?.({ value: undefined, done: true });
+    this.waiting = undefined;
+    await this.release();
+  }
+}

@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { AuthModule } from '../auth/auth.module';
+import { REDIS_CLIENT } from '../redis/redis.module';
+import { MemoryUsageEventBus } from './memory-usage-event.bus';
+import { RealtimeServer } from './realtime.server';
+import { RedisUsageEventBus } from './redis-usage-event.bus';
+import { SubscriberRegistry } from './subscriber-registry';
+import { UsageChangedResolver } from './usage-changed.resolver';
+import { UsageEventBus } from './usage-event-bus.port';
+
+@Module({
+  imports: [AuthModule],
+  providers: [
+    SubscriberRegistry,
+    {
+      provide: UsageEventBus,
+      inject: [REDIS_CLIENT, SubscriberRegistry],
+      useFactory: (redis: Redis | null, registry: SubscriberRegistry): UsageEventBus =>
+        redis ? new RedisUsageEventBus(redis, registry) : new MemoryUsageEventBus(registry),
+    },
+    UsageChangedResolver,
+    RealtimeServer,
+  ],
+  exports: [UsageEventBus, SubscriberRegistry, RealtimeServer],
+})
+export class RealtimeModule {}

@@ -1,0 +1,102 @@
+import { Logger, OnApplicationShutdown } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { SubscriberRegistry, UsageListener } from './subscriber-registry';
+import type { UsageChangedEnvelope } from './usage-changed.event';
+import type { Unsubscribe, UsageEventBus } from './usage-event-bus.port';
+
+export const USAGE_CHANNEL_PREFIX = 'credits-gateway:usage:user:';
+const EVERY_USER_PATTERN = `${USAGE_CHANNEL_PREFIX}*`;
+const READY_TIMEOUT_MS = 5000;
+
+/**
+ * Delivery across instances: one Redis channel per user. An instance subscribes to a user's channel
+ * while it has a subscriber for that user, and to the pattern of all channels while it has a subscriber
+ * for every user, so Redis only sends each instance the events it has someone to hand them to. Its own
+ * events come back through Redis too, so every subscriber receives each event exactly once.
+ */
+export class RedisUsageEventBus implements UsageEventBus, OnApplicationShutdown {
+  private readonly logger = new Logger(RedisUsageEventBus.name);
+  private readonly subscriber: Redis;
+  /** The latest SUBSCRIBE/UNSUBSCRIBE per channel, so a listener waits for the one that covers it. */
+  private readonly pending = new Map<string, Promise<unknown>>();
+  private ready?: Promise<void>;
+
+  constructor(
+    private readonly publisher: Redis,
+    private readonly registry: SubscriberRegistry,
+  ) {
+    this.subscriber = publisher.duplicate({ connectionName: 'credits-gateway:realtime' });
+    this.subscriber.on('error', (error: Error) => this.logger.warn(`Redis subscriber connection: ${error.message}`));
+    this.subscriber.on('message', (_channel: string, message: string) => this.receive(message, false));
+    this.subscriber.on('pmessage', (_pattern: string, _channel: string, message: string) => this.receive(message, true));
+  }
+
+  async publish(event: UsageChangedEnvelope): Promise<void> {
+    await this.publisher.publish(USAGE_CHANNEL_PREFIX + event.userId, JSON.stringify(event));
+  }
+
+  async subscribe(userId: string | null, listener: UsageListener): Promise<Unsubscribe> {
+    const channel = userId === null ? EVERY_USER_PATTERN : USAGE_CHANNEL_PREFIX + userId;
+    const { first } = this.registry.add(userId, listener);
+    try {
+      if (first) {
+        // (P)SUBSCRIBEs queued while the connection is still being set up can be lost by ioredis (seen:
+        // a PSUBSCRIBE and a SUBSCRIBE queued together, only the first applied), so send them on a
+        // ready connection only.
+        await this.whenReady();
+        this.track(channel, userId === null ? this.subscriber.psubscribe(channel) : this.subscriber.subscribe(channel));
+      }
+      await this.pending.get(channel);
+    } catch (error) {
+      await this.release(userId, channel, listener);
+      throw error;
+    }
+    return () => this.release(userId, channel, listener);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.subscriber.status === 'end') return;
+    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
+  }
+
+  private async release(userId: string | null, channel: string, listener: UsageListener): Promise<void> {
+    if (!this.registry.remove(userId, listener).last) return;
+    this.track(channel, userId === null ? this.subscriber.punsubscribe(channel) : this.subscriber.unsubscribe(channel));
+    await this.pending.get(channel)?.catch((error: Error) => this.logger.warn(`unsubscribe failed: ${error.message}`));
+  }
+
+  private whenReady(): Promise<void> {
+    if (this.subscriber.status === 'ready') return Promise.resolve();
+    this.ready ??= new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.ready = undefined;
+        reject(new Error('Redis subscriber connection not ready'));
+      }, READY_TIMEOUT_MS);
+      this.subscriber.once('ready', () => {
+        clearTimeout(timer);
+        this.ready = undefined;
+        resolve();
+      });
+    });
+    return this.ready;
+  }
+
+  private track(channel: string, command: Promise<unknown>): void {
+    const settled = command.finally(() => {
+      if (this.pending.get(channel) === settled) this.pending.delete(channel);
+    });
+    this.pending.set(channel, settled);
+  }
+
+  private receive(message: string, everyone: boolean): void {
+    let event: UsageChangedEnvelope;
+    try {
+      event = JSON.parse(message) as UsageChangedEnvelope;
+    } catch {
+      this.logger.warn('ignored a usage event that is not JSON');
+      return;
+    }
+    if (everyone) this.registry.deliverToEveryone(event);
+    else this.registry.deliverToUser(event);
+  }
+}

@@ -1,0 +1,64 @@
+import { Args, ArgsType, Context, Field, ID, Resolver, Subscription } from '@nestjs/graphql';
+import { Inject } from '@nestjs/common';
+import { IsOptional } from 'class-validator';
+import type { Principal } from '../auth/principal';
+import { Errors } from '../common/errors';
+import { IsCustomerId } from '../credits/dto/validators';
+import { Metrics } from '../metrics/metrics';
+import { EventQueue } from './event-queue';
+import { UsageChangedEnvelope, UsageChangedEvent } from './usage-changed.event';
+import { UsageEventBus } from './usage-event-bus.port';
+
+// Each event carries the latest balance, so a client that fell this far behind needs only the newest.
+const MAX_BUFFERED_EVENTS = 64;
+
+@ArgsType()
+export class UsageChangedArgs {
+  @Field(() => ID, {
+    nullable: true,
+    description: "The user to watch. Admins may omit it to watch every user; an app's own user token watches its own user.",
+  })
+  @IsOptional()
+  @IsCustomerId()
+  userId?: string | null;
+}
+
+export interface RealtimeContext {
+  principal?: Principal;
+}
+
+@Resolver()
+export class UsageChangedResolver {
+  constructor(
+    @Inject(UsageEventBus) private readonly bus: UsageEventBus,
+    private readonly metrics: Metrics,
+  ) {}
+
+  @Subscription(() => UsageChangedEvent, {
+    description: 'A silent usage.changed envelope for every applied adjustment, routed by user.',
+    // Envelopes travel as JSON (through Redis too); the DateTime scalar wants a Date back.
+    resolve: (event: UsageChangedEnvelope) => ({ ...event, occurredAt: new Date(event.occurredAt) }),
+  })
+  async usageChanged(
+    @Args() { userId }: UsageChangedArgs,
+    @Context() { principal }: RealtimeContext,
+  ): Promise<AsyncIterableIterator<UsageChangedEnvelope>> {
+    const target = watchedUser(principal, userId ?? null);
+    let unsubscribe: () => Promise<void> = async () => undefined;
+    const queue = new EventQueue<UsageChangedEnvelope>(
+      MAX_BUFFERED_EVENTS,
+      () => unsubscribe(),
+      () => this.metrics.realtimeEventsDropped.inc(),
+    );
+    unsubscribe = await this.bus.subscribe(target, (event) => queue.push(event));
+    return queue;
+  }
+}
+
+/** Admins watch anyone, or everyone; a user watches only themself. */
+export function watchedUser(principal: Principal | undefined, requested: string | null): string | null {
+  if (!principal) throw Errors.missingBearer();
+  if (principal.kind === 'admin') return requested;
+  if (requested !== null && requested !== principal.userId) throw Errors.forbidden('a user may only watch their own usage');
+  return principal.userId;
+}
