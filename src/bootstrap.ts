@@ -1,4 +1,4 @@
-import { INestApplication } from '@nestjs/common';
+import { INestApplication, NestApplicationOptions } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -6,16 +6,20 @@ import { AppModule } from './app.module';
 import { createValidationPipe } from './common/validation.pipe';
 import type { AppConfig } from './config/app-config';
 
+/** Nest's own JSON parser is off: /graphql has a bounded one of its own, after authentication. */
+export const APP_OPTIONS: NestApplicationOptions = { bufferLogs: true, bodyParser: false };
+
 /** The app as production runs it; tests build theirs from AppModule and pass it through configureApp. */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), { bufferLogs: true });
-  return configureApp(app);
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), APP_OPTIONS);
+  return configureApp(app, config);
 }
 
-export function configureApp<T extends INestApplication>(app: T): T {
+export function configureApp<T extends INestApplication>(app: T, config: AppConfig): T {
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(createValidationPipe());
   const express = app.getHttpAdapter().getInstance();
   express.disable('x-powered-by');
+  express.set('trust proxy', config.trustProxy);
   return app;
 }

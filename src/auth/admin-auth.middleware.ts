@@ -1,6 +1,7 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { GatewayError } from '../common/errors';
+import { sendGatewayError } from '../common/http-error-response';
 import { AdminAuthenticator, AdminPrincipal } from './admin-authenticator';
 
 export interface AuthenticatedRequest extends Request {
@@ -25,11 +26,7 @@ export class AdminAuthMiddleware implements NestMiddleware {
       next();
     } catch (error) {
       if (!(error instanceof GatewayError)) return next(error);
-      if (error.code === 'missing_bearer') res.setHeader('WWW-Authenticate', 'Bearer realm="credits-admin"');
-      res
-        .status(error.status)
-        .type('application/json')
-        .send(JSON.stringify({ errors: [{ message: error.message, extensions: error.extensions }] }));
+      sendGatewayError(res, error);
     }
   }
 }

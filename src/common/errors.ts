@@ -15,6 +15,9 @@ export const ERROR_CATALOGUE = {
   invalid_argument: { status: 400, message: 'invalid_argument' },
   invalid_query: { status: 400, message: 'invalid_query' },
   bad_request: { status: 400, message: 'bad_request' },
+  query_too_deep: { status: 400, message: 'query_too_deep' },
+  query_too_complex: { status: 400, message: 'query_too_complex' },
+  payload_too_large: { status: 413, message: 'payload_too_large' },
   unknown_currency: { status: 400, message: 'unknown_currency' },
   idempotency_key_in_progress: {
     status: 409,
@@ -72,6 +75,10 @@ export const Errors = {
     new GatewayError('invalid_argument', `invalid_argument: ${field} ${problem}`, { field }),
   invalidQuery: (problem: string) => new GatewayError('invalid_query', `invalid_query: ${problem}`),
   badRequest: (problem: string) => new GatewayError('bad_request', `bad_request: ${problem}`),
+  queryTooDeep: (problem: string) => new GatewayError('query_too_deep', `query_too_deep: ${problem}`),
+  queryTooComplex: (problem: string) => new GatewayError('query_too_complex', `query_too_complex: ${problem}`),
+  payloadTooLarge: (maxBytes: number) =>
+    new GatewayError('payload_too_large', `payload_too_large: the request body is larger than ${maxBytes} bytes`),
   unknownCurrency: (currency: string) =>
     new GatewayError('unknown_currency', `unknown_currency: ${currency} is not configured in the project`, {
       field: 'currency',

@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { Logger } from '@nestjs/common';
-import type { GraphQLFormattedError } from 'graphql';
+import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { Errors, GatewayError } from './errors';
 
 const logger = new Logger('GraphQLErrors');
@@ -12,7 +12,10 @@ const logger = new Logger('GraphQLErrors');
  */
 export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = unwrapResolverError(error);
-  const mapped = original instanceof GatewayError ? original : translate(formatted, original);
+  // Validation rules report our errors too; Apollo wraps those, keeping ours as the original.
+  const reported = original instanceof GraphQLError ? original.originalError : undefined;
+  const mapped =
+    original instanceof GatewayError ? original : reported instanceof GatewayError ? reported : translate(formatted, original);
   return {
     message: mapped.message,
     ...(formatted.locations && { locations: formatted.locations }),

@@ -1,3 +1,5 @@
+import proxyAddr from 'proxy-addr';
+
 export class ConfigError extends Error {
   constructor(readonly variable: string, problem: string) {
     super(`${variable} ${problem}`);
@@ -25,6 +27,14 @@ export interface AppConfig {
   idempotencyTtlMs: number;
   idempotencyLeaseMs: number;
   logLevel: LogLevel;
+  /** Express's `trust proxy`: false, true, a hop count, or addresses/subnets/names of trusted proxies. */
+  trustProxy: boolean | number | string[];
+  /** Requests per minute, per caller, per operation. */
+  rateLimits: { currencies: number; balances: number; adjustCredits: number };
+  realtime: {
+    maxConnectionsPerClient: number;
+    connectAttemptsPerMinute: number;
+  };
 }
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -78,6 +88,16 @@ export function loadConfig(env: Env): AppConfig {
     idempotencyTtlMs: integer(env, 'IDEMPOTENCY_TTL_SECONDS', 86400, 60, 30 * 86400) * 1000,
     idempotencyLeaseMs: integer(env, 'IDEMPOTENCY_LEASE_SECONDS', 60, 5, 3600) * 1000,
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    trustProxy: trustProxy(env),
+    rateLimits: {
+      currencies: integer(env, 'RATE_LIMIT_CURRENCIES_PER_MINUTE', 60, 1, 1_000_000),
+      balances: integer(env, 'RATE_LIMIT_BALANCES_PER_MINUTE', 120, 1, 1_000_000),
+      adjustCredits: integer(env, 'RATE_LIMIT_ADJUST_CREDITS_PER_MINUTE', 30, 1, 1_000_000),
+    },
+    realtime: {
+      maxConnectionsPerClient: integer(env, 'WS_MAX_CONNECTIONS_PER_CLIENT', 100, 1, 1_000_000),
+      connectAttemptsPerMinute: integer(env, 'WS_CONNECT_ATTEMPTS_PER_MINUTE', 120, 1, 1_000_000),
+    },
   };
   if (config.revenueCat.projectId !== undefined && !/^[A-Za-z0-9_-]{1,255}$/.test(config.revenueCat.projectId)) {
     throw new ConfigError('REVENUECAT_PROJECT_ID', 'must be 1 to 255 letters, digits, "_" or "-"');
@@ -91,6 +111,20 @@ export function loadConfig(env: Env): AppConfig {
 function optional(env: Env, name: string): string | undefined {
   const value = env[name];
   return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function trustProxy(env: Env): AppConfig['trustProxy'] {
+  const raw = optional(env, 'TRUST_PROXY');
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  try {
+    proxyAddr.compile(entries);
+  } catch (error) {
+    throw new ConfigError('TRUST_PROXY', `must be false, true, a hop count, or a comma-separated list of addresses, subnets, loopback, linklocal or uniquelocal (${(error as Error).message})`);
+  }
+  return entries;
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {

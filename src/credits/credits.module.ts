@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { IdempotencyModule } from '../idempotency/idempotency.module';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { RealtimeModule } from '../realtime/realtime.module';
 import { RevenueCatModule } from '../revenuecat/revenuecat.module';
 import { AdjustmentsService } from './adjustments.service';
@@ -9,7 +10,7 @@ import { CreditsResolver } from './credits.resolver';
 import { CreditsService } from './credits.service';
 
 @Module({
-  imports: [AuthModule, RevenueCatModule, IdempotencyModule, RealtimeModule],
+  imports: [AuthModule, RevenueCatModule, IdempotencyModule, RealtimeModule, RateLimitModule],
   providers: [CreditsResolver, CreditsService, AdjustmentsService, AuditLog],
 })
 export class CreditsModule {}

@@ -3,6 +3,7 @@ import { Args, Context, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { AdminAuthGuard } from '../auth/admin-auth.guard';
 import type { AuthenticatedRequest } from '../auth/admin-auth.middleware';
 import { Errors } from '../common/errors';
+import { GqlThrottlerGuard } from '../rate-limit/gql-throttler.guard';
 import { Adjustment, AdjustmentsService } from './adjustments.service';
 import { CreditsService } from './credits.service';
 import { AdjustCreditsInput, IDEMPOTENCY_KEY_PATTERN } from './dto/adjust-credits.input';
@@ -12,7 +13,7 @@ import { CurrencyBalance } from './models/currency-balance.model';
 import { VirtualCurrency } from './models/virtual-currency.model';
 
 @Resolver()
-@UseGuards(AdminAuthGuard)
+@UseGuards(AdminAuthGuard, GqlThrottlerGuard)
 export class CreditsResolver {
   constructor(
     private readonly credits: CreditsService,

@@ -1,7 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { Test, TestingModuleBuilder } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module';
-import { configureApp } from '../../src/bootstrap';
+import { APP_OPTIONS, configureApp } from '../../src/bootstrap';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { RevenueCatEmulator } from '../../src/revenuecat/emulator/revenuecat-emulator';
 import { GraphQLClient } from './graphql-client';
@@ -35,13 +35,19 @@ export async function startApp(options: TestAppOptions = {}): Promise<TestApp> {
     REVENUECAT_TIMEOUT_MS: '2000',
     REVENUECAT_MAX_BACKOFF_MS: '200',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // Lifted so that suites about other things are not throttled; the rate-limit suite sets its own.
+    RATE_LIMIT_CURRENCIES_PER_MINUTE: '100000',
+    RATE_LIMIT_BALANCES_PER_MINUTE: '100000',
+    RATE_LIMIT_ADJUST_CREDITS_PER_MINUTE: '100000',
+    WS_MAX_CONNECTIONS_PER_CLIENT: '100000',
+    WS_CONNECT_ATTEMPTS_PER_MINUTE: '100000',
     ...options.env,
   };
   const config = loadConfig(env);
   let builder = Test.createTestingModule({ imports: [AppModule.register(config)] });
   if (options.override) builder = options.override(builder);
   const moduleRef = await builder.compile();
-  const app = configureApp(moduleRef.createNestApplication({ logger: false }));
+  const app = configureApp(moduleRef.createNestApplication({ ...APP_OPTIONS, logger: false }), config);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address();
   const url = `http://127.0.0.1:${address.port}`;

@@ -1,0 +1,68 @@
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
+import type Redis from 'ioredis';
+import { Clock } from '../common/clock';
+
+export const RATE_LIMIT_KEY_PREFIX = 'credits-gateway:rate-limit:';
+
+/**
+ * Fixed windows aligned to the clock (every minute on the minute for a 60 s window), as RevenueCat's own
+ * limits are: a caller's count resets for everyone at the same moment, and Retry-After is the time left
+ * in the window. Over the limit, a request is refused and not executed; refused requests still count.
+ */
+abstract class FixedWindowStorage implements ThrottlerStorage {
+  constructor(protected readonly clock: Clock) {}
+
+  async increment(key: string, ttl: number, limit: number): Promise<ThrottlerStorageRecord> {
+    const now = this.clock.now();
+    const window = Math.floor(now / ttl);
+    const msLeft = (window + 1) * ttl - now;
+    const totalHits = await this.hit(`${key}:${window}`, msLeft);
+    const timeToExpire = Math.max(1, Math.ceil(msLeft / 1000));
+    const isBlocked = totalHits > limit;
+    return { totalHits, timeToExpire, isBlocked, timeToBlockExpire: isBlocked ? timeToExpire : 0 };
+  }
+
+  /** Counts one hit on the window's key and answers the window's total. */
+  protected abstract hit(windowKey: string, msLeft: number): Promise<number>;
+}
+
+/** One instance's counters. */
+export class MemoryFixedWindowStorage extends FixedWindowStorage {
+  private readonly windows = new Map<string, { hits: number; endsAt: number }>();
+  private lastSweep = 0;
+
+  protected async hit(windowKey: string, msLeft: number): Promise<number> {
+    const now = this.clock.now();
+    if (now - this.lastSweep > 60_000) this.sweep(now);
+    const entry = this.windows.get(windowKey) ?? { hits: 0, endsAt: now + msLeft };
+    entry.hits += 1;
+    this.windows.set(windowKey, entry);
+    return entry.hits;
+  }
+
+  private sweep(now: number): void {
+    this.lastSweep = now;
+    for (const [key, entry] of this.windows) if (entry.endsAt <= now) this.windows.delete(key);
+  }
+}
+
+/** Counters shared by every instance: one INCR per request; the key expires with its window. */
+export class RedisFixedWindowStorage extends FixedWindowStorage {
+  constructor(
+    private readonly redis: Redis,
+    clock: Clock,
+  ) {
+    super(clock);
+  }
+
+  protected async hit(windowKey: string, msLeft: number): Promise<number> {
+    const key = RATE_LIMIT_KEY_PREFIX + windowKey;
+    const [[incrError, hits], [expireError]] = (await this.redis.multi().incr(key).pexpire(key, msLeft + 1000).exec()) as [
+      [Error | null, number],
+      [Error | null, unknown],
+    ];
+    if (incrError || expireError) throw incrError ?? expireError;
+    return hits;
+  }
+}
