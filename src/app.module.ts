@@ -10,7 +10,7 @@ import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
 import { Errors } from './common/errors';
 import { JsonBodyMiddleware } from './common/json-body.middleware';
-import { formatGraphQLError, httpStatusPlugin } from './common/graphql-errors';
+import { formatGraphQLError, httpStatusPlugin, noSubscriptionsOverHttpPlugin } from './common/graphql-errors';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CreditsModule } from './credits/credits.module';
@@ -23,12 +23,16 @@ import { RedisModule } from './redis/redis.module';
 export const GRAPHQL_PATH = '/graphql';
 
 /** Bounds on what one GraphQL document may ask for; our own operations are far inside them. */
-export const QUERY_LIMITS = { maxDepth: 8, maxCost: 2000, maxAliases: 40, maxTokens: 2000 } as const;
+// Our own types nest three deep; only introspection goes deeper. graphql-js's standard introspection
+// query, which Apollo Sandbox sends, counts 21 here (fragments flattened), so depth counts introspection
+// too and stops anything much deeper than that.
+export const QUERY_LIMITS = { maxDepth: 25, maxCost: 2000, maxAliases: 40, maxTokens: 2000 } as const;
 
 // The rules report our own catalogue errors instead of their generic "Syntax Error" ones.
 const queryLimitRules = [
   maxDepthRule({
     n: QUERY_LIMITS.maxDepth,
+    ignoreIntrospection: false,
     exposeLimits: true,
     propagateOnRejection: false,
     onReject: [(context, error) => context?.reportError(Errors.queryTooDeep(withoutPrefix(error.message)))],
@@ -72,7 +76,11 @@ export class AppModule implements NestModule {
           // Introspection stays on in production: the admin middleware already keeps everyone else out.
           introspection: true,
           playground: false,
-          plugins: [ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }), httpStatusPlugin],
+          plugins: [
+            ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+            httpStatusPlugin,
+            noSubscriptionsOverHttpPlugin,
+          ],
           includeStacktraceInErrorResponses: false,
           formatError: formatGraphQLError,
           autoTransformHttpErrors: false,

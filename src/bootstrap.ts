@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
+import { GatewayErrorFilter } from './common/gateway-error.filter';
 import { createValidationPipe } from './common/validation.pipe';
 import type { AppConfig } from './config/app-config';
 
@@ -18,6 +19,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
 export function configureApp<T extends INestApplication>(app: T, config: AppConfig): T {
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new GatewayErrorFilter());
   const express = app.getHttpAdapter().getInstance();
   express.disable('x-powered-by');
   express.set('trust proxy', config.trustProxy);

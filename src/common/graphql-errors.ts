@@ -36,6 +36,9 @@ function translate(formatted: GraphQLFormattedError, original: unknown): Gateway
       }
       return Errors.invalidQuery(message);
     case 'GRAPHQL_PARSE_FAILED':
+      // graphql-js spells it "more that".
+      if (/Document contains more tha[nt] \d+ tokens/.test(message)) return Errors.queryTooComplex(message.replace(/^Syntax Error: /, ''));
+      return Errors.invalidQuery(message);
     case 'OPERATION_RESOLUTION_FAILURE':
       return Errors.invalidQuery(message);
     case 'BAD_REQUEST':
@@ -82,6 +85,19 @@ export const httpStatusPlugin: ApolloServerPlugin = {
         const retryAfter = errors[0].extensions?.retryAfterSeconds;
         if (!someRootFieldSucceeded && typeof retryAfter === 'number') {
           response.http.headers.set('retry-after', String(retryAfter));
+        }
+      },
+    };
+  },
+};
+
+/** Subscriptions are served over graphql-ws; over HTTP, Apollo would run them as if they were queries. */
+export const noSubscriptionsOverHttpPlugin: ApolloServerPlugin = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ operation }) {
+        if (operation?.operation === 'subscription') {
+          throw Errors.badRequest('subscriptions are served over graphql-ws (graphql-transport-ws) at /graphql');
         }
       },
     };

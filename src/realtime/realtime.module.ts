@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { AuthModule } from '../auth/auth.module';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { REDIS_CLIENT } from '../redis/redis.module';
 import { MemoryUsageEventBus } from './memory-usage-event.bus';
 import { RealtimeServer } from './realtime.server';
@@ -10,7 +11,7 @@ import { UsageChangedResolver } from './usage-changed.resolver';
 import { UsageEventBus } from './usage-event-bus.port';
 
 @Module({
-  imports: [AuthModule],
+  imports: [AuthModule, RateLimitModule],
   providers: [
     SubscriberRegistry,
     {

@@ -2,11 +2,17 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { GraphQLSchemaHost } from '@nestjs/graphql';
 import { useServer } from 'graphql-ws/use/ws';
+import { InjectThrottlerStorage } from '@nestjs/throttler';
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import proxyAddr from 'proxy-addr';
+import { STATUS_CODES } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ConnectionAuthenticator, ConnectionRefused } from '../auth/connection-authenticator';
 import type { Principal } from '../auth/principal';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { Metrics } from '../metrics/metrics';
 import type { RealtimeContext } from './usage-changed.resolver';
 
@@ -15,6 +21,7 @@ export const REALTIME_PATH = '/graphql';
 const MAX_MESSAGE_BYTES = 16 * 1024;
 const CONNECTION_INIT_TIMEOUT_MS = 5_000;
 const KEEPALIVE_MS = 12_000;
+const ATTEMPT_WINDOW_MS = 60_000;
 
 type ConnectionExtra = {
   socket: WebSocket;
@@ -30,17 +37,23 @@ type ConnectionExtra = {
 export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(RealtimeServer.name);
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
+  private readonly openPerClient = new Map<string, number>();
   private httpServer?: Server;
   private graphqlWs?: { dispose: () => void | Promise<void> };
+  private trustProxy: (address: string, hop: number) => boolean = () => false;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly moduleRef: ModuleRef,
     private readonly authenticator: ConnectionAuthenticator,
     private readonly metrics: Metrics,
+    @InjectThrottlerStorage() private readonly attempts: ThrottlerStorage,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onApplicationBootstrap(): void {
+    // The very function Express uses for req.ip, so HTTP and WebSocket agree on who the caller is.
+    this.trustProxy = this.adapterHost.httpAdapter.getInstance().get('trust proxy fn') ?? this.trustProxy;
     this.httpServer = this.adapterHost.httpAdapter.getHttpServer() as Server;
     this.httpServer.on('upgrade', this.upgrade);
     this.graphqlWs = useServer<Record<string, unknown>, ConnectionExtra>(
@@ -85,11 +98,65 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
     return this.wss.clients.size;
   }
 
+  /**
+   * Connection attempts are bounded before anything else happens: per client address, so many open at
+   * once (on this instance) and so many attempts a minute (across instances when Redis is shared).
+   */
   private readonly upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', () => socket.destroy());
     if (new URL(request.url ?? '/', 'http://localhost').pathname !== REALTIME_PATH) {
       socket.destroy();
       return;
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.wss.emit('connection', ws, request));
+    const client = proxyAddr(request, this.trustProxy);
+    if ((this.openPerClient.get(client) ?? 0) >= this.config.realtime.maxConnectionsPerClient) {
+      refuse(socket, 429, 'too many open connections from this client', 5);
+      return;
+    }
+    this.attempts
+      .increment(`ws-connect:${client}`, ATTEMPT_WINDOW_MS, this.config.realtime.connectAttemptsPerMinute, 0, 'ws')
+      .then(
+        ({ isBlocked, timeToExpire }) => !isBlocked || refuse(socket, 429, 'too many connection attempts from this client', timeToExpire),
+        (error: Error) => {
+          // A counter that cannot be read (Redis away) must not take realtime down; the open cap still holds.
+          this.logger.warn(`connection attempt count unavailable: ${error.message}`);
+          return true;
+        },
+      )
+      .then((proceed) => {
+        if (proceed === true && !socket.destroyed) {
+          this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, client));
+        }
+      });
   };
+
+  private accept(ws: WebSocket, request: IncomingMessage, client: string): void {
+    this.openPerClient.set(client, (this.openPerClient.get(client) ?? 0) + 1);
+    ws.once('close', () => {
+      const open = (this.openPerClient.get(client) ?? 1) - 1;
+      if (open > 0) this.openPerClient.set(client, open);
+      else this.openPerClient.delete(client);
+    });
+    this.wss.emit('connection', ws, request);
+    // graphql-ws prints socket errors to the console with a stack; an oversized message (which ws has
+    // already answered with 1009) or a reset connection is the client's problem, worth a line at most.
+    ws.removeAllListeners('error');
+    ws.on('error', (error: Error) => {
+      this.logger.warn(`realtime connection from ${client}: ${error.message}`);
+      if (ws.readyState === ws.OPEN) ws.close(1011, 'Internal error');
+    });
+  }
+}
+
+/** Refuses a WebSocket upgrade with a plain HTTP answer, before any WebSocket exists. */
+function refuse(socket: Duplex, status: 429, message: string, retryAfterSeconds: number): false {
+  if (socket.destroyed) return false;
+  const body = JSON.stringify({
+    errors: [{ message: `rate_limited: ${message}`, extensions: { code: 'rate_limited', status, retryAfterSeconds } }],
+  });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nRetry-After: ${retryAfterSeconds}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  return false;
 }

@@ -1,0 +1,138 @@
+import { getIntrospectionQuery } from 'graphql';
+import { RevenueCatEmulator } from '../src/revenuecat/emulator/revenuecat-emulator';
+import { ADMIN_SECRET, startApp, TestApp } from './helpers/test-app';
+import { connectWs } from './helpers/ws-client';
+
+const ADJUST = 'mutation Adjust($input: AdjustCreditsInput!) { adjustCredits(input: $input) { balance } }';
+const VALID = { userId: 'user_2abcXYZ', amount: 10, reason: 'HOSTILE-1 valid reason' };
+
+interface Case {
+  name: string;
+  /** The raw request; defaults: POST, JSON, the admin bearer. */
+  body?: string;
+  input?: Record<string, unknown>;
+  query?: string;
+  headers?: Record<string, string>;
+  method?: 'GET' | 'POST';
+  url?: string;
+  status: number;
+  code: string;
+  field?: string;
+}
+
+const adjust = (input: Record<string, unknown>) => JSON.stringify({ query: ADJUST, variables: { input } });
+const nest = (depth: number) => `{ __schema { types { ${'ofType { '.repeat(depth)}name${' }'.repeat(depth)} } } }`;
+
+const CASES: Case[] = [
+  // Wrong types and out-of-range numbers.
+  { name: 'amount as a string', input: { ...VALID, amount: '10' }, status: 400, code: 'invalid_argument', field: 'amount' },
+  { name: 'amount as a float', input: { ...VALID, amount: 1.5 }, status: 400, code: 'invalid_argument', field: 'amount' },
+  { name: 'amount of 2^31', input: { ...VALID, amount: 2 ** 31 }, status: 400, code: 'invalid_argument', field: 'amount' },
+  { name: 'amount of -2^31 - 1', input: { ...VALID, amount: -(2 ** 31) - 1 }, status: 400, code: 'invalid_argument', field: 'amount' },
+  { name: 'amount as negative zero', body: adjust(VALID).replace('"amount":10', '"amount":-0'), status: 400, code: 'amount_must_be_nonzero', field: 'amount' },
+  { name: 'amount as 1e400', body: adjust(VALID).replace('"amount":10', '"amount":1e400'), status: 400, code: 'invalid_argument', field: 'amount' },
+  { name: 'amount null', input: { ...VALID, amount: null }, status: 400, code: 'invalid_argument', field: 'amount' },
+  { name: 'amount as a string literal in the document', query: 'mutation { adjustCredits(input: { userId: "u", amount: "5", reason: "abc" }) { balance } }', status: 400, code: 'invalid_argument' },
+  { name: 'userId as an object', input: { ...VALID, userId: { $ne: null } }, status: 400, code: 'invalid_argument', field: 'userId' },
+  // Missing and unknown fields.
+  { name: 'missing amount', input: { userId: 'user_2abcXYZ', reason: 'HOSTILE-2' }, status: 400, code: 'invalid_argument', field: 'amount' },
+  { name: 'missing reason', input: { userId: 'user_2abcXYZ', amount: 5 }, status: 400, code: 'invalid_argument', field: 'reason' },
+  { name: 'missing input', body: JSON.stringify({ query: ADJUST }), status: 400, code: 'invalid_argument', field: 'input' },
+  { name: 'an unknown input field', input: { ...VALID, admin: true }, status: 400, code: 'invalid_argument' },
+  // Strings: huge, control characters, unicode, path traversal.
+  { name: 'a reason of 10,000 characters', input: { ...VALID, reason: 'x'.repeat(10_000) }, status: 400, code: 'invalid_argument', field: 'reason' },
+  { name: 'a reason of white space only', input: { ...VALID, reason: ' \t\n  ' }, status: 400, code: 'invalid_argument', field: 'reason' },
+  { name: 'a reason with a NUL byte', input: { ...VALID, reason: 'HOSTILE\u0000-3' }, status: 400, code: 'invalid_argument', field: 'reason' },
+  { name: 'a reason with an escape sequence', input: { ...VALID, reason: 'HOSTILE-4 \u001b[31mred' }, status: 400, code: 'invalid_argument', field: 'reason' },
+  { name: 'a reason of two emoji (two characters, four UTF-16 units)', input: { ...VALID, reason: '💸💸' }, status: 400, code: 'invalid_argument', field: 'reason' },
+  { name: 'an empty userId', input: { ...VALID, userId: '' }, status: 400, code: 'invalid_argument', field: 'userId' },
+  { name: 'a userId of 1501 characters', input: { ...VALID, userId: 'u'.repeat(1501) }, status: 400, code: 'invalid_argument', field: 'userId' },
+  { name: 'a userId with a newline', input: { ...VALID, userId: 'user_2abcXYZ\nuser_demo_rich' }, status: 400, code: 'invalid_argument', field: 'userId' },
+  { name: 'a userId with a C1 control character', input: { ...VALID, userId: 'user\u0085x' }, status: 400, code: 'invalid_argument', field: 'userId' },
+  { name: 'a path-traversal userId', input: { ...VALID, userId: '../../../projects/proj_emulator/customers/user_demo_rich' }, status: 404, code: 'rc_customer_not_found' },
+  { name: 'an encoded path-traversal userId', input: { ...VALID, userId: '..%2F..%2Fuser_demo_rich' }, status: 404, code: 'rc_customer_not_found' },
+  { name: 'a unicode userId nobody has', input: { ...VALID, userId: 'пользователь_🙂' }, status: 404, code: 'rc_customer_not_found' },
+  { name: 'a currency with a slash', input: { ...VALID, currency: '../CRD' }, status: 400, code: 'invalid_argument', field: 'currency' },
+  { name: 'a lower-case currency', input: { ...VALID, currency: 'crd' }, status: 400, code: 'unknown_currency', field: 'currency' },
+  { name: 'a unicode idempotency key', input: { ...VALID, idempotencyKey: 'ключ' }, status: 400, code: 'invalid_argument', field: 'idempotencyKey' },
+  { name: 'an Idempotency-Key header of 201 characters', body: adjust(VALID), headers: { 'idempotency-key': 'k'.repeat(201) }, status: 400, code: 'invalid_argument', field: 'idempotencyKey' },
+  // Malformed requests.
+  { name: 'malformed JSON', body: '{"query": "mutation {', status: 400, code: 'bad_request' },
+  { name: 'a JSON array of operations (batching)', body: JSON.stringify([{ query: ADJUST, variables: { input: VALID } }]), status: 400, code: 'bad_request' },
+  { name: 'variables that are not an object', body: JSON.stringify({ query: ADJUST, variables: '{"input":{}}' }), status: 400, code: 'bad_request' },
+  { name: 'no query at all', body: JSON.stringify({ variables: { input: VALID } }), status: 400, code: 'bad_request' },
+  { name: 'a text/plain body (CSRF-able)', body: adjust(VALID), headers: { 'content-type': 'text/plain' }, status: 400, code: 'bad_request' },
+  { name: 'a form body (CSRF-able)', body: 'query=mutation', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 400, code: 'bad_request' },
+  { name: 'a body over 64 KiB', body: adjust({ ...VALID, reason: 'x'.repeat(70_000) }), status: 413, code: 'payload_too_large' },
+  { name: 'a mutation over GET', method: 'GET', url: `?query=${encodeURIComponent('mutation { adjustCredits(input: { userId: "user_2abcXYZ", amount: 1, reason: "GET-1" }) { balance } }')}`, headers: { 'apollo-require-preflight': 'true' }, status: 400, code: 'bad_request' },
+  { name: 'a subscription over HTTP', body: JSON.stringify({ query: 'subscription { usageChanged { id } }' }), status: 400, code: 'bad_request' },
+  // Documents.
+  { name: 'a syntax error', body: JSON.stringify({ query: 'mutation { adjustCredits(' }), status: 400, code: 'invalid_query' },
+  { name: 'an unknown field', body: JSON.stringify({ query: '{ ledger { secrets } }' }), status: 400, code: 'invalid_query' },
+  { name: 'an unknown operation name', body: JSON.stringify({ query: ADJUST, operationName: 'Other', variables: { input: VALID } }), status: 400, code: 'invalid_query' },
+  { name: 'a query nested 30 deep', body: JSON.stringify({ query: nest(30) }), status: 400, code: 'query_too_deep' },
+  { name: '41 aliases', body: JSON.stringify({ query: `{ ${Array.from({ length: 41 }, (_, i) => `c${i}: currencies { code }`).join(' ')} }` }), status: 400, code: 'query_too_complex' },
+  { name: 'a document of more than 2,000 tokens', body: JSON.stringify({ query: `{ currencies { ${'code '.repeat(2100)}} }` }), status: 400, code: 'query_too_complex' },
+  // Authentication.
+  { name: 'introspection without a bearer', body: JSON.stringify({ query: getIntrospectionQuery() }), headers: { authorization: '' }, status: 401, code: 'missing_bearer' },
+  { name: 'a mutation with a 10 KB bearer', body: adjust(VALID), headers: { authorization: `Bearer ${'x'.repeat(10_000)}` }, status: 403, code: 'invalid_admin_secret' },
+  { name: 'a mutation with a Basic credential', body: adjust(VALID), headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_SECRET}`).toString('base64')}` }, status: 401, code: 'missing_bearer' },
+];
+
+describe('hostile and malformed input', () => {
+  const emulator = new RevenueCatEmulator();
+  let app: TestApp;
+
+  beforeAll(async () => {
+    await emulator.listen();
+    app = await startApp({ emulator });
+  });
+  afterAll(async () => {
+    // Whatever was thrown at it, nothing reached the ledger.
+    expect(emulator.transactions).toHaveLength(0);
+    expect(emulator.balanceOf('user_2abcXYZ', 'CRD')).toBe(250);
+    expect(emulator.balanceOf('user_demo_rich', 'CRD')).toBe(100_000);
+    await app.close();
+    await emulator.close();
+  });
+
+  it('has at least 30 cases', () => expect(CASES.length).toBeGreaterThanOrEqual(30));
+
+  it.each(CASES)('$name → $status $code', async ({ body, input, query, headers, method = 'POST', url = '', status, code, field }) => {
+    const response = await fetch(app.graphqlUrl + url, {
+      method,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_SECRET}`, ...headers },
+      body: method === 'GET' ? undefined : (body ?? (query ? JSON.stringify({ query }) : adjust(input ?? VALID))),
+    });
+    const text = await response.text();
+    let payload: { errors?: Array<{ message: string; extensions: Record<string, unknown> }> };
+    try {
+      payload = JSON.parse(text);
+    } catch {
+      throw new Error(`HTTP ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`);
+    }
+    expect([response.status, payload.errors?.[0]?.extensions?.code]).toEqual([status, code]);
+    expect(payload.errors?.[0]?.extensions?.status).toBe(status);
+    if (field) expect(payload.errors?.[0]?.extensions?.field).toBe(field);
+    expect(text).not.toMatch(/stacktrace|originalError|at \w+ \(|node_modules/);
+    expect(emulator.transactions).toHaveLength(0);
+  });
+
+  it('still lets an admin run the full standard introspection query', async () => {
+    const response = await app.client.query(getIntrospectionQuery());
+    expect(response.status).toBe(200);
+    expect(response.body.errors).toBeUndefined();
+  });
+
+  it('closes a subscription attempt without a credential with 4401', async () => {
+    const ws = connectWs(app.url);
+    expect(await ws.closed).toEqual({ code: 4401, reason: 'missing_bearer' });
+  });
+
+  it('closes a connection that sends an oversized message with 1009', async () => {
+    const ws = connectWs(app.url, `Bearer ${ADMIN_SECRET}`);
+    await ws.connected;
+    ws.client.subscribe({ query: `subscription { usageChanged(userId: "${'u'.repeat(20_000)}") { id } }` }, { next: () => undefined, error: () => undefined, complete: () => undefined });
+    expect((await ws.closed).code).toBe(1009);
+  });
+});
