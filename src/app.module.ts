@@ -14,6 +14,9 @@ import { formatGraphQLError, httpStatusPlugin, noSubscriptionsOverHttpPlugin } f
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CreditsModule } from './credits/credits.module';
+import { HealthModule } from './health/health.module';
+import { DrainGateMiddleware } from './lifecycle/drain-gate.middleware';
+import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
@@ -64,6 +67,7 @@ export class AppModule implements NestModule {
         ConfigModule.register(config),
         CommonModule,
         LoggingModule,
+        LifecycleModule,
         MetricsModule,
         RedisModule,
         AuthModule,
@@ -95,12 +99,16 @@ export class AppModule implements NestModule {
         }),
         CreditsModule,
         RealtimeModule,
+        HealthModule,
       ],
     };
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    // Authenticate before reading the body, and read it before Apollo sees the request.
-    consumer.apply(AdminAuthMiddleware, JsonBodyMiddleware).forRoutes({ path: GRAPHQL_PATH, method: RequestMethod.ALL });
+    // Refuse new work while shutting down, authenticate before reading the body, and read it before
+    // Apollo sees the request.
+    consumer
+      .apply(DrainGateMiddleware, AdminAuthMiddleware, JsonBodyMiddleware)
+      .forRoutes({ path: GRAPHQL_PATH, method: RequestMethod.ALL });
   }
 }

@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
+import type { AddressInfo } from 'node:net';
 import { createApp } from './bootstrap';
 import { ConfigError, loadConfig, missingAdminConfig } from './config/app-config';
+import { shutdownOnSignals } from './lifecycle/shutdown';
 
 async function main(): Promise<void> {
   let config;
@@ -14,10 +16,11 @@ async function main(): Promise<void> {
     throw error;
   }
   const app = await createApp(config);
-  app.enableShutdownHooks();
+  shutdownOnSignals(app, config.shutdownGraceMs);
   await app.listen(config.port, config.host);
   const logger = new Logger('Main');
-  logger.log(`Credits admin gateway listening on ${await app.getUrl()}/graphql`);
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  logger.log({ msg: `Credits admin gateway listening on http://${config.host}:${port}/graphql`, port });
   const missing = missingAdminConfig(config);
   if (missing.length > 0) logger.warn(`${missing.join(', ')} not set: every admin operation answers 503 admin_unconfigured`);
 }

@@ -203,7 +203,12 @@ describe('adjustCredits', () => {
       await adjust(app, { userId: 'user_2abcXYZ', amount: 10, reason: 'T-13 first', idempotencyKey: key });
       const response = await adjust(app, { userId: 'user_2abcXYZ', amount: 11, reason: 'T-13 first', idempotencyKey: key });
       expect(response.status).toBe(422);
-      expect(response.body.errors?.[0]?.extensions).toEqual({ code: 'idempotency_key_reused', status: 422, field: 'idempotencyKey' });
+      expect(response.body.errors?.[0]?.extensions).toEqual({
+        code: 'idempotency_key_reused',
+        status: 422,
+        field: 'idempotencyKey',
+        requestId: response.headers.get('x-request-id'),
+      });
       expect(emulator.count('create_transaction')).toBe(1);
       expect(emulator.balanceOf('user_2abcXYZ', 'CRD')).toBe(260);
     });
@@ -256,7 +261,9 @@ describe('adjustCredits', () => {
       emulator.addCustomer('user_2abcXYZ', { CRD: 5000 });
       const second = await adjust(app, input);
       expect(second.status).toBe(422);
-      expect(second.body.errors?.[0]).toEqual(first.body.errors?.[0]);
+      const withoutRequestId = (error: any) => ({ ...error, extensions: { ...error.extensions, requestId: undefined } });
+      expect(withoutRequestId(second.body.errors?.[0])).toEqual(withoutRequestId(first.body.errors?.[0]));
+      expect(second.body.errors?.[0]?.extensions?.requestId).not.toBe(first.body.errors?.[0]?.extensions?.requestId);
       expect(emulator.count('create_transaction')).toBe(1);
       expect(emulator.balanceOf('user_2abcXYZ', 'CRD')).toBe(5000);
     });

@@ -27,7 +27,12 @@ describe('foundation: auth, currencies and balances over GraphQL', () => {
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toBe('Bearer realm="credits-admin"');
       expect(response.body).toEqual({
-        errors: [{ message: 'missing_bearer: send Authorization: Bearer <admin secret>', extensions: { code: 'missing_bearer', status: 401 } }],
+        errors: [
+          {
+            message: 'missing_bearer: send Authorization: Bearer <admin secret>',
+            extensions: { code: 'missing_bearer', status: 401, requestId: response.headers.get('x-request-id') },
+          },
+        ],
       });
     });
 
@@ -76,7 +81,12 @@ describe('foundation: auth, currencies and balances over GraphQL', () => {
         expect(response.status).toBe(503);
         expect(response.body.errors?.[0]).toEqual({
           message: 'admin_unconfigured: ADMIN_SECRET, REVENUECAT_API_KEY not set on the server',
-          extensions: { code: 'admin_unconfigured', status: 503, missing: ['ADMIN_SECRET', 'REVENUECAT_API_KEY'] },
+          extensions: {
+            code: 'admin_unconfigured',
+            status: 503,
+            missing: ['ADMIN_SECRET', 'REVENUECAT_API_KEY'],
+            requestId: response.headers.get('x-request-id'),
+          },
         });
         expect(JSON.stringify(response.body)).not.toContain(emulator.projectId);
       } finally {
@@ -144,7 +154,7 @@ describe('foundation: auth, currencies and balances over GraphQL', () => {
         message: 'rc_call_failed: server_error',
         locations: [{ line: 2, column: 3 }],
         path: ['balances'],
-        extensions: { code: 'rc_call_failed', status: 502, rcType: 'server_error' },
+        extensions: { code: 'rc_call_failed', status: 502, rcType: 'server_error', requestId: response.headers.get('x-request-id') },
       });
       expect(emulator.count('list_balances')).toBe(3);
       const text = JSON.stringify(response.body);
@@ -172,7 +182,7 @@ describe('foundation: auth, currencies and balances over GraphQL', () => {
       const response = await app.client.query(BALANCES, { userId });
       expect(response.status).toBe(400);
       expect(response.body.errors?.[0]?.message).toBe(message);
-      expect(response.body.errors?.[0]?.extensions).toEqual({ code: 'invalid_argument', status: 400, field });
+      expect(response.body.errors?.[0]?.extensions).toEqual({ code: 'invalid_argument', status: 400, field, requestId: expect.any(String) });
       expect(emulator.count('list_balances')).toBe(0);
     });
 

@@ -2,6 +2,7 @@ import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { GatewayError } from '../common/errors';
 import { sendGatewayError } from '../common/http-error-response';
+import { Metrics } from '../metrics/metrics';
 import { AdminAuthenticator, AdminPrincipal } from './admin-authenticator';
 
 export interface AuthenticatedRequest extends Request {
@@ -17,7 +18,10 @@ const GRAPHQL_RESPONSE_TYPES = ['application/json', 'application/graphql-respons
  */
 @Injectable()
 export class AdminAuthMiddleware implements NestMiddleware {
-  constructor(private readonly authenticator: AdminAuthenticator) {}
+  constructor(
+    private readonly authenticator: AdminAuthenticator,
+    private readonly metrics: Metrics,
+  ) {}
 
   use(req: AuthenticatedRequest, res: Response, next: NextFunction): void {
     if (wantsLandingPage(req)) return next();
@@ -26,8 +30,13 @@ export class AdminAuthMiddleware implements NestMiddleware {
       next();
     } catch (error) {
       if (!(error instanceof GatewayError)) return next(error);
-      sendGatewayError(res, error);
+      this.refuse(res, error);
     }
+  }
+
+  private refuse(res: Response, error: GatewayError): void {
+    this.metrics.requestsRefused.inc({ code: error.code });
+    sendGatewayError(res, error);
   }
 }
 

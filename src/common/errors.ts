@@ -34,6 +34,7 @@ export const ERROR_CATALOGUE = {
   },
   rate_limited: { status: 429, message: 'rate_limited: too many requests; retry after the given number of seconds' },
   internal_error: { status: 500, message: 'internal_error: something went wrong on our side' },
+  shutting_down: { status: 503, message: 'shutting_down: this instance is shutting down; retry, another instance will answer' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;
@@ -91,4 +92,5 @@ export const Errors = {
   balanceLimitExceeded: () => new GatewayError('balance_limit_exceeded'),
   rateLimited: (retryAfterSeconds: number) => new GatewayError('rate_limited', undefined, { retryAfterSeconds }),
   internal: () => new GatewayError('internal_error'),
+  shuttingDown: () => new GatewayError('shutting_down', undefined, { retryAfterSeconds: 1 }),
 };

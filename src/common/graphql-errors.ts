@@ -3,6 +3,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { Logger } from '@nestjs/common';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { Errors, GatewayError } from './errors';
+import { withRequestId } from './http-error-response';
 
 const logger = new Logger('GraphQLErrors');
 
@@ -75,10 +76,12 @@ function describe(error: unknown): string {
 export const httpStatusPlugin: ApolloServerPlugin = {
   async requestDidStart() {
     return {
-      async willSendResponse({ response }) {
+      async willSendResponse({ response, contextValue }) {
         if (response.body.kind !== 'single') return;
         const { data, errors } = response.body.singleResult;
         if (!errors?.length) return;
+        const req = (contextValue as { req?: unknown } | undefined)?.req;
+        response.body.singleResult.errors = errors.map((error) => ({ ...error, extensions: withRequestId(error.extensions, req) }));
         const someRootFieldSucceeded = data != null && Object.values(data).some((value) => value !== null);
         const status = someRootFieldSucceeded ? 200 : Number(errors[0].extensions?.status) || 500;
         response.http.status = status;

@@ -1,7 +1,10 @@
 import type { Response } from 'express';
 import type { GatewayError } from './errors';
 
-/** A GraphQL-shaped error body for failures caught before GraphQL runs (auth, body parsing, limits). */
+/**
+ * A GraphQL-shaped error body for failures caught before GraphQL runs (auth, body parsing, limits),
+ * carrying the request id like every other error.
+ */
 export function sendGatewayError(res: Response, error: GatewayError): void {
   if (error.code === 'missing_bearer') res.setHeader('WWW-Authenticate', 'Bearer realm="credits-admin"');
   const retryAfter = error.details.retryAfterSeconds;
@@ -9,5 +12,10 @@ export function sendGatewayError(res: Response, error: GatewayError): void {
   res
     .status(error.status)
     .type('application/json')
-    .send(JSON.stringify({ errors: [{ message: error.message, extensions: error.extensions }] }));
+    .send(JSON.stringify({ errors: [{ message: error.message, extensions: withRequestId(error.extensions, res.req) }] }));
+}
+
+export function withRequestId(extensions: Record<string, unknown> | undefined, req: unknown): Record<string, unknown> {
+  const id = (req as { id?: unknown } | undefined)?.id;
+  return typeof id === 'string' ? { ...extensions, requestId: id } : { ...extensions };
 }

@@ -1,6 +1,7 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import { json, NextFunction, Request, Response } from 'express';
-import { Errors } from './errors';
+import { Metrics } from '../metrics/metrics';
+import { Errors, GatewayError } from './errors';
 import { sendGatewayError } from './http-error-response';
 
 /** The largest GraphQL request body accepted; a real operation with its variables is a few KiB. */
@@ -11,19 +12,29 @@ const parse = json({ limit: MAX_BODY_BYTES, strict: true });
 /** JSON bodies for /graphql, bounded, with parse failures answered in the catalogue's shape. */
 @Injectable()
 export class JsonBodyMiddleware implements NestMiddleware {
+  constructor(private readonly metrics: Metrics) {}
+
   use(req: Request, res: Response, next: NextFunction): void {
     parse(req, res, (error?: unknown) => {
       if (!error) return next();
-      const type = (error as { type?: string }).type;
-      if (type === 'entity.too.large') {
-        res.setHeader('Connection', 'close');
-        return sendGatewayError(res, Errors.payloadTooLarge(MAX_BODY_BYTES));
-      }
-      if (type === 'entity.parse.failed') return sendGatewayError(res, Errors.badRequest('the body is not valid JSON'));
-      if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
-        return sendGatewayError(res, Errors.badRequest('unsupported body encoding or charset'));
-      }
-      return sendGatewayError(res, Errors.badRequest('the body could not be read'));
+      const refused = refusal((error as { type?: string }).type);
+      if (refused.code === 'payload_too_large') res.setHeader('Connection', 'close');
+      this.metrics.requestsRefused.inc({ code: refused.code });
+      sendGatewayError(res, refused);
     });
+  }
+}
+
+function refusal(type: string | undefined): GatewayError {
+  switch (type) {
+    case 'entity.too.large':
+      return Errors.payloadTooLarge(MAX_BODY_BYTES);
+    case 'entity.parse.failed':
+      return Errors.badRequest('the body is not valid JSON');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return Errors.badRequest('unsupported body encoding or charset');
+    default:
+      return Errors.badRequest('the body could not be read');
   }
 }

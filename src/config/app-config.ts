@@ -27,6 +27,7 @@ export interface AppConfig {
   idempotencyTtlMs: number;
   idempotencyLeaseMs: number;
   logLevel: LogLevel;
+  shutdownGraceMs: number;
   /** Express's `trust proxy`: false, true, a hop count, or addresses/subnets/names of trusted proxies. */
   trustProxy: boolean | number | string[];
   /** Requests per minute, per caller, per operation. */
@@ -88,6 +89,7 @@ export function loadConfig(env: Env): AppConfig {
     idempotencyTtlMs: integer(env, 'IDEMPOTENCY_TTL_SECONDS', 86400, 60, 30 * 86400) * 1000,
     idempotencyLeaseMs: integer(env, 'IDEMPOTENCY_LEASE_SECONDS', 60, 5, 3600) * 1000,
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_SECONDS', 25, 0, 600) * 1000,
     trustProxy: trustProxy(env),
     rateLimits: {
       currencies: integer(env, 'RATE_LIMIT_CURRENCIES_PER_MINUTE', 60, 1, 1_000_000),

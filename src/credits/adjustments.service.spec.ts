@@ -9,6 +9,7 @@ import { CurrencyCatalog } from '../revenuecat/currency-catalog';
 import { Ledger } from '../revenuecat/ledger.port';
 import { RevenueCatError } from '../revenuecat/revenuecat-error';
 import { AdjustmentRequest, AdjustmentsService } from './adjustments.service';
+import { Lifecycle } from '../lifecycle/lifecycle';
 import { Metrics } from '../metrics/metrics';
 import { UsageEventBus } from '../realtime/usage-event-bus.port';
 import { AuditLog } from './audit-log';
@@ -31,7 +32,7 @@ function setup() {
   const events: jest.Mocked<UsageEventBus> = { publish: jest.fn().mockResolvedValue(undefined), subscribe: jest.fn() };
   const metrics = new Metrics();
   const config = loadConfig({});
-  const service = new AdjustmentsService(ledger, catalog, store, clock, ids, audit, events, metrics, config);
+  const service = new AdjustmentsService(ledger, catalog, store, clock, ids, audit, events, metrics, new Lifecycle(), config);
   return { service, ledger, catalog, store, audit, events, metrics };
 }
 

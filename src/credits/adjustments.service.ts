@@ -10,6 +10,7 @@ import { IdempotencyStore } from '../idempotency/idempotency-store.port';
 import { CurrencyCatalog } from '../revenuecat/currency-catalog';
 import { Balance, Ledger } from '../revenuecat/ledger.port';
 import { RevenueCatError, toGatewayError } from '../revenuecat/revenuecat-error';
+import { Lifecycle } from '../lifecycle/lifecycle';
 import { Metrics } from '../metrics/metrics';
 import { usageChanged } from '../realtime/usage-changed.event';
 import { UsageEventBus } from '../realtime/usage-event-bus.port';
@@ -56,10 +57,16 @@ export class AdjustmentsService {
     private readonly audit: AuditLog,
     @Inject(UsageEventBus) private readonly events: UsageEventBus,
     private readonly metrics: Metrics,
+    private readonly lifecycle: Lifecycle,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async adjust(request: AdjustmentRequest, actor: AdminPrincipal): Promise<Adjustment> {
+  /** Shutdown waits for adjustments in flight: each is tracked from its first step to its answer. */
+  adjust(request: AdjustmentRequest, actor: AdminPrincipal): Promise<Adjustment> {
+    return this.lifecycle.track(() => this.audited(request, actor));
+  }
+
+  private async audited(request: AdjustmentRequest, actor: AdminPrincipal): Promise<Adjustment> {
     try {
       const adjustment = await this.adjustOnce(request);
       if (!adjustment.replayed) this.announce(adjustment);
@@ -94,10 +101,13 @@ export class AdjustmentsService {
     const claim = await this.store.claim(key, fingerprint, this.config.idempotencyLeaseMs);
     switch (claim.kind) {
       case 'mismatch':
+        this.metrics.idempotencyConflicts.inc({ kind: 'reused' });
         throw Errors.idempotencyKeyReused();
       case 'in_progress':
+        this.metrics.idempotencyConflicts.inc({ kind: 'in_progress' });
         throw Errors.idempotencyKeyInProgress();
       case 'completed':
+        this.metrics.idempotencyReplays.inc();
         return replay(JSON.parse(claim.outcome) as StoredOutcome);
     }
 

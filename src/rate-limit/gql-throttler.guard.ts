@@ -9,6 +9,7 @@ import type { AuthenticatedRequest } from '../auth/admin-auth.middleware';
 import { Errors } from '../common/errors';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { Metrics } from '../metrics/metrics';
 
 type LimitedOperation = keyof AppConfig['rateLimits'];
 
@@ -25,6 +26,7 @@ export class GqlThrottlerGuard extends ThrottlerGuard {
     @InjectThrottlerStorage() storage: ThrottlerStorage,
     reflector: Reflector,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {
     super(options, storage, reflector);
   }
@@ -51,6 +53,8 @@ export class GqlThrottlerGuard extends ThrottlerGuard {
     res.setHeader('RateLimit-Remaining', Math.max(0, limit - totalHits));
     res.setHeader('RateLimit-Reset', timeToExpire);
     if (isBlocked) {
+      // Refused before the resolver runs, so the operations interceptor never sees it.
+      this.metrics.operations.inc({ operation, code: 'rate_limited' });
       res.setHeader('Retry-After', timeToExpire);
       throw Errors.rateLimited(timeToExpire);
     }

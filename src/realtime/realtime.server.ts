@@ -84,11 +84,21 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
     );
   }
 
-  /** Subscribers are told to go elsewhere (1001) before the HTTP server drains. */
-  async onModuleDestroy(): Promise<void> {
+  onModuleDestroy(): Promise<void> {
+    return this.close();
+  }
+
+  /**
+   * Stops taking connections and tells every subscriber to go elsewhere (1001). Must run before the
+   * HTTP server drains, which would otherwise cut upgraded sockets without a close frame.
+   */
+  async close(): Promise<void> {
+    if (!this.graphqlWs) return;
+    const graphqlWs = this.graphqlWs;
+    this.graphqlWs = undefined;
     this.httpServer?.off('upgrade', this.upgrade);
     try {
-      await this.graphqlWs?.dispose();
+      await graphqlWs.dispose();
     } catch (error) {
       this.logger.warn(`closing graphql-ws: ${(error as Error).message}`);
     }

@@ -1,5 +1,6 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import type Redis from 'ioredis';
+import { closeRedis } from '../redis/redis.module';
 import { SubscriberRegistry, UsageListener } from './subscriber-registry';
 import type { UsageChangedEnvelope } from './usage-changed.event';
 import type { Unsubscribe, UsageEventBus } from './usage-event-bus.port';
@@ -54,9 +55,8 @@ export class RedisUsageEventBus implements UsageEventBus, OnApplicationShutdown 
     return () => this.release(userId, channel, listener);
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    if (this.subscriber.status === 'end') return;
-    await this.subscriber.quit().catch(() => this.subscriber.disconnect());
+  onApplicationShutdown(): Promise<void> {
+    return closeRedis(this.subscriber);
   }
 
   private async release(userId: string | null, channel: string, listener: UsageListener): Promise<void> {

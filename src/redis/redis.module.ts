@@ -17,6 +17,15 @@ export function createRedisClient(url: string, name: string): Redis {
   });
 }
 
+/** QUIT when connected (pending replies arrive first), bounded; a connection that never came up is just dropped. */
+export async function closeRedis(redis: Redis): Promise<void> {
+  if (redis.status === 'end') return;
+  if (redis.status !== 'ready') return redis.disconnect();
+  const timer = setTimeout(() => redis.disconnect(), 2000);
+  await redis.quit().catch(() => redis.disconnect());
+  clearTimeout(timer);
+}
+
 @Injectable()
 class RedisLifecycle implements OnApplicationShutdown {
   private readonly logger = new Logger('Redis');
@@ -26,8 +35,7 @@ class RedisLifecycle implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (!this.redis || this.redis.status === 'end') return;
-    await this.redis.quit().catch(() => this.redis?.disconnect());
+    if (this.redis) await closeRedis(this.redis);
   }
 }
 

@@ -7,7 +7,9 @@ import { Clock } from '../common/clock';
 import { loadConfig } from '../config/app-config';
 import { RevenueCatEmulator } from './emulator/revenuecat-emulator';
 import { RevenueCatError } from './revenuecat-error';
+import { Metrics } from '../metrics/metrics';
 import { RevenueCatLedger } from './revenuecat-ledger';
+import { UpstreamStatus } from './upstream-status';
 
 /** Records every back-off instead of waiting it out. */
 class FakeClock extends Clock {
@@ -26,7 +28,9 @@ function ledgerFor(baseUrl: string, apiKey: string, projectId: string, env: Reco
     REVENUECAT_TIMEOUT_MS: '300',
     ...env,
   });
-  return { ledger: new RevenueCatLedger(new HttpService(axios.create()), clock, config), clock };
+  const metrics = new Metrics();
+  const status = new UpstreamStatus(clock);
+  return { ledger: new RevenueCatLedger(new HttpService(axios.create()), clock, metrics, status, config), clock, metrics, status };
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<RevenueCatError> {
@@ -90,6 +94,19 @@ describe('RevenueCatLedger against the emulator', () => {
     ]);
     expect(emulator.count('list_balances')).toBe(3);
     expect(clock.sleeps).toEqual([7, 7]);
+  });
+
+  it('counts attempts, retries and RevenueCat\'s own rate-limit usage, and remembers reachability', async () => {
+    const { ledger: observed, metrics, status } = ledgerFor(emulator.baseUrl, emulator.apiKey, emulator.projectId);
+    emulator.injectFault({ endpoint: 'list_balances', status: 503, count: 1, backoffMs: 1 });
+    await observed.listBalances('user_2abcXYZ', { includeEmpty: false });
+    const outcomes = (await metrics.upstreamRequests.get()).values.map((value) => [value.labels.outcome, value.value]);
+    expect(outcomes).toEqual([['503', 1], ['200', 1]]);
+    expect((await metrics.upstreamRetries.get()).values).toEqual([expect.objectContaining({ labels: { endpoint: 'list_balances', type: 'server_error' }, value: 1 })]);
+    expect((await metrics.revenueCatRateLimitUsage.get()).values[0]).toMatchObject({ labels: { endpoint: 'list_balances' }, value: 2 });
+    expect((await metrics.revenueCatRateLimitLimit.get()).values[0]).toMatchObject({ value: 480 });
+    expect(status.lastSeen).toMatchObject({ reachable: true, detail: 'HTTP 200 from list_balances' });
+    observed.onModuleDestroy();
   });
 
   it('gives up after the configured retries on an upstream that keeps failing', async () => {

@@ -7,8 +7,10 @@ import { firstValueFrom } from 'rxjs';
 import { Clock } from '../common/clock';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { Metrics } from '../metrics/metrics';
 import { Balance, Ledger, ProductGrant, Transaction, VirtualCurrency } from './ledger.port';
 import { isRetryableStatus, RevenueCatError } from './revenuecat-error';
+import { UpstreamStatus } from './upstream-status';
 
 export type RevenueCatEndpoint = 'list_currencies' | 'list_balances' | 'create_transaction';
 
@@ -29,6 +31,8 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
   constructor(
     private readonly http: HttpService,
     private readonly clock: Clock,
+    private readonly metrics: Metrics,
+    private readonly status: UpstreamStatus,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.settings = config.revenueCat;
@@ -98,18 +102,41 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
     headers: Record<string, string> = {},
   ): Promise<unknown> {
     for (let attempt = 0; ; attempt++) {
-      const failure = await this.attempt(method, url, body, headers).then(
+      const failure = await this.observed(endpoint, this.attempt(method, url, body, headers)).then(
         (response) => (isSuccess(response.status) ? parseBody(response, endpoint) : toUpstreamError(response)),
         (error: unknown) => toTransportError(error, this.settings.timeoutMs),
       );
       if (!(failure instanceof RevenueCatError)) return failure;
       const delay = this.retryDelay(failure, attempt);
       if (delay === undefined) throw failure;
+      this.metrics.upstreamRetries.inc({ endpoint, type: failure.type });
       this.logger.warn(
         `${endpoint} failed with ${failure.type}${failure.httpStatus ? ` (HTTP ${failure.httpStatus})` : ''}; ` +
           `retry ${attempt + 1}/${this.settings.maxRetries} in ${delay} ms`,
       );
       await this.clock.sleep(delay);
+    }
+  }
+
+  /** Metrics and reachability for one attempt, whatever its outcome. */
+  private async observed(endpoint: RevenueCatEndpoint, attempt: Promise<AxiosResponse<string>>): Promise<AxiosResponse<string>> {
+    const stop = this.metrics.upstreamDuration.startTimer({ endpoint });
+    try {
+      const response = await attempt;
+      stop();
+      this.metrics.upstreamRequests.inc({ endpoint, outcome: String(response.status) });
+      this.status.record(response.status < 500, `HTTP ${response.status} from ${endpoint}`);
+      const usage = Number(response.headers['revenuecat-rate-limit-current-usage']);
+      const limit = Number(response.headers['revenuecat-rate-limit-current-limit']);
+      if (Number.isFinite(usage)) this.metrics.revenueCatRateLimitUsage.set({ endpoint }, usage);
+      if (Number.isFinite(limit)) this.metrics.revenueCatRateLimitLimit.set({ endpoint }, limit);
+      return response;
+    } catch (error) {
+      stop();
+      const type = toTransportError(error, this.settings.timeoutMs).type;
+      this.metrics.upstreamRequests.inc({ endpoint, outcome: type });
+      this.status.record(false, `${type} from ${endpoint}`);
+      throw error;
     }
   }
 

@@ -1,0 +1,83 @@
+import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import type Redis from 'ioredis';
+import { missingAdminConfig } from '../config/app-config';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
+import { Lifecycle } from '../lifecycle/lifecycle';
+import { REDIS_CLIENT } from '../redis/redis.module';
+import { UpstreamStatus } from '../revenuecat/upstream-status';
+
+const REDIS_PING_TIMEOUT_MS = 1000;
+
+/** Unauthenticated probes. Their answers name what is missing or down, never a value or a secret. */
+@Controller()
+export class HealthController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly indicator: HealthIndicatorService,
+    private readonly lifecycle: Lifecycle,
+    private readonly upstream: UpstreamStatus,
+    @Inject(REDIS_CLIENT) private readonly redis: Redis | null,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Liveness: the process answers. No dependency is consulted, so a Redis outage never restarts it. */
+  @Get('healthz')
+  @Header('Cache-Control', 'no-store')
+  @HealthCheck()
+  liveness() {
+    return this.health.check([]);
+  }
+
+  /** Readiness: fit to take traffic. Never calls RevenueCat; it reports what real calls last saw. */
+  @Get('readyz')
+  @Header('Cache-Control', 'no-store')
+  @HealthCheck()
+  readiness() {
+    return this.health.check([
+      () => {
+        const check = this.indicator.check('lifecycle');
+        return this.lifecycle.draining ? check.down({ message: 'shutting down' }) : check.up();
+      },
+      () => {
+        const missing = missingAdminConfig(this.config);
+        const check = this.indicator.check('config');
+        return missing.length === 0 ? check.up() : check.down({ missing });
+      },
+      async () => {
+        const check = this.indicator.check('redis');
+        if (!this.redis) return check.up({ mode: 'not configured: state is in-process' });
+        try {
+          await withTimeout(this.redis.ping(), REDIS_PING_TIMEOUT_MS);
+          return check.up();
+        } catch {
+          return check.down({ message: 'not answering' });
+        }
+      },
+      () => {
+        const check = this.indicator.check('revenuecat');
+        const seen = this.upstream.lastSeen;
+        if (!seen) return check.up({ lastSeen: 'no call yet' });
+        const details = { lastSeenAt: seen.at, lastSeen: seen.detail };
+        return seen.reachable ? check.up(details) : check.down(details);
+      },
+    ]);
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('timeout')), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

@@ -1,0 +1,36 @@
+import { INestApplication, Logger } from '@nestjs/common';
+import { RealtimeServer } from '../realtime/realtime.server';
+import { Lifecycle } from './lifecycle';
+
+/**
+ * SIGTERM (and SIGINT): stop taking new work (readiness fails, new GraphQL requests get 503), let the
+ * adjustments in flight finish within `graceMs`, tell subscribers to reconnect elsewhere (1001), then
+ * close everything (HTTP server, Redis) and exit 0. Not Nest's enableShutdownHooks: that re-raises the
+ * signal after closing, so the process would end with 143 instead of 0.
+ */
+export function shutdownOnSignals(app: INestApplication, graceMs: number): void {
+  const logger = new Logger('Shutdown');
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    // If closing itself hangs, do not outlive the orchestrator's patience silently.
+    setTimeout(() => {
+      logger.error('shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, graceMs + 10_000).unref();
+
+    const lifecycle = app.get(Lifecycle);
+    lifecycle.startDraining();
+    logger.log(`${signal}: draining, ${lifecycle.inFlightCount} adjustment(s) in flight`);
+    if (!(await lifecycle.whenIdle(graceMs))) {
+      logger.warn(`${lifecycle.inFlightCount} adjustment(s) still in flight after ${graceMs} ms; closing anyway`);
+    }
+    await app.get(RealtimeServer).close();
+    await app.close();
+    logger.log('stopped');
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
+}

@@ -1,0 +1,54 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { waitFor } from './ws-client';
+
+export interface GatewayProcess {
+  child: ChildProcess;
+  url: string;
+  /** Every line the process wrote to stdout and stderr, in order. */
+  output: string[];
+  exited: Promise<number | null>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+/** The real service, `src/main.ts` as `npm start` runs it (through ts-node), in its own process. */
+export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', '..', 'src', 'main.ts')], {
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const collect = (stream: NodeJS.ReadableStream) => {
+    let partial = '';
+    stream.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString()).split('\n');
+      partial = lines.pop() ?? '';
+      output.push(...lines.filter((line) => line.length > 0));
+    });
+  };
+  collect(child.stdout!);
+  collect(child.stderr!);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let port: number | undefined;
+  await waitFor(
+    () => {
+      for (const line of output) {
+        const parsed = tryParse(line);
+        if (typeof parsed?.port === 'number') port = parsed.port;
+      }
+      return port !== undefined || child.exitCode !== null;
+    },
+    30_000,
+    'the gateway process to listen',
+  );
+  if (port === undefined) throw new Error(`the gateway exited early:\n${output.join('\n')}`);
+  return { child, url: `http://127.0.0.1:${port}`, output, exited, kill: (signal = 'SIGTERM') => child.kill(signal) };
+}
+
+export function tryParse(line: string): Record<string, any> | undefined {
+  try {
+    return JSON.parse(line) as Record<string, any>;
+  } catch {
+    return undefined;
+  }
+}

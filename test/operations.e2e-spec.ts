@@ -1,0 +1,86 @@
+import { randomUUID } from 'node:crypto';
+import { RevenueCatEmulator } from '../src/revenuecat/emulator/revenuecat-emulator';
+import { TestClerk } from './helpers/clerk';
+import { GatewayProcess, startGatewayProcess, tryParse } from './helpers/gateway-process';
+import { GraphQLClient } from './helpers/graphql-client';
+import { ADMIN_SECRET } from './helpers/test-app';
+import { connectWs, subscribe, waitFor } from './helpers/ws-client';
+
+/** The real process: graceful shutdown under SIGTERM, and what ends up in its logs. */
+describe('the gateway process', () => {
+  const emulator = new RevenueCatEmulator();
+  const clerk = new TestClerk();
+  let gateway: GatewayProcess | undefined;
+
+  beforeAll(() => emulator.listen());
+  afterAll(async () => {
+    gateway?.kill('SIGKILL');
+    await emulator.close();
+  });
+
+  it('finishes an in-flight adjustment exactly once on SIGTERM, tells subscribers 1001, logs no secret, and exits 0', async () => {
+    const clerkToken = clerk.sessionToken('user_2abcXYZ', 300);
+    gateway = await startGatewayProcess({
+      ADMIN_SECRET,
+      REVENUECAT_API_KEY: emulator.apiKey,
+      REVENUECAT_PROJECT_ID: emulator.projectId,
+      REVENUECAT_API_URL: emulator.baseUrl,
+      CLERK_JWT_KEY: clerk.publicKeyPem,
+      SHUTDOWN_GRACE_SECONDS: '10',
+    });
+    const client = new GraphQLClient(`${gateway.url}/graphql`, ADMIN_SECRET);
+
+    // A subscriber, and requests whose headers carry credentials that must never be logged.
+    const ws = connectWs(gateway.url, `Bearer ${clerkToken}`);
+    const usage = subscribe(ws, 'subscription { usageChanged { id delta balance } }');
+    await ws.connected;
+    await client.query('{ currencies { code } }', undefined, { headers: { 'x-api-key': 'secret-api-key-value', cookie: 'session=secret-cookie-value' } });
+    await client.query('{ currencies { code } }', undefined, { token: 'wrong-secret-that-must-not-be-logged' });
+    emulator.injectFault({ endpoint: 'list_balances', status: 503, count: 1, backoffMs: 5 });
+    await client.query('{ balances(userId: "user_2abcXYZ") { balance } }');
+
+    // An adjustment that RevenueCat takes 1.5 s to answer, and SIGTERM while it is in flight.
+    emulator.injectFault({ endpoint: 'create_transaction', latencyMs: 1500 });
+    const key = `shutdown-${randomUUID()}`;
+    const inFlight = client.query<{ adjustCredits: { balance: number; replayed: boolean } }>(
+      'mutation($key: String) { adjustCredits(input: { userId: "user_2abcXYZ", amount: 40, reason: "OPS-1 during deploy", idempotencyKey: $key }) { balance replayed } }',
+      { key },
+    );
+    await waitFor(() => emulator.requests.some((request) => request.endpoint === 'create_transaction'), 5000, 'the adjustment to reach RevenueCat');
+    gateway.kill('SIGTERM');
+
+    await waitFor(async () => {
+      try {
+        const late = await client.query('{ currencies { code } }');
+        return late.status === 503 && late.body.errors?.[0]?.extensions?.code === 'shutting_down';
+      } catch {
+        return true; // already refusing connections: just as good
+      }
+    }, 5000, 'new work to be refused');
+
+    const finished = await inFlight;
+    expect(finished.status).toBe(200);
+    expect(finished.body.data?.adjustCredits).toEqual({ balance: 290, replayed: false });
+    expect(await ws.closed).toEqual({ code: 1001, reason: 'Going away' });
+    expect(await gateway.exited).toBe(0);
+    expect(emulator.transactions).toHaveLength(1);
+    expect(emulator.balanceOf('user_2abcXYZ', 'CRD')).toBe(290);
+    expect(usage.events.length).toBeLessThanOrEqual(1);
+
+    // The logs: JSON lines, request ids on request lines, and no credential anywhere.
+    const lines = gateway.output;
+    const text = lines.join('\n');
+    for (const secret of [ADMIN_SECRET, emulator.apiKey, clerkToken, 'wrong-secret-that-must-not-be-logged', 'secret-api-key-value', 'secret-cookie-value']) {
+      expect(text).not.toContain(secret);
+    }
+    const parsed = lines.map((line) => tryParse(line));
+    expect(parsed.filter((entry) => entry === undefined)).toEqual([]);
+    const requestLines = parsed.filter((entry) => entry?.req);
+    expect(requestLines.length).toBeGreaterThanOrEqual(5);
+    expect(requestLines.every((entry) => typeof entry!.requestId === 'string' && entry!.requestId === entry!.req.id)).toBe(true);
+    const audit = parsed.find((entry) => entry?.event === 'credits.adjustment');
+    expect(audit).toMatchObject({ outcome: 'applied', idempotencyKey: key, requestId: expect.any(String) });
+    expect(parsed.some((entry) => /retry 1\/2/.test(entry?.msg ?? '') && typeof entry?.requestId === 'string')).toBe(true);
+    expect(parsed.some((entry) => entry?.context === 'Shutdown' && entry?.msg === 'stopped')).toBe(true);
+  }, 60_000);
+});
