@@ -1,6 +1,6 @@
 import { RevenueCatEmulator } from '../src/revenuecat/emulator/revenuecat-emulator';
 import { errorCode } from './helpers/graphql-client';
-import { ADMIN_SECRET, PREVIOUS_ADMIN_SECRET, startApp, TestApp } from './helpers/test-app';
+import { ADMIN_SECRET, PREVIOUS_ADMIN_SECRET, startApp, TestApp, useEmulatorApp } from './helpers/test-app';
 
 const BALANCES = `query Balances($userId: ID!, $includeEmpty: Boolean! = false) {
   balances(userId: $userId, includeEmpty: $includeEmpty) { currency name balance }
@@ -200,21 +200,12 @@ describe('foundation: auth, currencies and balances over GraphQL', () => {
 });
 
 describe('currency list cache', () => {
-  const emulator = new RevenueCatEmulator();
-  let app: TestApp;
-
-  beforeAll(async () => {
-    await emulator.listen();
-    app = await startApp({ emulator });
-  });
-  afterAll(async () => {
-    await app.close();
-    await emulator.close();
-  });
+  const ctx = useEmulatorApp();
+  const emulator = ctx.emulator;
 
   it('serves repeated and concurrent currency queries from one upstream call', async () => {
-    const responses = await Promise.all(Array.from({ length: 5 }, () => app.client.query('{ currencies { code } }')));
-    responses.push(await app.client.query('{ currencies { code } }'));
+    const responses = await Promise.all(Array.from({ length: 5 }, () => ctx.app.client.query('{ currencies { code } }')));
+    responses.push(await ctx.app.client.query('{ currencies { code } }'));
     expect(responses.map((response) => response.status)).toEqual([200, 200, 200, 200, 200, 200]);
     expect(emulator.count('list_currencies')).toBe(1);
   });

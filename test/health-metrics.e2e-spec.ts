@@ -1,6 +1,6 @@
 import { Lifecycle } from '../src/lifecycle/lifecycle';
 import { RevenueCatEmulator } from '../src/revenuecat/emulator/revenuecat-emulator';
-import { ADMIN_SECRET, startApp, TestApp } from './helpers/test-app';
+import { ADMIN_SECRET, startApp, TestApp, useEmulatorApp } from './helpers/test-app';
 import { connectWs, subscribe, waitFor } from './helpers/ws-client';
 
 async function get(app: TestApp, path: string): Promise<{ status: number; body: any; text: string; headers: Headers }> {
@@ -29,25 +29,16 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
 }
 
 describe('health probes', () => {
-  const emulator = new RevenueCatEmulator();
-  let app: TestApp;
-
-  beforeAll(async () => {
-    await emulator.listen();
-    app = await startApp({ emulator });
-  });
-  afterAll(async () => {
-    await app.close();
-    await emulator.close();
-  });
+  const ctx = useEmulatorApp();
+  const emulator = ctx.emulator;
 
   it('answers /healthz without authentication or dependencies', async () => {
-    expect(await get(app, '/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } });
+    expect(await get(ctx.app, '/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } });
   });
 
   it('is ready when configured, and reports RevenueCat as last seen without calling it', async () => {
     const before = emulator.requests.length;
-    const ready = await get(app, '/readyz');
+    const ready = await get(ctx.app, '/readyz');
     expect(ready.status).toBe(200);
     expect(ready.body.details).toMatchObject({
       lifecycle: { status: 'up' },
@@ -60,13 +51,13 @@ describe('health probes', () => {
 
   it('turns unready when the last RevenueCat call could not reach it, and ready again after one that did', async () => {
     emulator.injectFault({ endpoint: 'list_balances', status: 503, count: Infinity, backoffMs: 1 });
-    await app.client.query('{ balances(userId: "user_2abcXYZ") { balance } }');
-    const down = await get(app, '/readyz');
+    await ctx.app.client.query('{ balances(userId: "user_2abcXYZ") { balance } }');
+    const down = await get(ctx.app, '/readyz');
     expect(down.status).toBe(503);
     expect(down.body.error.revenuecat).toEqual({ status: 'down', lastSeenAt: expect.any(String), lastSeen: 'HTTP 503 from list_balances' });
     emulator.clearFaults();
-    await app.client.query('{ balances(userId: "user_nobody") { balance } }');
-    const up = await get(app, '/readyz');
+    await ctx.app.client.query('{ balances(userId: "user_nobody") { balance } }');
+    const up = await get(ctx.app, '/readyz');
     expect(up.status).toBe(200);
     expect(up.body.details.revenuecat).toMatchObject({ status: 'up', lastSeen: 'HTTP 404 from list_balances' });
   });
@@ -112,34 +103,25 @@ describe('health probes', () => {
 });
 
 describe('GET /metrics', () => {
-  const emulator = new RevenueCatEmulator();
-  let app: TestApp;
-
-  beforeAll(async () => {
-    await emulator.listen();
-    app = await startApp({ emulator });
-  });
-  afterAll(async () => {
-    await app.close();
-    await emulator.close();
-  });
+  const ctx = useEmulatorApp();
+  const emulator = ctx.emulator;
 
   it('exports operations, upstream calls, idempotency and realtime figures in Prometheus format', async () => {
-    const ws = connectWs(app.url, `Bearer ${ADMIN_SECRET}`);
+    const ws = connectWs(ctx.app.url, `Bearer ${ADMIN_SECRET}`);
     const usage = subscribe(ws, 'subscription { usageChanged(userId: "user_2abcXYZ") { id } }');
     await ws.connected;
-    await app.client.query('{ balances(userId: "user_2abcXYZ") { balance } }');
-    await app.client.query('{ balances(userId: "user_nobody") { balance } }');
-    await app.client.query('{ currencies { code } }', undefined, { token: 'wrong' });
+    await ctx.app.client.query('{ balances(userId: "user_2abcXYZ") { balance } }');
+    await ctx.app.client.query('{ balances(userId: "user_nobody") { balance } }');
+    await ctx.app.client.query('{ currencies { code } }', undefined, { token: 'wrong' });
     emulator.injectFault({ endpoint: 'create_transaction', status: 503, backoffMs: 1 });
     const input = { userId: 'user_2abcXYZ', amount: 5, reason: 'MET-1 metrics', idempotencyKey: 'metrics-key-1' };
     const mutation = 'mutation($input: AdjustCreditsInput!) { adjustCredits(input: $input) { balance } }';
-    await app.client.query(mutation, { input });
-    await app.client.query(mutation, { input });
-    await app.client.query(mutation, { input: { ...input, amount: 6 } });
+    await ctx.app.client.query(mutation, { input });
+    await ctx.app.client.query(mutation, { input });
+    await ctx.app.client.query(mutation, { input: { ...input, amount: 6 } });
     await usage.next();
 
-    const { status, text, headers } = await get(app, '/metrics');
+    const { status, text, headers } = await get(ctx.app, '/metrics');
     expect(status).toBe(200);
     expect(headers.get('content-type')).toMatch(/^text\/plain;.*version=0\.0\.4/);
     expect(sample(text, 'credits_graphql_operations_total', { operation: 'balances', code: 'ok' })).toBe(1);
@@ -165,6 +147,6 @@ describe('GET /metrics', () => {
     expect(text).not.toContain(emulator.apiKey);
 
     await ws.dispose();
-    await waitFor(async () => sample((await get(app, '/metrics')).text, 'credits_realtime_connections') === 0, 3000, 'the connection gauge to drop');
+    await waitFor(async () => sample((await get(ctx.app, '/metrics')).text, 'credits_realtime_connections') === 0, 3000, 'the connection gauge to drop');
   });
 });

@@ -15,118 +15,49 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry });
   }
 
-  readonly operations = new Counter({
-    name: 'credits_graphql_operations_total',
-    help: 'GraphQL root fields executed, by operation and result code (ok or the error code).',
-    labelNames: ['operation', 'code'] as const,
-    registers: [this.registry],
-  });
+  private counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+    return new Counter({ name, help, labelNames, registers: [this.registry] });
+  }
 
-  readonly operationDuration = new Histogram({
-    name: 'credits_graphql_operation_duration_seconds',
-    help: 'Time to resolve a GraphQL root field, by operation.',
-    labelNames: ['operation'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  private gauge<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
+    return new Gauge({ name, help, labelNames, registers: [this.registry] });
+  }
 
-  readonly requestsRefused = new Counter({
-    name: 'credits_http_requests_refused_total',
-    help: 'Requests to /graphql refused before GraphQL ran (authentication, body, shutdown), by code.',
-    labelNames: ['code'] as const,
-    registers: [this.registry],
-  });
+  private histogram<L extends string>(name: string, help: string, labelNames: readonly L[]): Histogram<L> {
+    return new Histogram({ name, help, labelNames, buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  }
 
-  readonly upstreamRequests = new Counter({
-    name: 'credits_upstream_requests_total',
-    help: 'Calls to RevenueCat, by endpoint and outcome (HTTP status, or timeout / network_error).',
-    labelNames: ['endpoint', 'outcome'] as const,
-    registers: [this.registry],
-  });
+  readonly operations = this.counter('credits_graphql_operations_total', 'GraphQL root fields executed, by operation and result code (ok or the error code).', ['operation', 'code']);
 
-  readonly upstreamDuration = new Histogram({
-    name: 'credits_upstream_request_duration_seconds',
-    help: 'Duration of one call to RevenueCat (one attempt), by endpoint.',
-    labelNames: ['endpoint'] as const,
-    buckets: LATENCY_BUCKETS,
-    registers: [this.registry],
-  });
+  readonly operationDuration = this.histogram('credits_graphql_operation_duration_seconds', 'Time to resolve a GraphQL root field, by operation.', ['operation']);
 
-  readonly upstreamRetries = new Counter({
-    name: 'credits_upstream_retries_total',
-    help: 'Retries of failed RevenueCat calls, by endpoint and failure type.',
-    labelNames: ['endpoint', 'type'] as const,
-    registers: [this.registry],
-  });
+  readonly requestsRefused = this.counter('credits_http_requests_refused_total', 'Requests to /graphql refused before GraphQL ran (authentication, body, shutdown), by code.', ['code']);
 
-  readonly revenueCatRateLimitUsage = new Gauge({
-    name: 'credits_revenuecat_rate_limit_usage',
-    help: "RevenueCat's own rate-limit usage in the current window (RevenueCat-Rate-Limit-Current-Usage), by endpoint.",
-    labelNames: ['endpoint'] as const,
-    registers: [this.registry],
-  });
+  readonly upstreamRequests = this.counter('credits_upstream_requests_total', 'Calls to RevenueCat, by endpoint and outcome (HTTP status, or timeout / network_error).', ['endpoint', 'outcome']);
 
-  readonly revenueCatRateLimitLimit = new Gauge({
-    name: 'credits_revenuecat_rate_limit_limit',
-    help: "RevenueCat's rate limit per minute (RevenueCat-Rate-Limit-Current-Limit), by endpoint.",
-    labelNames: ['endpoint'] as const,
-    registers: [this.registry],
-  });
+  readonly upstreamDuration = this.histogram('credits_upstream_request_duration_seconds', 'Duration of one call to RevenueCat (one attempt), by endpoint.', ['endpoint']);
 
-  readonly idempotencyReplays = new Counter({
-    name: 'credits_idempotency_replays_total',
-    help: 'Adjustments answered from an idempotency record instead of RevenueCat.',
-    registers: [this.registry],
-  });
+  readonly upstreamRetries = this.counter('credits_upstream_retries_total', 'Retries of failed RevenueCat calls, by endpoint and failure type.', ['endpoint', 'type']);
 
-  readonly idempotencyConflicts = new Counter({
-    name: 'credits_idempotency_conflicts_total',
-    help: 'Idempotency keys refused: in_progress (409) or reused (422).',
-    labelNames: ['kind'] as const,
-    registers: [this.registry],
-  });
+  readonly revenueCatRateLimitUsage = this.gauge('credits_revenuecat_rate_limit_usage', "RevenueCat's own rate-limit usage in the current window (RevenueCat-Rate-Limit-Current-Usage), by endpoint.", ['endpoint']);
 
-  readonly realtimeConnections = new Gauge({
-    name: 'credits_realtime_connections',
-    help: 'Open graphql-ws connections that passed authentication.',
-    registers: [this.registry],
-  });
+  readonly revenueCatRateLimitLimit = this.gauge('credits_revenuecat_rate_limit_limit', "RevenueCat's rate limit per minute (RevenueCat-Rate-Limit-Current-Limit), by endpoint.", ['endpoint']);
 
-  readonly realtimeSubscriptions = new Gauge({
-    name: 'credits_realtime_subscriptions',
-    help: 'Active usageChanged subscriptions on this instance.',
-    labelNames: ['scope'] as const,
-    registers: [this.registry],
-  });
+  readonly idempotencyReplays = this.counter('credits_idempotency_replays_total', 'Adjustments answered from an idempotency record instead of RevenueCat.');
 
-  readonly realtimeEventsPublished = new Counter({
-    name: 'credits_realtime_events_published_total',
-    help: 'usage.changed events published, one per applied adjustment.',
-    registers: [this.registry],
-  });
+  readonly idempotencyConflicts = this.counter('credits_idempotency_conflicts_total', 'Idempotency keys refused: in_progress (409) or reused (422).', ['kind']);
 
-  readonly realtimePublishFailures = new Counter({
-    name: 'credits_realtime_publish_failures_total',
-    help: 'usage.changed events that could not be published (the adjustment itself stands).',
-    registers: [this.registry],
-  });
+  readonly realtimeConnections = this.gauge('credits_realtime_connections', 'Open graphql-ws connections that passed authentication.');
 
-  readonly realtimeEventsDelivered = new Counter({
-    name: 'credits_realtime_events_delivered_total',
-    help: 'usage.changed events handed to subscribers on this instance.',
-    registers: [this.registry],
-  });
+  readonly realtimeSubscriptions = this.gauge('credits_realtime_subscriptions', 'Active usageChanged subscriptions on this instance.', ['scope']);
 
-  readonly realtimeEventsDropped = new Counter({
-    name: 'credits_realtime_events_dropped_total',
-    help: 'usage.changed events dropped for a subscriber that did not keep up.',
-    registers: [this.registry],
-  });
+  readonly realtimeEventsPublished = this.counter('credits_realtime_events_published_total', 'usage.changed events published, one per applied adjustment.');
 
-  readonly realtimeConnectionsRefused = new Counter({
-    name: 'credits_realtime_connections_refused_total',
-    help: 'graphql-ws connections closed at authentication, by close code.',
-    labelNames: ['code'] as const,
-    registers: [this.registry],
-  });
+  readonly realtimePublishFailures = this.counter('credits_realtime_publish_failures_total', 'usage.changed events that could not be published (the adjustment itself stands).');
+
+  readonly realtimeEventsDelivered = this.counter('credits_realtime_events_delivered_total', 'usage.changed events handed to subscribers on this instance.');
+
+  readonly realtimeEventsDropped = this.counter('credits_realtime_events_dropped_total', 'usage.changed events dropped for a subscriber that did not keep up.');
+
+  readonly realtimeConnectionsRefused = this.counter('credits_realtime_connections_refused_total', 'graphql-ws connections closed at authentication, by close code.', ['code']);
 }

@@ -61,3 +61,20 @@ export async function startApp(options: TestAppOptions = {}): Promise<TestApp> {
     close: () => app.close(),
   };
 }
+
+/**
+ * A describe block's emulator and app: started before its tests, closed after them. Read `app` inside
+ * tests and hooks (it is set in beforeAll).
+ */
+export function useEmulatorApp(options: Omit<TestAppOptions, 'emulator'> = {}): { emulator: RevenueCatEmulator; app: TestApp } {
+  const handle = { emulator: new RevenueCatEmulator(), app: undefined as unknown as TestApp };
+  beforeAll(async () => {
+    await handle.emulator.listen();
+    handle.app = await startApp({ ...options, emulator: handle.emulator });
+  });
+  afterAll(async () => {
+    await handle.app?.close();
+    await handle.emulator.close();
+  });
+  return handle;
+}
