@@ -1,0 +1,134 @@
+/**
+ * Benchmark parameters: defaults that match the issue, `--smoke` for a tiny run, and a flag (or a BENCH_*
+ * environment variable) for each. `--help` lists them.
+ */
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+
+export type Scenario = 'balances' | 'adjust' | 'fanout';
+export const SCENARIOS: readonly Scenario[] = ['balances', 'adjust', 'fanout'];
+
+export interface BenchOptions {
+  smoke: boolean;
+  out: string;
+  json?: string;
+  durationSeconds: number;
+  warmupSeconds: number;
+  connections: number;
+  subscriberLevels: number[];
+  events: number;
+  eventRate: number;
+  connectBatch: number;
+  idleSeconds: number;
+  only: Set<Scenario>;
+  redis: boolean;
+  redisUrl: string;
+  logLevel: string;
+  profileDir?: string;
+  verbose: boolean;
+  timeoutSeconds: number;
+}
+
+export const USAGE = `npm run bench [-- options]
+
+  --smoke                 tiny run (seconds, not minutes); writes to a temp file unless --out is given
+  --out <file>            the report (default BENCHMARKS.md at the repository root)
+  --json <file>           also write every raw figure as JSON
+  --duration <s>          measured seconds per HTTP scenario (default 10; smoke 1)
+  --warmup <s>            discarded warm-up seconds before each HTTP scenario (default 3; smoke 0.5)
+  --connections <n>       autocannon connections (default 50; smoke 10)
+  --subscribers <a,b,c>   fan-out levels, cumulative (default 1000,5000,10000; smoke 25,50)
+  --events <n>            adjustments per fan-out level (default 200; smoke 10)
+  --event-rate <n>        adjustments per second during fan-out (default 50; smoke 20)
+  --connect-batch <n>     graphql-ws handshakes in flight at once (default 200; smoke 25)
+  --idle <s>              idle window measured before each level's events (default 3; smoke 0.5)
+  --only <list>           some of balances,adjust,fanout (default all)
+  --no-redis              skip the Redis variants even when Redis answers
+  --redis-url <url>       (default REDIS_URL or redis://127.0.0.1:6379)
+  --log-level <level>     the gateway's LOG_LEVEL (default warn)
+  --profile <dir>         run the gateway processes with --cpu-prof, profiles written to <dir>
+  --timeout <s>           abort the whole run after this long (default 900; smoke 120)
+  --verbose               show the servers' output and progress details
+
+Environment: BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_SUBSCRIBERS, BENCH_EVENTS,
+BENCH_EVENT_RATE, BENCH_CONNECT_BATCH, BENCH_IDLE, BENCH_ONLY, BENCH_OUT, REDIS_URL.`;
+
+export class UsageError extends Error {}
+
+function positiveNumber(name: string, raw: string, integer: boolean, allowZero = false): number {
+  const value = Number(raw);
+  const ok = Number.isFinite(value) && (allowZero ? value >= 0 : value > 0) && (!integer || Number.isInteger(value));
+  if (!ok) throw new UsageError(`${name} must be a ${integer ? 'whole ' : ''}number${allowZero ? ' (0 or more)' : ' above 0'}, got "${raw}"`);
+  return value;
+}
+
+export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, repoRoot: string): BenchOptions {
+  const known = new Set([
+    'smoke', 'out', 'json', 'duration', 'warmup', 'connections', 'subscribers', 'events', 'event-rate', 'connect-batch',
+    'idle', 'only', 'no-redis', 'redis-url', 'log-level', 'profile', 'timeout', 'verbose', 'help',
+  ]);
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument "${arg}"`);
+    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
+    if (!known.has(name)) throw new UsageError(`unknown option --${name}`);
+    const boolean = ['smoke', 'no-redis', 'verbose', 'help'].includes(name);
+    if (boolean) {
+      flags.set(name, true);
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new UsageError(`--${name} needs a value`);
+    flags.set(name, value);
+  }
+  if (flags.has('help')) throw new UsageError('');
+
+  const smoke = flags.has('smoke');
+  const pick = (flag: string, envName: string, full: string, small: string): string => {
+    const value = flags.get(flag);
+    if (typeof value === 'string') return value;
+    return env[envName] || (smoke ? small : full);
+  };
+  const levels = pick('subscribers', 'BENCH_SUBSCRIBERS', '1000,5000,10000', '25,50')
+    .split(',')
+    .map((part) => positiveNumber('--subscribers', part.trim(), true));
+  for (let i = 1; i < levels.length; i++) {
+    if (levels[i] <= levels[i - 1]) throw new UsageError('--subscribers levels must increase (they are cumulative)');
+  }
+  const only = new Set<Scenario>();
+  for (const part of pick('only', 'BENCH_ONLY', SCENARIOS.join(','), SCENARIOS.join(',')).split(',')) {
+    const name = part.trim() as Scenario;
+    if (!SCENARIOS.includes(name)) throw new UsageError(`--only takes ${SCENARIOS.join(', ')}; got "${part}"`);
+    only.add(name);
+  }
+  const outFlag = flags.get('out');
+  const out =
+    typeof outFlag === 'string'
+      ? outFlag
+      : env.BENCH_OUT || (smoke ? join(tmpdir(), `bench-smoke-${process.pid}.md`) : join(repoRoot, 'BENCHMARKS.md'));
+  const json = flags.get('json');
+  const profile = flags.get('profile');
+  const redisUrl = flags.get('redis-url');
+  const logLevel = flags.get('log-level');
+  return {
+    smoke,
+    out,
+    json: typeof json === 'string' ? json : undefined,
+    durationSeconds: positiveNumber('--duration', pick('duration', 'BENCH_DURATION', '10', '1'), false),
+    warmupSeconds: positiveNumber('--warmup', pick('warmup', 'BENCH_WARMUP', '3', '0.5'), false, true),
+    connections: positiveNumber('--connections', pick('connections', 'BENCH_CONNECTIONS', '50', '10'), true),
+    subscriberLevels: levels,
+    events: positiveNumber('--events', pick('events', 'BENCH_EVENTS', '200', '10'), true),
+    eventRate: positiveNumber('--event-rate', pick('event-rate', 'BENCH_EVENT_RATE', '50', '20'), false),
+    connectBatch: positiveNumber('--connect-batch', pick('connect-batch', 'BENCH_CONNECT_BATCH', '200', '25'), true),
+    idleSeconds: positiveNumber('--idle', pick('idle', 'BENCH_IDLE', '3', '0.5'), false, true),
+    only,
+    redis: !flags.has('no-redis'),
+    redisUrl: typeof redisUrl === 'string' ? redisUrl : env.REDIS_URL || 'redis://127.0.0.1:6379',
+    logLevel: typeof logLevel === 'string' ? logLevel : 'warn',
+    profileDir: typeof profile === 'string' ? profile : undefined,
+    verbose: flags.has('verbose'),
+    timeoutSeconds: positiveNumber('--timeout', pick('timeout', 'BENCH_TIMEOUT', '900', '120'), false),
+  };
+}

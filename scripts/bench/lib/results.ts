@@ -1,0 +1,78 @@
+/** Every figure of one run, as the report and the --json file see them. */
+import type { HttpFigures } from './http-load';
+import type { MachineInfo } from './machine';
+import type { BenchOptions } from './options';
+
+/** A figure that could not be taken, with the reason (e.g. "skipped: no Redis"). */
+export interface Skipped {
+  skipped: string;
+}
+
+export type Maybe<T> = T | Skipped;
+
+export function isSkipped<T>(value: Maybe<T> | undefined): value is Skipped {
+  return typeof value === 'object' && value !== null && 'skipped' in value;
+}
+
+export interface MemoryFigures {
+  rssBytes: number;
+  heapUsedBytes: number;
+  externalBytes: number;
+  gcForced: boolean;
+}
+
+export interface FanoutLevel {
+  /** 0: events for users nobody watches, the cost of an adjustment without any delivery. */
+  subscribers: number;
+  connectSeconds: number;
+  connections?: number;
+  listeners?: number;
+  events: number;
+  failedMutations: number;
+  delivered: number;
+  lost: number;
+  deliveryP50Ms: number;
+  deliveryP99Ms: number;
+  deliveryMaxMs: number;
+  endToEndP50Ms: number;
+  endToEndP99Ms: number;
+  mutationP50Ms: number;
+  mutationP99Ms: number;
+  eventPhaseSeconds: number;
+  cpuPerEventUs: number;
+  idleCpuUsPerSecond: number;
+  cpuPerEventNetUs: number;
+  memory: MemoryFigures;
+  rssPerSubscriberBytes: number;
+  heapPerSubscriberBytes: number;
+}
+
+export interface FanoutResults {
+  baseline: MemoryFigures;
+  levels: FanoutLevel[];
+  unexpectedEvents: number;
+  subscriptionErrors: number;
+  closedUnexpectedly: number;
+  loadGeneratorRssBytes: number;
+}
+
+export interface BenchResults {
+  machine: MachineInfo;
+  options: Omit<BenchOptions, 'only'> & { only: string[] };
+  runSeconds: number;
+  /** Another process loading the machine during the run skews every figure; this shows it. */
+  loadAverageAtEnd: number[];
+  redis: { url: string; available: boolean; note: string };
+  balances?: Maybe<{
+    direct: HttpFigures;
+    plain: HttpFigures;
+    service: HttpFigures;
+    serviceRedis: Maybe<HttpFigures>;
+  }>;
+  adjust?: Maybe<{
+    memory: HttpFigures;
+    redis: Maybe<HttpFigures>;
+  }>;
+  fanout?: Maybe<FanoutResults>;
+  failures: string[];
+}

@@ -1,0 +1,541 @@
+/**
+ * `npm run bench`: the gateway against what a user would otherwise run, in one process run.
+ *
+ * Every server runs in its own child process on loopback (the RevenueCat emulator, a minimal plain
+ * `@apollo/server`, the gateway without Redis, the gateway with Redis, and a fresh gateway for fan-out),
+ * so the load generator (this process: autocannon for HTTP, real graphql-ws clients for subscriptions)
+ * never adds its own CPU or memory to a server's figures. Writes BENCHMARKS.md (or --out), keeping
+ * everything outside the generated block. `--help` for the parameters; `--smoke` for a tiny run.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { loadavg } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { Child, killAllChildren, REPO_ROOT, startChild } from './lib/children';
+import { adjustOnce, closeEventAgent, EventRecord, sendEvents, SubscriberPool } from './lib/fanout';
+import { checkOnce, HttpFigures, HttpTarget, LoadSettings, measureHttp } from './lib/http-load';
+import { machineInfo, openFilesLimit } from './lib/machine';
+import { BenchOptions, parseOptions, UsageError, USAGE } from './lib/options';
+import { writeReport } from './lib/report';
+import type { BenchResults, FanoutLevel, FanoutResults, MemoryFigures, Maybe } from './lib/results';
+import { percentile, sleep, nowMs, withTimeout } from './lib/stats';
+
+const BENCH_USER = (i: number) => `bench_user_${i}`;
+/** Users adjusted by the adjustCredits load (spread, so no customer is a hot spot). */
+const ADJUST_USERS = 1_000;
+/** Users beyond the fan-out levels: warm-up subscribers, and the users of the no-subscriber baseline. */
+const SPARE_USERS = 200;
+const FD_HEADROOM = 512;
+const BALANCES_QUERY = '{ balances(userId: "user_2abcXYZ") { currency balance } }';
+const ADJUST_MUTATION = 'mutation ($input: AdjustCreditsInput!) { adjustCredits(input: $input) { id balance replayed } }';
+
+function log(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+/**
+ * 10,000 subscribers need 10,000 descriptors in this process and as many in the gateway's. `ulimit -n` is
+ * per process and Node cannot raise it, so when the soft limit is too low (and the hard one allows) the
+ * benchmark re-runs itself under `sh -c 'ulimit -n ...'`. Returns the exit code when it did.
+ */
+function ensureOpenFiles(options: BenchOptions): number | undefined {
+  const needed = Math.max(...options.subscriberLevels) + SPARE_USERS + FD_HEADROOM;
+  const { soft, hard } = openFilesLimit();
+  const softLimit = soft === 'unlimited' ? Infinity : Number(soft);
+  if (!options.only.has('fanout') || !Number.isFinite(softLimit) || softLimit >= needed || process.env.BENCH_REEXEC === '1') return undefined;
+  const hardLimit = hard === 'unlimited' ? Infinity : Number(hard);
+  if (hardLimit < needed) {
+    throw new UsageError(
+      `the fan-out levels need ${needed} open files per process, but this shell allows ${soft} (hard limit ${hard}); ` +
+        'lower --subscribers or raise the hard limit (e.g. in /etc/security/limits.conf)',
+    );
+  }
+  log(`raising the open files limit from ${soft} to ${needed} (ulimit -n) and running again`);
+  const result = spawnSync(
+    '/bin/sh',
+    ['-c', `ulimit -n ${needed} && exec "$0" "$@"`, process.execPath, '-r', 'ts-node/register/transpile-only', __filename, ...process.argv.slice(2)],
+    { stdio: 'inherit', env: { ...process.env, BENCH_REEXEC: '1' }, cwd: REPO_ROOT },
+  );
+  return result.status ?? 1;
+}
+
+function redisReachable(url: string): Promise<boolean> {
+  return new Promise((resolvePromise) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      resolvePromise(false);
+      return;
+    }
+    const socket = createConnection({ host: parsed.hostname || '127.0.0.1', port: Number(parsed.port || 6379) });
+    socket.setTimeout(1000);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolvePromise(true);
+    });
+    socket.once('error', () => resolvePromise(false));
+    socket.once('timeout', () => {
+      socket.destroy();
+      resolvePromise(false);
+    });
+  });
+}
+
+/** Only what the servers need: nothing inherited (a stray REDIS_URL or CLERK_JWT_KEY) changes what is measured. */
+function baseEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { NODE_ENV: 'production' };
+  for (const name of ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ']) if (process.env[name] !== undefined) env[name] = process.env[name];
+  return env;
+}
+
+interface Emulator {
+  child: Child;
+  url: string;
+  apiKey: string;
+  projectId: string;
+}
+
+function gatewayEnv(options: BenchOptions, emulator: Emulator, secret: string, redis: boolean): NodeJS.ProcessEnv {
+  return {
+    ...baseEnv(),
+    LOG_LEVEL: options.logLevel,
+    ADMIN_SECRET: secret,
+    REVENUECAT_API_KEY: emulator.apiKey,
+    REVENUECAT_PROJECT_ID: emulator.projectId,
+    REVENUECAT_API_URL: emulator.url,
+    // The service's own limits would turn a benchmark into a 429 benchmark.
+    RATE_LIMIT_CURRENCIES_PER_MINUTE: '1000000',
+    RATE_LIMIT_BALANCES_PER_MINUTE: '1000000',
+    RATE_LIMIT_ADJUST_CREDITS_PER_MINUTE: '1000000',
+    WS_MAX_CONNECTIONS_PER_CLIENT: '1000000',
+    WS_CONNECT_ATTEMPTS_PER_MINUTE: '1000000',
+    // Records of the benchmark's unique keys should not sit in a shared Redis for a day.
+    IDEMPOTENCY_TTL_SECONDS: '600',
+    ...(redis ? { REDIS_URL: options.redisUrl } : {}),
+  };
+}
+
+function gatewayFlags(options: BenchOptions, name: string, exposeGc: boolean): string[] {
+  const flags = exposeGc ? ['--expose-gc'] : [];
+  if (options.profileDir) flags.push('--cpu-prof', `--cpu-prof-dir=${resolve(options.profileDir)}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`);
+  return flags;
+}
+
+async function memoryOf(child: Child): Promise<MemoryFigures & { connections?: number; listeners?: number }> {
+  const stats = await child.stats(true);
+  return {
+    rssBytes: stats.rssBytes,
+    heapUsedBytes: stats.heapUsedBytes,
+    externalBytes: stats.externalBytes,
+    gcForced: stats.gcForced,
+    connections: stats.extra?.connections,
+    listeners: stats.extra?.listeners,
+  };
+}
+
+const cpuOf = async (child: Child): Promise<number> => {
+  const stats = await child.stats();
+  return stats.cpuUserUs + stats.cpuSystemUs;
+};
+
+// --------------------------------------------------------------------------------------------- balances
+
+async function benchBalances(
+  options: BenchOptions,
+  settings: LoadSettings,
+  emulator: Emulator,
+  plain: { child: Child; url: string },
+  gateway: { child: Child; url: string },
+  gatewayRedis: Maybe<{ child: Child; url: string }>,
+  secret: string,
+): Promise<NonNullable<Exclude<BenchResults['balances'], { skipped: string }>>> {
+  const graphqlHeaders = { authorization: `Bearer ${secret}`, 'content-type': 'application/json' };
+  const body = JSON.stringify({ query: BALANCES_QUERY });
+  const graphqlOk = (status: number, text: string) =>
+    status === 200 && text.includes('"balances":[{') ? undefined : 'expected HTTP 200 with balances';
+  const direct: HttpTarget = {
+    url: `${emulator.url}/projects/${encodeURIComponent(emulator.projectId)}/customers/user_2abcXYZ/virtual_currencies?limit=100`,
+    method: 'GET',
+    headers: { authorization: `Bearer ${emulator.apiKey}`, accept: 'application/json' },
+  };
+  await checkOnce(direct, (status, text) => (status === 200 && text.includes('"items":[{') ? undefined : 'expected HTTP 200 with items'));
+  const plainTarget: HttpTarget = { url: `${plain.url}/graphql`, method: 'POST', headers: graphqlHeaders, body };
+  await checkOnce(plainTarget, graphqlOk);
+  const serviceTarget: HttpTarget = { url: `${gateway.url}/graphql`, method: 'POST', headers: graphqlHeaders, body };
+  await checkOnce(serviceTarget, graphqlOk);
+
+  log(`balances: direct to the emulator (${settings.durationSeconds} s, ${settings.connections} connections)`);
+  const directFigures = await measureHttp(direct, settings, [emulator.child]);
+  log(`balances: plain @apollo/server`);
+  const plainFigures = await measureHttp(plainTarget, settings, [plain.child, emulator.child]);
+  log(`balances: the service`);
+  const serviceFigures = await measureHttp(serviceTarget, settings, [gateway.child, emulator.child]);
+  let redisFigures: Maybe<HttpFigures> = { skipped: 'skipped: no Redis' };
+  if (!('skipped' in gatewayRedis)) {
+    const target: HttpTarget = { url: `${gatewayRedis.url}/graphql`, method: 'POST', headers: graphqlHeaders, body };
+    await checkOnce(target, graphqlOk);
+    log(`balances: the service with Redis`);
+    redisFigures = await measureHttp(target, settings, [gatewayRedis.child, emulator.child]);
+  } else {
+    redisFigures = gatewayRedis;
+  }
+  return { direct: directFigures, plain: plainFigures, service: serviceFigures, serviceRedis: redisFigures };
+}
+
+// ------------------------------------------------------------------------------------------ adjustCredits
+
+async function benchAdjust(
+  settings: LoadSettings,
+  emulator: Emulator,
+  gateway: { child: Child; url: string },
+  gatewayRedis: Maybe<{ child: Child; url: string }>,
+  secret: string,
+): Promise<NonNullable<Exclude<BenchResults['adjust'], { skipped: string }>>> {
+  const runId = randomBytes(4).toString('hex');
+  let counter = 0;
+  // Every request is a new adjustment (a unique idempotency key, as the README asks callers to send) for
+  // a random user, so the figure includes the idempotency claim and record, and no replays.
+  const makeBody = () =>
+    JSON.stringify({
+      query: ADJUST_MUTATION,
+      variables: {
+        input: {
+          userId: BENCH_USER(Math.floor(Math.random() * ADJUST_USERS)),
+          amount: 1,
+          reason: 'BENCH-1 adjustCredits load',
+          idempotencyKey: `bench-${runId}-${counter++}`,
+        },
+      },
+    });
+  const headers = { authorization: `Bearer ${secret}`, 'content-type': 'application/json' };
+  const ok = (status: number, text: string) =>
+    status === 200 && text.includes('"replayed":false') ? undefined : 'expected HTTP 200 with an applied adjustment';
+
+  const target: HttpTarget = { url: `${gateway.url}/graphql`, method: 'POST', headers, makeBody };
+  await checkOnce(target, ok);
+  log(`adjustCredits: the service without Redis (${settings.durationSeconds} s, ${settings.connections} connections)`);
+  const memory = await measureHttp(target, settings, [gateway.child, emulator.child]);
+  let redis: Maybe<HttpFigures>;
+  if ('skipped' in gatewayRedis) {
+    redis = gatewayRedis;
+  } else {
+    const redisTarget: HttpTarget = { url: `${gatewayRedis.url}/graphql`, method: 'POST', headers, makeBody };
+    await checkOnce(redisTarget, ok);
+    log('adjustCredits: the service with Redis');
+    redis = await measureHttp(redisTarget, settings, [gatewayRedis.child, emulator.child]);
+  }
+  return { memory, redis };
+}
+
+// ---------------------------------------------------------------------------------------------- fan-out
+
+async function benchFanout(options: BenchOptions, gateway: { child: Child; url: string }, secret: string): Promise<FanoutResults> {
+  const authorization = `Bearer ${secret}`;
+  const wsUrl = `${gateway.url.replace(/^http/, 'ws')}/graphql`;
+  const maxLevel = Math.max(...options.subscriberLevels);
+  const spare = (i: number) => BENCH_USER(maxLevel + i);
+  const pool = new SubscriberPool(wsUrl, authorization);
+  const connectTimeoutMs = 60_000;
+  const deliveryTimeoutMs = options.smoke ? 5_000 : 10_000;
+  let nextDelta = 1;
+  const levels: FanoutLevel[] = [];
+
+  try {
+    // Warm-up: the code paths of a subscription and a delivery, compiled and their lazy state built,
+    // with a handful of subscribers that are then closed; so the baseline below is a warm, idle server.
+    const warm = new SubscriberPool(wsUrl, authorization);
+    await warm.add(spare, 0, 10, 10, connectTimeoutMs);
+    for (let i = 0; i < 30; i++) await adjustOnce(gateway.url, authorization, spare(i % 10), 1, 'BENCH warm-up');
+    await sleep(200);
+    await warm.closeAll();
+    await sleep(500);
+
+    const result: FanoutResults = {
+      baseline: await memoryOf(gateway.child),
+      levels,
+      unexpectedEvents: 0,
+      subscriptionErrors: 0,
+      closedUnexpectedly: 0,
+      loadGeneratorRssBytes: 0,
+    };
+
+    const runLevel = async (subscribers: number, users: string[], connectSeconds: number, memory: MemoryFigures & { connections?: number; listeners?: number }) => {
+      const idleSeconds = options.idleSeconds;
+      const idleStart = await cpuOf(gateway.child);
+      const idleStartAt = nowMs();
+      if (idleSeconds > 0) await sleep(idleSeconds * 1000);
+      const idleEnd = await cpuOf(gateway.child);
+      const idleCpuUsPerSecond = idleSeconds > 0 ? ((idleEnd - idleStart) / (nowMs() - idleStartAt)) * 1000 : 0;
+
+      const records: EventRecord[] = [];
+      const cpuStart = await cpuOf(gateway.child);
+      const phaseStart = nowMs();
+      await sendEvents(
+        {
+          gatewayUrl: gateway.url,
+          authorization,
+          users,
+          count: options.events,
+          ratePerSecond: options.eventRate,
+          firstDelta: nextDelta,
+          maxInFlight: 64,
+          timeoutMs: 10_000,
+        },
+        (record) => {
+          records.push(record);
+          pool.expect([record]);
+        },
+      );
+      nextDelta += options.events;
+      const applied = records.filter((record) => record.ok);
+      if (subscribers > 0) {
+        const deadline = nowMs() + deliveryTimeoutMs;
+        while (applied.some((record) => record.arrivedAt === undefined) && nowMs() < deadline) await sleep(5);
+      }
+      const phaseEnd = nowMs();
+      const cpuEnd = await cpuOf(gateway.child);
+      const phaseSeconds = (phaseEnd - phaseStart) / 1000;
+      const cpuPerEventUs = (cpuEnd - cpuStart) / records.length;
+      const arrived = applied.filter((record) => record.arrivedAt !== undefined);
+      const delivery = arrived.map((record) => record.arrivedAt! - record.occurredAt!);
+      const endToEnd = arrived.map((record) => record.arrivedAt! - record.sentAt);
+      const mutation = records.filter((record) => record.respondedAt !== undefined).map((record) => record.respondedAt! - record.sentAt);
+      const baselineMemory = result.baseline;
+      const level: FanoutLevel = {
+        subscribers,
+        connectSeconds,
+        connections: memory.connections,
+        listeners: memory.listeners,
+        events: records.length,
+        failedMutations: records.length - applied.length,
+        delivered: arrived.length,
+        lost: subscribers > 0 ? applied.length - arrived.length : 0,
+        deliveryP50Ms: percentile(delivery, 50),
+        deliveryP99Ms: percentile(delivery, 99),
+        deliveryMaxMs: percentile(delivery, 100),
+        endToEndP50Ms: percentile(endToEnd, 50),
+        endToEndP99Ms: percentile(endToEnd, 99),
+        mutationP50Ms: percentile(mutation, 50),
+        mutationP99Ms: percentile(mutation, 99),
+        eventPhaseSeconds: phaseSeconds,
+        cpuPerEventUs,
+        idleCpuUsPerSecond,
+        cpuPerEventNetUs: (cpuEnd - cpuStart - idleCpuUsPerSecond * phaseSeconds) / records.length,
+        memory,
+        rssPerSubscriberBytes: subscribers > 0 ? (memory.rssBytes - baselineMemory.rssBytes) / subscribers : NaN,
+        heapPerSubscriberBytes: subscribers > 0 ? (memory.heapUsedBytes - baselineMemory.heapUsedBytes) / subscribers : NaN,
+      };
+      levels.push(level);
+      log(
+        subscribers === 0
+          ? `fan-out, nobody watching: ${applied.length}/${records.length} applied, CPU ${(cpuPerEventUs / 1000).toFixed(2)} ms/event`
+          : `fan-out ${subscribers} subscribers: ${level.delivered}/${applied.length} delivered, delivery p50 ${level.deliveryP50Ms.toFixed(1)} ms ` +
+              `p99 ${level.deliveryP99Ms.toFixed(1)} ms, CPU ${(cpuPerEventUs / 1000).toFixed(2)} ms/event, ` +
+              `RSS ${(level.rssPerSubscriberBytes / 1024).toFixed(1)} KiB/subscriber`,
+      );
+    };
+
+    log(`fan-out: baseline RSS ${(result.baseline.rssBytes / 1024 ** 2).toFixed(1)} MiB; events for users nobody watches`);
+    // The cost of an adjustment that reaches nobody: what each level's per-event CPU is compared with.
+    const nobody = Array.from({ length: SPARE_USERS - 20 }, (_, i) => spare(20 + i));
+    await runLevel(0, nobody, 0, result.baseline);
+
+    for (const target of options.subscriberLevels) {
+      const from = pool.size;
+      log(`fan-out: connecting subscribers ${from}..${target - 1}`);
+      const started = nowMs();
+      await pool.add(BENCH_USER, from, target, options.connectBatch, connectTimeoutMs);
+      const connectSeconds = (nowMs() - started) / 1000;
+      // Every subscription registered on the server before measuring (the subscribe message follows the ack).
+      await withTimeout(
+        (async () => {
+          for (;;) {
+            const stats = await gateway.child.stats();
+            if (stats.extra?.listeners === undefined || stats.extra.listeners >= target) return;
+            await sleep(100);
+          }
+        })(),
+        30_000,
+        `the gateway registering ${target} subscriptions`,
+      );
+      await sleep(options.smoke ? 200 : 1_000);
+      const memory = await memoryOf(gateway.child);
+      const users = Array.from({ length: target }, (_, i) => BENCH_USER(i));
+      await runLevel(target, users, connectSeconds, memory);
+    }
+    result.unexpectedEvents = pool.unexpectedEvents;
+    result.subscriptionErrors = pool.subscriptionErrors;
+    result.closedUnexpectedly = pool.closedUnexpectedly;
+    result.loadGeneratorRssBytes = process.memoryUsage().rss;
+    return result;
+  } finally {
+    await pool.closeAll().catch(() => undefined);
+    closeEventAgent();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------- main
+
+async function main(): Promise<number> {
+  let options: BenchOptions;
+  try {
+    options = parseOptions(process.argv.slice(2), process.env, REPO_ROOT);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message ? `${error.message}\n\n` : ''}${USAGE}\n`);
+    return error.message ? 2 : 0;
+  }
+  let reexec: number | undefined;
+  try {
+    reexec = ensureOpenFiles(options);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 2;
+  }
+  if (reexec !== undefined) return reexec;
+
+  const started = nowMs();
+  const watchdog = setTimeout(() => {
+    log(`the run took longer than ${options.timeoutSeconds} s (--timeout); stopping`);
+    killAllChildren();
+    process.exit(1);
+  }, options.timeoutSeconds * 1000);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      killAllChildren();
+      process.exit(130);
+    });
+  }
+
+  const machine = machineInfo(REPO_ROOT);
+  const failures: string[] = [];
+  const httpWanted = options.only.has('balances') || options.only.has('adjust');
+  const redisAvailable = options.redis && httpWanted && (await redisReachable(options.redisUrl));
+  const redisNote = !options.redis
+    ? 'skipped: --no-redis'
+    : !httpWanted
+      ? 'not used by the scenarios run'
+      : redisAvailable
+        ? `answering at ${options.redisUrl.replace(/\/\/[^@/]*@/, '//***@')}`
+        : 'skipped: no Redis';
+  log(`${options.smoke ? 'smoke run' : 'full run'}; Redis: ${redisNote}; report: ${options.out}`);
+
+  const secret = `bench-${randomBytes(16).toString('hex')}`;
+  const maxLevel = options.only.has('fanout') ? Math.max(...options.subscriberLevels) : 0;
+  const users = Math.max(ADJUST_USERS, maxLevel + SPARE_USERS);
+  const verbose = options.verbose;
+  const results: BenchResults = {
+    machine,
+    options: { ...options, only: [...options.only] },
+    runSeconds: 0,
+    loadAverageAtEnd: [],
+    redis: { url: options.redisUrl.replace(/\/\/[^@/]*@/, '//***@'), available: redisAvailable, note: redisNote },
+    failures,
+  };
+
+  const children: Child[] = [];
+  try {
+    const emulatorStart = await startChild({
+      name: 'emulator',
+      script: 'scripts/bench/serve-emulator.ts',
+      env: { ...baseEnv(), BENCH_USERS: String(users) },
+      verbose,
+    });
+    children.push(emulatorStart.child);
+    const info = emulatorStart.ready.info ?? {};
+    const emulator: Emulator = { child: emulatorStart.child, url: info.url, apiKey: info.apiKey, projectId: info.projectId };
+
+    const start = async (name: string, script: string, env: NodeJS.ProcessEnv, nodeFlags: string[] = []) => {
+      const { child, ready } = await startChild({ name, script, env, nodeFlags, verbose });
+      children.push(child);
+      return { child, url: `http://127.0.0.1:${ready.port}` };
+    };
+    // Started together (start-up is most of a smoke run); each idles while another is measured.
+    const [plain, gateway, gatewayRedis, fanoutGateway] = await Promise.all([
+      options.only.has('balances')
+        ? start('plain-apollo', 'scripts/bench/plain-apollo-server.ts', {
+            ...baseEnv(),
+            UPSTREAM_URL: emulator.url,
+            UPSTREAM_API_KEY: emulator.apiKey,
+            UPSTREAM_PROJECT_ID: emulator.projectId,
+            ADMIN_SECRET: secret,
+          })
+        : undefined,
+      httpWanted
+        ? start('gateway', 'scripts/bench/serve-gateway.ts', gatewayEnv(options, emulator, secret, false), gatewayFlags(options, 'gateway', false))
+        : undefined,
+      redisAvailable
+        ? start('gateway-redis', 'scripts/bench/serve-gateway.ts', gatewayEnv(options, emulator, secret, true), gatewayFlags(options, 'gateway-redis', false))
+        : undefined,
+      options.only.has('fanout')
+        ? start(
+            'gateway-fanout',
+            'scripts/bench/serve-gateway.ts',
+            gatewayEnv(options, emulator, secret, false),
+            gatewayFlags(options, 'gateway-fanout', true),
+          )
+        : undefined,
+    ]);
+    const redisGateway: Maybe<{ child: Child; url: string }> = gatewayRedis ?? { skipped: redisNote.startsWith('skipped') ? redisNote : 'skipped: no Redis' };
+    const settings: LoadSettings = {
+      durationSeconds: options.durationSeconds,
+      warmupSeconds: options.warmupSeconds,
+      connections: options.connections,
+    };
+
+    const attempt = async <T>(name: string, body: () => Promise<T>): Promise<Maybe<T>> => {
+      try {
+        return await body();
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        log(`${name} failed: ${message}`);
+        failures.push(`${name}: ${message}`);
+        return { skipped: `failed: ${message.split('\n')[0]}` };
+      }
+    };
+    if (options.only.has('balances')) {
+      results.balances = await attempt('balances', () => benchBalances(options, settings, emulator, plain!, gateway!, redisGateway, secret));
+    }
+    if (options.only.has('adjust')) {
+      results.adjust = await attempt('adjustCredits', () => benchAdjust(settings, emulator, gateway!, redisGateway, secret));
+    }
+    if (options.only.has('fanout')) {
+      results.fanout = await attempt('fan-out', () => benchFanout(options, fanoutGateway!, secret));
+    }
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    log(`failed: ${message}`);
+    failures.push(message);
+  } finally {
+    // Gracefully, so --cpu-prof profiles are written; a child that hangs is killed.
+    await Promise.all(children.map((child) => child.stop().catch(() => undefined)));
+    killAllChildren();
+  }
+
+  results.runSeconds = (nowMs() - started) / 1000;
+  results.loadAverageAtEnd = loadavg().map((value) => Math.round(value * 100) / 100);
+  mkdirSync(dirname(resolve(options.out)), { recursive: true });
+  writeReport(resolve(options.out), results);
+  if (options.json) {
+    mkdirSync(dirname(resolve(options.json)), { recursive: true });
+    writeFileSync(resolve(options.json), JSON.stringify(results, null, 2) + '\n');
+  }
+  if (options.profileDir) log(`CPU profiles in ${resolve(options.profileDir)} (open in Chrome DevTools or speedscope)`);
+  log(`report written to ${options.out} (${results.runSeconds.toFixed(0)} s)`);
+  clearTimeout(watchdog);
+  return failures.length > 0 ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    killAllChildren();
+    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
+

@@ -1,0 +1,55 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * The benchmark itself is never part of `npm test` (it takes minutes and loads every core); this runs its
+ * `--smoke` mode, tiny numbers through every scenario, so `npm run bench` cannot quietly rot: it must
+ * start every server, measure every figure, write the report and exit 0.
+ */
+describe('npm run bench -- --smoke', () => {
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts the servers, measures every scenario, writes the report and exits 0', async () => {
+    const out = join(dir, 'BENCHMARKS.md');
+    const json = join(dir, 'bench.json');
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', 'scripts', 'bench', 'run.ts'), '--smoke', '--out', out, '--json', json],
+      { cwd: join(__dirname, '..'), env: { ...process.env, BENCH_TIMEOUT: '100' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    if (code !== 0) throw new Error(`the smoke run exited with ${code}:\n${output}`);
+
+    const report = readFileSync(out, 'utf8');
+    // A throughput figure for each of the three balances paths, and one for adjustCredits.
+    expect(report).toMatch(/\| direct: GET the emulator[^|]*\| \*\*[\d,]+\*\* \|/);
+    expect(report).toMatch(/\| plain `@apollo\/server`[^|]*\| \*\*[\d,]+\*\* \|/);
+    expect(report).toMatch(/\| \*\*the service\*\* \| \*\*[\d,]+\*\* \|/);
+    expect(report).toMatch(/\| the service, no Redis[^|]*\| \*\*[\d,]+\*\* \|/);
+    // With Redis: a figure, or said to be skipped (no Redis here), never silently absent.
+    expect(report).toMatch(/\| the service with Redis \(idempotency[^|]*\| (\*\*[\d,]+\*\*|skipped: [^|]+) \|/);
+    // Fan-out latency and memory at the smoke's largest level, and the targets judged.
+    expect(report).toMatch(/\| 50 \| 10 \/ 10 \/ 0 \| [\d.]+ \| \*\*[\d.]+\*\* \|/);
+    expect(report).toMatch(/\| 50 \| 50 \/ 50 \| [\d.]+ \| [\d.]+ \| \*\*-?[\d.]+\*\* \|/);
+    expect(report).toMatch(/\| 1\. `balances` throughput \|.*\| \*\*(PASS|MISS)\*\* \|/);
+    expect(report).toMatch(/\| 4\. memory per idle subscriber \|.*\| \*\*(PASS|MISS)\*\* \|/);
+    expect(report).toContain('## Before and after');
+
+    const results = JSON.parse(readFileSync(json, 'utf8'));
+    expect(results.failures).toEqual([]);
+    expect(results.balances.service.requestsPerSecond).toBeGreaterThan(0);
+    expect(results.fanout.levels.map((level: { subscribers: number }) => level.subscribers)).toEqual([0, 25, 50]);
+  }, 120_000);
+});
