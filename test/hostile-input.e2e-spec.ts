@@ -129,6 +129,20 @@ describe('hostile and malformed input', () => {
     expect(await ws.closed).toEqual({ code: 4401, reason: 'missing_bearer' });
   });
 
+  it('holds subscriptions over graphql-ws to the same document limits', async () => {
+    const ws = connectWs(app.url, `Bearer ${ADMIN_SECRET}`);
+    await ws.connected;
+    const failed = new Promise<unknown>((resolve) =>
+      ws.client.subscribe(
+        { query: `subscription { usageChanged { ${'id '.repeat(2100)}} }` },
+        { next: () => undefined, error: resolve, complete: () => undefined },
+      ),
+    );
+    const outcome = await Promise.race([failed, ws.closed]);
+    expect(JSON.stringify(outcome)).toMatch(/more tha[nt] 2000 tokens/);
+    await ws.dispose();
+  });
+
   it('closes a connection that sends an oversized message with 1009', async () => {
     const ws = connectWs(app.url, `Bearer ${ADMIN_SECRET}`);
     await ws.connected;

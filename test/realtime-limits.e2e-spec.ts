@@ -62,6 +62,29 @@ describe('graphql-ws connection bounds', () => {
     }
   });
 
+  it('terminates a connection that stops answering pings, and keeps one that answers', async () => {
+    const app = await startApp({ env: { WS_KEEPALIVE_SECONDS: '1' } });
+    const open = (autoPong: boolean) =>
+      new Promise<WebSocket>((resolve, reject) => {
+        const ws = new WebSocket(`${app.url.replace('http', 'ws')}/graphql`, 'graphql-transport-ws', { autoPong });
+        ws.once('open', () => {
+          ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${ADMIN_SECRET}` } }));
+          resolve(ws);
+        });
+        ws.once('error', reject);
+      });
+    try {
+      const silent = await open(false);
+      const healthy = await open(true);
+      const closed = await new Promise<number>((resolve) => silent.once('close', (code) => resolve(code)));
+      expect(closed).toBe(1006);
+      expect(healthy.readyState).toBe(WebSocket.OPEN);
+      healthy.close();
+    } finally {
+      await app.close();
+    }
+  });
+
   it('drops a connection that never sends connection_init (4408 after 5 s)', async () => {
     const app = await startApp();
     try {

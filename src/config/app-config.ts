@@ -35,6 +35,7 @@ export interface AppConfig {
   realtime: {
     maxConnectionsPerClient: number;
     connectAttemptsPerMinute: number;
+    keepAliveMs: number;
   };
 }
 
@@ -99,6 +100,7 @@ export function loadConfig(env: Env): AppConfig {
     realtime: {
       maxConnectionsPerClient: integer(env, 'WS_MAX_CONNECTIONS_PER_CLIENT', 100, 1, 1_000_000),
       connectAttemptsPerMinute: integer(env, 'WS_CONNECT_ATTEMPTS_PER_MINUTE', 120, 1, 1_000_000),
+      keepAliveMs: integer(env, 'WS_KEEPALIVE_SECONDS', 12, 1, 3600) * 1000,
     },
   };
   if (config.revenueCat.projectId !== undefined && !/^[A-Za-z0-9_-]{1,255}$/.test(config.revenueCat.projectId)) {

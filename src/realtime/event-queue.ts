@@ -7,11 +7,12 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
   private readonly buffer: T[] = [];
   private waiting?: (result: IteratorResult<T>) => void;
   private finished = false;
+  /** Set once the subscription exists; called once when the consumer stops. */
+  release: () => Promise<void> = async () => undefined;
 
   constructor(
     private readonly capacity: number,
-    private readonly release: () => Promise<void>,
-    private readonly onDrop: () => void = () => undefined,
+    private readonly onDrop: () => void,
   ) {}
 
   push(value: T): void {

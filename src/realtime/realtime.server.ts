@@ -13,14 +13,15 @@ import { ConnectionAuthenticator, ConnectionRefused } from '../auth/connection-a
 import type { Principal } from '../auth/principal';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { QUERY_LIMITS, queryLimitRules } from '../common/query-limits';
 import { Metrics } from '../metrics/metrics';
+import { DocumentCache } from './document-cache';
 import type { RealtimeContext } from './usage-changed.resolver';
 
 export const REALTIME_PATH = '/graphql';
 // A subscribe message is a small document; nothing a client legitimately sends comes near this.
 const MAX_MESSAGE_BYTES = 16 * 1024;
 const CONNECTION_INIT_TIMEOUT_MS = 5_000;
-const KEEPALIVE_MS = 12_000;
 const ATTEMPT_WINDOW_MS = 60_000;
 
 type ConnectionExtra = {
@@ -38,6 +39,11 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(RealtimeServer.name);
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   private readonly openPerClient = new Map<string, number>();
+  private readonly unanswered = new WeakSet<WebSocket>();
+  /** One listener shared by every socket (ws calls it with the socket as `this`): no closure per connection. */
+  private readonly answered = answeredBy(this.unanswered);
+  private keepAlive?: NodeJS.Timeout;
+  private readonly documents = new DocumentCache(queryLimitRules, QUERY_LIMITS.maxTokens);
   private httpServer?: Server;
   private graphqlWs?: { dispose: () => void | Promise<void> };
   private trustProxy: (address: string, hop: number) => boolean = () => false;
@@ -60,6 +66,8 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
       {
         // The GraphQL module owns the schema; it is complete once the application has bootstrapped.
         schema: this.moduleRef.get(GraphQLSchemaHost, { strict: false }).schema,
+        parse: (source) => this.documents.parse(typeof source === 'string' ? source : source.body),
+        validate: (schema, document) => this.documents.validate(schema, document),
         connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
         onConnect: async (ctx) => {
           try {
@@ -72,6 +80,10 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
             return false;
           }
           this.metrics.realtimeConnections.inc();
+          // Authenticated: the upgrade request and the token (a Clerk JWT is ~1 KB) are not needed any
+          // longer, and 10,000 connections would keep 10,000 of each.
+          delete (ctx.extra as Partial<ConnectionExtra>).request;
+          (ctx as { connectionParams?: unknown }).connectionParams = undefined;
           return true;
         },
         onClose: (ctx) => {
@@ -80,8 +92,26 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
         context: (ctx): RealtimeContext => ({ principal: ctx.extra.principal }),
       },
       this.wss,
-      KEEPALIVE_MS,
+      // Keep-alive is ours: one sweep over all connections instead of a timer per connection.
+      0,
     );
+    this.keepAlive = setInterval(() => this.sweep(), this.config.realtime.keepAliveMs);
+    this.keepAlive.unref();
+  }
+
+  /**
+   * Pings every connection; one that has not answered the previous ping since is dead (a phone that
+   * went out of coverage) and is terminated, releasing its subscriptions.
+   */
+  private sweep(): void {
+    for (const ws of this.wss.clients) {
+      if (this.unanswered.has(ws)) {
+        ws.terminate();
+        continue;
+      }
+      this.unanswered.add(ws);
+      ws.ping();
+    }
   }
 
   onModuleDestroy(): Promise<void> {
@@ -93,6 +123,7 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
    * HTTP server drains, which would otherwise cut upgraded sockets without a close frame.
    */
   async close(): Promise<void> {
+    clearInterval(this.keepAlive);
     if (!this.graphqlWs) return;
     const graphqlWs = this.graphqlWs;
     this.graphqlWs = undefined;
@@ -113,7 +144,7 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
    * once (on this instance) and so many attempts a minute (across instances when Redis is shared).
    */
   private readonly upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    socket.on('error', () => socket.destroy());
+    socket.on('error', destroyOnError);
     if (new URL(request.url ?? '/', 'http://localhost').pathname !== REALTIME_PATH) {
       socket.destroy();
       return;
@@ -142,6 +173,7 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
 
   private accept(ws: WebSocket, request: IncomingMessage, client: string): void {
     this.openPerClient.set(client, (this.openPerClient.get(client) ?? 0) + 1);
+    ws.on('pong', this.answered);
     ws.once('close', () => {
       const open = (this.openPerClient.get(client) ?? 1) - 1;
       if (open > 0) this.openPerClient.set(client, open);
@@ -169,4 +201,15 @@ function refuse(socket: Duplex, status: 429, message: string, retryAfterSeconds:
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
   return false;
+}
+
+function answeredBy(unanswered: WeakSet<WebSocket>): (this: WebSocket) => void {
+  return function (this: WebSocket) {
+    unanswered.delete(this);
+  };
+}
+
+/** Shared by every upgrade: a closure per socket would keep the upgrade request alive with the socket. */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
 }

@@ -2,7 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { Metrics } from '../metrics/metrics';
 import type { UsageChangedEnvelope } from './usage-changed.event';
 
-export type UsageListener = (event: UsageChangedEnvelope) => void;
+/** Whatever takes a subscriber's events: an object, so no closure is needed per subscriber. */
+export interface UsageListener {
+  push(event: UsageChangedEnvelope): void;
+}
 
 /**
  * This instance's subscribers, indexed by user: delivering one user's event touches that user's
@@ -51,7 +54,7 @@ export class SubscriberRegistry {
   }
 
   private deliver(listeners: Set<UsageListener>, event: UsageChangedEnvelope): void {
-    for (const listener of listeners) listener(event);
+    for (const listener of listeners) listener.push(event);
     this.metrics.realtimeEventsDelivered.inc(listeners.size);
   }
 

@@ -29,10 +29,14 @@ export interface RealtimeContext {
 
 @Resolver()
 export class UsageChangedResolver {
+  private readonly dropped: () => void;
+
   constructor(
     @Inject(UsageEventBus) private readonly bus: UsageEventBus,
-    private readonly metrics: Metrics,
-  ) {}
+    metrics: Metrics,
+  ) {
+    this.dropped = () => metrics.realtimeEventsDropped.inc();
+  }
 
   @Subscription(() => UsageChangedEvent, {
     description: 'A silent usage.changed envelope for every applied adjustment, routed by user.',
@@ -44,13 +48,9 @@ export class UsageChangedResolver {
     @Context() { principal }: RealtimeContext,
   ): Promise<AsyncIterableIterator<UsageChangedEnvelope>> {
     const target = watchedUser(principal, userId ?? null);
-    let unsubscribe: () => Promise<void> = async () => undefined;
-    const queue = new EventQueue<UsageChangedEnvelope>(
-      MAX_BUFFERED_EVENTS,
-      () => unsubscribe(),
-      () => this.metrics.realtimeEventsDropped.inc(),
-    );
-    unsubscribe = await this.bus.subscribe(target, (event) => queue.push(event));
+    // The queue is the listener itself: a subscriber costs as few objects as possible (10,000 add up).
+    const queue = new EventQueue<UsageChangedEnvelope>(MAX_BUFFERED_EVENTS, this.dropped);
+    queue.release = await this.bus.subscribe(target, queue);
     return queue;
   }
 }
