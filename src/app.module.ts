@@ -2,9 +2,9 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
-import { AdminAuthMiddleware } from './auth/admin-auth.middleware';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
+import { GraphqlFrontDoorMiddleware } from './common/graphql-front-door.middleware';
 import { JsonBodyMiddleware } from './common/json-body.middleware';
 import { QUERY_LIMITS, queryLimitRules } from './common/query-limits';
 import { formatGraphQLError, httpStatusPlugin, noSubscriptionsOverHttpPlugin } from './common/graphql-errors';
@@ -12,7 +12,6 @@ import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CreditsModule } from './credits/credits.module';
 import { HealthModule } from './health/health.module';
-import { DrainGateMiddleware } from './lifecycle/drain-gate.middleware';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -27,6 +26,7 @@ export class AppModule implements NestModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
+      providers: [JsonBodyMiddleware],
       imports: [
         ConfigModule.register(config),
         CommonModule,
@@ -69,10 +69,6 @@ export class AppModule implements NestModule {
   }
 
   configure(consumer: MiddlewareConsumer): void {
-    // Refuse new work while shutting down, authenticate before reading the body, and read it before
-    // Apollo sees the request.
-    consumer
-      .apply(DrainGateMiddleware, AdminAuthMiddleware, JsonBodyMiddleware)
-      .forRoutes({ path: GRAPHQL_PATH, method: RequestMethod.ALL });
+    consumer.apply(GraphqlFrontDoorMiddleware).forRoutes({ path: GRAPHQL_PATH, method: RequestMethod.ALL });
   }
 }

@@ -6,6 +6,7 @@ import { Errors } from '../common/errors';
 import { GqlThrottlerGuard } from '../rate-limit/gql-throttler.guard';
 import { Adjustment, AdjustmentsService } from './adjustments.service';
 import { CreditsService } from './credits.service';
+import { Metrics } from '../metrics/metrics';
 import { AdjustCreditsInput, IDEMPOTENCY_KEY_PATTERN } from './dto/adjust-credits.input';
 import { BalancesArgs } from './dto/balances.args';
 import { CreditAdjustment } from './models/credit-adjustment.model';
@@ -18,16 +19,17 @@ export class CreditsResolver {
   constructor(
     private readonly credits: CreditsService,
     private readonly adjustments: AdjustmentsService,
+    private readonly metrics: Metrics,
   ) {}
 
   @Query(() => [VirtualCurrency], { description: "The project's configured virtual currencies." })
   currencies(): Promise<VirtualCurrency[]> {
-    return this.credits.currencies();
+    return this.metrics.measure('currencies', () => this.credits.currencies());
   }
 
   @Query(() => [CurrencyBalance], { description: "One customer's balances, keyed by Clerk user_id." })
   balances(@Args() { userId, includeEmpty }: BalancesArgs): Promise<CurrencyBalance[]> {
-    return this.credits.balances(userId, includeEmpty);
+    return this.metrics.measure('balances', () => this.credits.balances(userId, includeEmpty));
   }
 
   @Mutation(() => CreditAdjustment, {
@@ -35,9 +37,11 @@ export class CreditsResolver {
     description: 'Grant (positive amount) or deduct (negative amount) credits with an audit reason, exactly once per idempotency key.',
   })
   adjustCredits(@Args('input') input: AdjustCreditsInput, @Context('req') req: AuthenticatedRequest): Promise<Adjustment> {
-    const idempotencyKey = resolveIdempotencyKey(input.idempotencyKey, req.headers['idempotency-key']);
-    const { userId, currency, amount, reason } = input;
-    return this.adjustments.adjust({ userId, currency, amount, reason, idempotencyKey }, req.principal!);
+    return this.metrics.measure('adjustCredits', async () => {
+      const idempotencyKey = resolveIdempotencyKey(input.idempotencyKey, req.headers['idempotency-key']);
+      const { userId, currency, amount, reason } = input;
+      return this.adjustments.adjust({ userId, currency, amount, reason, idempotencyKey }, req.principal!);
+    });
   }
 }
 

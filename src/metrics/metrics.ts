@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { GatewayError } from '../common/errors';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -13,6 +14,21 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Counts and times one GraphQL operation: `ok`, or the error code it failed with. */
+  async measure<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    const stop = this.operationDuration.startTimer({ operation });
+    let code = 'ok';
+    try {
+      return await run();
+    } catch (error) {
+      code = error instanceof GatewayError ? error.code : 'internal_error';
+      throw error;
+    } finally {
+      stop();
+      this.operations.inc({ operation, code });
+    }
   }
 
   private counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {

@@ -1,4 +1,5 @@
 import { DocumentNode, GraphQLError, GraphQLSchema, parse, specifiedRules, validate, ValidationRule } from 'graphql';
+import { Errors, GatewayError } from '../common/errors';
 
 const MAX_DOCUMENTS = 500;
 
@@ -16,16 +17,25 @@ export class DocumentCache {
     this.rules = [...specifiedRules, ...extraRules];
   }
 
-  parse(text: string): DocumentNode {
-    const cached = this.documents.get(text);
-    if (cached) return cached;
-    const document = parse(text, { noLocation: true, maxTokens: this.maxTokens });
-    if (this.documents.size >= MAX_DOCUMENTS) this.documents.delete(this.documents.keys().next().value!);
-    this.documents.set(text, document);
-    return document;
+  /** The document, or the catalogue's errors for it (as HTTP answers them). */
+  prepare(schema: GraphQLSchema, text: unknown): DocumentNode | GatewayError[] {
+    if (typeof text !== 'string') return [Errors.badRequest('the subscribe message has no query')];
+    let document = this.documents.get(text);
+    if (!document) {
+      try {
+        document = parse(text, { noLocation: true, maxTokens: this.maxTokens });
+      } catch (error) {
+        const message = (error as Error).message.replace(/^Syntax Error: /, '');
+        return [/Document contains more tha[nt] \d+ tokens/.test(message) ? Errors.queryTooComplex(message) : Errors.invalidQuery(message)];
+      }
+      if (this.documents.size >= MAX_DOCUMENTS) this.documents.delete(this.documents.keys().next().value!);
+      this.documents.set(text, document);
+    }
+    const errors = this.validate(schema, document);
+    return errors.length > 0 ? errors.map(asGatewayError) : document;
   }
 
-  validate(schema: GraphQLSchema, document: DocumentNode): ReadonlyArray<GraphQLError> {
+  private validate(schema: GraphQLSchema, document: DocumentNode): ReadonlyArray<GraphQLError> {
     let errors = this.verdicts.get(document);
     if (!errors) {
       errors = validate(schema, document, this.rules);
@@ -33,4 +43,10 @@ export class DocumentCache {
     }
     return errors;
   }
+}
+
+function asGatewayError(error: GraphQLError): GatewayError {
+  if (error instanceof GatewayError) return error;
+  if (error.originalError instanceof GatewayError) return error.originalError;
+  return Errors.invalidQuery(error.message);
 }

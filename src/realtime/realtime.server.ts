@@ -62,12 +62,19 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
     this.trustProxy = this.adapterHost.httpAdapter.getInstance().get('trust proxy fn') ?? this.trustProxy;
     this.httpServer = this.adapterHost.httpAdapter.getHttpServer() as Server;
     this.httpServer.on('upgrade', this.upgrade);
+    // The GraphQL module owns the schema; it is complete once the application has bootstrapped.
+    const schema = this.moduleRef.get(GraphQLSchemaHost, { strict: false }).schema;
     this.graphqlWs = useServer<Record<string, unknown>, ConnectionExtra>(
       {
-        // The GraphQL module owns the schema; it is complete once the application has bootstrapped.
-        schema: this.moduleRef.get(GraphQLSchemaHost, { strict: false }).schema,
-        parse: (source) => this.documents.parse(typeof source === 'string' ? source : source.body),
-        validate: (schema, document) => this.documents.validate(schema, document),
+        schema,
+        // Parsing and validation are ours: one shared document per distinct text, the HTTP limits, and
+        // a bad document fails its own subscription (with our codes) instead of the connection.
+        onSubscribe: (ctx, _id, payload) => {
+          const prepared = this.documents.prepare(schema, payload.query);
+          if (Array.isArray(prepared)) return prepared;
+          const contextValue: RealtimeContext = { principal: ctx.extra.principal };
+          return { schema, document: prepared, operationName: payload.operationName, variableValues: payload.variables, contextValue };
+        },
         connectionInitWaitTimeout: CONNECTION_INIT_TIMEOUT_MS,
         onConnect: async (ctx) => {
           try {
@@ -89,7 +96,6 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
         onClose: (ctx) => {
           if (ctx.extra.principal) this.metrics.realtimeConnections.dec();
         },
-        context: (ctx): RealtimeContext => ({ principal: ctx.extra.principal }),
       },
       this.wss,
       // Keep-alive is ours: one sweep over all connections instead of a timer per connection.

@@ -33,7 +33,7 @@ export class UsageChangedResolver {
 
   constructor(
     @Inject(UsageEventBus) private readonly bus: UsageEventBus,
-    metrics: Metrics,
+    private readonly metrics: Metrics,
   ) {
     this.dropped = () => metrics.realtimeEventsDropped.inc();
   }
@@ -47,11 +47,13 @@ export class UsageChangedResolver {
     @Args() { userId }: UsageChangedArgs,
     @Context() { principal }: RealtimeContext,
   ): Promise<AsyncIterableIterator<UsageChangedEnvelope>> {
-    const target = watchedUser(principal, userId ?? null);
-    // The queue is the listener itself: a subscriber costs as few objects as possible (10,000 add up).
-    const queue = new EventQueue<UsageChangedEnvelope>(MAX_BUFFERED_EVENTS, this.dropped);
-    queue.release = await this.bus.subscribe(target, queue);
-    return queue;
+    return this.metrics.measure('usageChanged', async () => {
+      const target = watchedUser(principal, userId ?? null);
+      // The queue is the listener itself: a subscriber costs as few objects as possible (10,000 add up).
+      const queue = new EventQueue<UsageChangedEnvelope>(MAX_BUFFERED_EVENTS, this.dropped);
+      queue.release = await this.bus.subscribe(target, queue);
+      return queue;
+    });
   }
 }
 

@@ -3,7 +3,6 @@ import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { AxiosError, AxiosResponse } from 'axios';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { firstValueFrom } from 'rxjs';
 import { Clock } from '../common/clock';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -140,30 +139,32 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
     }
   }
 
+  /**
+   * The axios instance @nestjs/axios provides, called directly: its Observable wrapper cancels a token on
+   * every teardown, building a CanceledError (with a stack) per call even when the call succeeded.
+   */
   private attempt(method: string, url: string, body: unknown, headers: Record<string, string>): Promise<AxiosResponse<string>> {
-    return firstValueFrom(
-      this.http.request<string>({
-        method,
-        url,
-        data: body === undefined ? undefined : JSON.stringify(body),
-        headers: {
-          Authorization: `Bearer ${this.settings.apiKey ?? ''}`,
-          Accept: 'application/json',
-          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-          ...headers,
-        },
-        timeout: this.settings.timeoutMs,
-        // The socket timeout above resets on every byte; this bounds the whole exchange.
-        signal: AbortSignal.timeout(this.settings.timeoutMs + 100),
-        httpAgent: this.httpAgent,
-        httpsAgent: this.httpsAgent,
-        maxRedirects: 0,
-        responseType: 'text',
-        transformResponse: [(data: string) => data],
-        validateStatus: () => true,
-        transitional: { clarifyTimeoutError: true },
-      }),
-    );
+    return this.http.axiosRef.request<string>({
+      method,
+      url,
+      data: body === undefined ? undefined : JSON.stringify(body),
+      headers: {
+        Authorization: `Bearer ${this.settings.apiKey ?? ''}`,
+        Accept: 'application/json',
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        ...headers,
+      },
+      timeout: this.settings.timeoutMs,
+      // The socket timeout above resets on every byte; this bounds the whole exchange.
+      signal: AbortSignal.timeout(this.settings.timeoutMs + 100),
+      httpAgent: this.httpAgent,
+      httpsAgent: this.httpsAgent,
+      maxRedirects: 0,
+      responseType: 'text',
+      transformResponse: [(data: string) => data],
+      validateStatus: () => true,
+      transitional: { clarifyTimeoutError: true },
+    });
   }
 
   /** How long to wait before the next attempt, or undefined when the failure is final. */
