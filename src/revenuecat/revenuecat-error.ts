@@ -1,9 +1,9 @@
 import { Errors } from '../common/errors';
 
-/** Transport failures get types of their own, next to RevenueCat's error `type`s. */
-export type TransportErrorType = 'timeout' | 'network_error' | 'bad_response';
-
-/** A failed RevenueCat call, carrying RevenueCat's own error `type`. Never carries the request's key. */
+/**
+ * A failed RevenueCat call, carrying RevenueCat's own error `type`, or `timeout`, `network_error` or
+ * `bad_response` for failures of the exchange itself. Never carries the request's key.
+ */
 export class RevenueCatError extends Error {
   constructor(
     readonly type: string,
