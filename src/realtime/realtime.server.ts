@@ -111,6 +111,8 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
    */
   private sweep(): void {
     for (const ws of this.wss.clients) {
+      // A socket stays in the set while it closes, and ping() throws on one that is not open.
+      if (ws.readyState !== WebSocket.OPEN) continue;
       if (this.unanswered.has(ws)) {
         ws.terminate();
         continue;
