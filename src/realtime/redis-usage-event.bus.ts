@@ -43,9 +43,13 @@ export class RedisUsageEventBus implements UsageEventBus, OnApplicationShutdown 
       if (first) {
         // (P)SUBSCRIBEs queued while the connection is still being set up can be lost by ioredis (seen:
         // a PSUBSCRIBE and a SUBSCRIBE queued together, only the first applied), so send them on a
-        // ready connection only.
-        await this.whenReady();
-        this.track(channel, userId === null ? this.subscriber.psubscribe(channel) : this.subscriber.subscribe(channel));
+        // ready connection only. Tracked at once, so a second listener for the channel waits for it too.
+        this.track(
+          channel,
+          this.whenReady().then(() =>
+            userId === null ? this.subscriber.psubscribe(channel) : this.subscriber.subscribe(channel),
+          ),
+        );
       }
       await this.pending.get(channel);
     } catch (error) {
