@@ -94,3 +94,13 @@ export const Errors = {
   internal: () => new GatewayError('internal_error'),
   shuttingDown: () => new GatewayError('shutting_down', undefined, { retryAfterSeconds: 1 }),
 };
+
+/**
+ * A graphql-js parse failure as the catalogue sees it: the token cap is `query_too_complex`, any other
+ * syntax problem `invalid_query`. Shared by HTTP and graphql-ws.
+ */
+export function parseFailure(message: string): GatewayError {
+  // graphql-js spells it "more that".
+  if (!/Document contains more tha[nt] \d+ tokens/.test(message)) return Errors.invalidQuery(message);
+  return Errors.queryTooComplex(message.replace(/^Syntax Error: /, ''));
+}

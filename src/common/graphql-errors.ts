@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { Logger } from '@nestjs/common';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
-import { Errors, GatewayError } from './errors';
+import { Errors, GatewayError, parseFailure } from './errors';
 import { withRequestId } from './http-error-response';
 
 const logger = new Logger('GraphQLErrors');
@@ -37,9 +37,7 @@ function translate(formatted: GraphQLFormattedError, original: unknown): Gateway
       }
       return Errors.invalidQuery(message);
     case 'GRAPHQL_PARSE_FAILED':
-      // graphql-js spells it "more that".
-      if (/Document contains more tha[nt] \d+ tokens/.test(message)) return Errors.queryTooComplex(message.replace(/^Syntax Error: /, ''));
-      return Errors.invalidQuery(message);
+      return parseFailure(message);
     case 'OPERATION_RESOLUTION_FAILURE':
       return Errors.invalidQuery(message);
     case 'BAD_REQUEST':

@@ -1,5 +1,5 @@
 import { DocumentNode, GraphQLError, GraphQLSchema, parse, specifiedRules, validate, ValidationRule } from 'graphql';
-import { Errors, GatewayError } from '../common/errors';
+import { Errors, GatewayError, parseFailure } from '../common/errors';
 
 const MAX_DOCUMENTS = 500;
 
@@ -25,8 +25,7 @@ export class DocumentCache {
       try {
         document = parse(text, { noLocation: true, maxTokens: this.maxTokens });
       } catch (error) {
-        const message = (error as Error).message.replace(/^Syntax Error: /, '');
-        return [/Document contains more tha[nt] \d+ tokens/.test(message) ? Errors.queryTooComplex(message) : Errors.invalidQuery(message)];
+        return [parseFailure((error as Error).message)];
       }
       if (this.documents.size >= MAX_DOCUMENTS) this.documents.delete(this.documents.keys().next().value!);
       this.documents.set(text, document);
