@@ -103,7 +103,7 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
     for (let attempt = 0; ; attempt++) {
       const failure = await this.observed(endpoint, this.attempt(method, url, body, headers)).then(
         (response) => (isSuccess(response.status) ? parseBody(response, endpoint) : toUpstreamError(response)),
-        (error: unknown) => toTransportError(error, this.settings.timeoutMs),
+        (failure: RevenueCatError) => failure,
       );
       if (!(failure instanceof RevenueCatError)) return failure;
       const delay = this.retryDelay(failure, attempt);
@@ -117,7 +117,10 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
     }
   }
 
-  /** Metrics and reachability for one attempt, whatever its outcome. */
+  /**
+   * Metrics and reachability for one attempt, whatever its outcome. A failed exchange is rejected as
+   * the RevenueCatError it maps to (`timeout` or `network_error`).
+   */
   private async observed(endpoint: RevenueCatEndpoint, attempt: Promise<AxiosResponse<string>>): Promise<AxiosResponse<string>> {
     const stop = this.metrics.upstreamDuration.startTimer({ endpoint });
     try {
@@ -132,10 +135,10 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
       return response;
     } catch (error) {
       stop();
-      const type = toTransportError(error, this.settings.timeoutMs).type;
-      this.metrics.upstreamRequests.inc({ endpoint, outcome: type });
-      this.status.record(false, `${type} from ${endpoint}`);
-      throw error;
+      const failure = toTransportError(error, this.settings.timeoutMs);
+      this.metrics.upstreamRequests.inc({ endpoint, outcome: failure.type });
+      this.status.record(false, `${failure.type} from ${endpoint}`);
+      throw failure;
     }
   }
 
