@@ -1,7 +1,7 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { GatewayError } from '../common/errors';
-import { sendGatewayError } from '../common/http-error-response';
+import { refuseRequest } from '../common/http-error-response';
 import { Metrics } from '../metrics/metrics';
 import { AdminAuthenticator, AdminPrincipal } from './admin-authenticator';
 
@@ -27,16 +27,11 @@ export class AdminAuthMiddleware implements NestMiddleware {
     if (wantsLandingPage(req)) return next();
     try {
       req.principal = this.authenticator.authenticate(req.headers.authorization);
-      next();
     } catch (error) {
       if (!(error instanceof GatewayError)) return next(error);
-      this.refuse(res, error);
+      return refuseRequest(res, error, this.metrics);
     }
-  }
-
-  private refuse(res: Response, error: GatewayError): void {
-    this.metrics.requestsRefused.inc({ code: error.code });
-    sendGatewayError(res, error);
+    next();
   }
 }
 

@@ -1,11 +1,13 @@
 import type { Response } from 'express';
+import type { Metrics } from '../metrics/metrics';
 import type { GatewayError } from './errors';
 
 /**
- * A GraphQL-shaped error body for failures caught before GraphQL runs (auth, body parsing, limits),
- * carrying the request id like every other error.
+ * Refuses a request before GraphQL runs (shutdown, auth, body): counted by code, and answered with a
+ * GraphQL-shaped error body carrying the request id like every other error.
  */
-export function sendGatewayError(res: Response, error: GatewayError): void {
+export function refuseRequest(res: Response, error: GatewayError, metrics: Metrics): void {
+  metrics.requestsRefused.inc({ code: error.code });
   if (error.code === 'missing_bearer') res.setHeader('WWW-Authenticate', 'Bearer realm="credits-admin"');
   const retryAfter = error.details.retryAfterSeconds;
   if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));

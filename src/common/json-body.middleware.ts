@@ -2,7 +2,7 @@ import { Injectable, NestMiddleware } from '@nestjs/common';
 import { json, NextFunction, Request, Response } from 'express';
 import { Metrics } from '../metrics/metrics';
 import { Errors, GatewayError } from './errors';
-import { sendGatewayError } from './http-error-response';
+import { refuseRequest } from './http-error-response';
 
 /** The largest GraphQL request body accepted; a real operation with its variables is a few KiB. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -19,8 +19,7 @@ export class JsonBodyMiddleware implements NestMiddleware {
       if (!error) return next();
       const refused = refusal((error as { type?: string }).type);
       if (refused.code === 'payload_too_large') res.setHeader('Connection', 'close');
-      this.metrics.requestsRefused.inc({ code: refused.code });
-      sendGatewayError(res, refused);
+      refuseRequest(res, refused, this.metrics);
     });
   }
 }
