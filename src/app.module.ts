@@ -5,6 +5,7 @@ import { GraphQLModule } from '@nestjs/graphql';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
 import { GraphqlFrontDoorMiddleware } from './common/graphql-front-door.middleware';
+import { GRAPHQL_PATH } from './common/graphql-path';
 import { JsonBodyMiddleware } from './common/json-body.middleware';
 import { QUERY_LIMITS, queryLimitRules } from './common/query-limits';
 import { formatGraphQLError, httpStatusPlugin, noSubscriptionsOverHttpPlugin } from './common/graphql-errors';
@@ -18,8 +19,6 @@ import { MetricsModule } from './metrics/metrics.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { RedisModule } from './redis/redis.module';
-
-export const GRAPHQL_PATH = '/graphql';
 
 @Module({})
 export class AppModule implements NestModule {

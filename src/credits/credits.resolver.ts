@@ -7,7 +7,7 @@ import { GqlThrottlerGuard } from '../rate-limit/gql-throttler.guard';
 import { Adjustment, AdjustmentsService } from './adjustments.service';
 import { CreditsService } from './credits.service';
 import { Metrics } from '../metrics/metrics';
-import { AdjustCreditsInput, IDEMPOTENCY_KEY_PATTERN } from './dto/adjust-credits.input';
+import { AdjustCreditsInput, isIdempotencyKey } from './dto/adjust-credits.input';
 import { BalancesArgs } from './dto/balances.args';
 import { CreditAdjustment } from './models/credit-adjustment.model';
 import { CurrencyBalance } from './models/currency-balance.model';
@@ -48,7 +48,7 @@ export class CreditsResolver {
 /** The key may come in the input or as an `Idempotency-Key` header; both given, they must agree. */
 function resolveIdempotencyKey(fromInput: string | null | undefined, header: string | string[] | undefined): string | null {
   if (Array.isArray(header)) throw Errors.invalidArgument('idempotencyKey', 'must be sent in one Idempotency-Key header');
-  if (header !== undefined && !(header.length >= 1 && header.length <= 200 && IDEMPOTENCY_KEY_PATTERN.test(header))) {
+  if (header !== undefined && !isIdempotencyKey(header)) {
     throw Errors.invalidArgument('idempotencyKey', 'header must be 1 to 200 printable ASCII characters');
   }
   if (fromInput != null && header !== undefined && fromInput !== header) {

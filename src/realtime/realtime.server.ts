@@ -13,12 +13,12 @@ import { ConnectionAuthenticator, ConnectionRefused } from '../auth/connection-a
 import type { Principal } from '../auth/principal';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { GRAPHQL_PATH } from '../common/graphql-path';
 import { QUERY_LIMITS, queryLimitRules } from '../common/query-limits';
 import { Metrics } from '../metrics/metrics';
 import { DocumentCache } from './document-cache';
 import type { RealtimeContext } from './usage-changed.resolver';
 
-export const REALTIME_PATH = '/graphql';
 // A subscribe message is a small document; nothing a client legitimately sends comes near this.
 const MAX_MESSAGE_BYTES = 16 * 1024;
 const CONNECTION_INIT_TIMEOUT_MS = 5_000;
@@ -153,7 +153,7 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
    */
   private readonly upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', destroyOnError);
-    if (new URL(request.url ?? '/', 'http://localhost').pathname !== REALTIME_PATH) {
+    if (new URL(request.url ?? '/', 'http://localhost').pathname !== GRAPHQL_PATH) {
       socket.destroy();
       return;
     }

@@ -4,8 +4,14 @@ import { IsInt, IsOptional, IsString, Length, Matches, Max, Min, NotEquals } fro
 import { IsCustomerId } from './validators';
 
 export const MAX_ADJUSTMENT = 2_000_000_000;
-// Declared before the class: its decorators read it while the class is being defined.
-export const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7e]+$/;
+// Declared before the class: its decorators read them while the class is being defined.
+const IDEMPOTENCY_KEY_PATTERN = /^[\x20-\x7e]+$/;
+const IDEMPOTENCY_KEY_MAX_LENGTH = 200;
+
+/** The same rule for the input field and the `Idempotency-Key` header. */
+export function isIdempotencyKey(value: string): boolean {
+  return value.length >= 1 && value.length <= IDEMPOTENCY_KEY_MAX_LENGTH && IDEMPOTENCY_KEY_PATTERN.test(value);
+}
 
 @InputType({ description: 'A grant (positive amount) or deduction (negative amount) with an audit reason.' })
 export class AdjustCreditsInput {
@@ -45,7 +51,7 @@ export class AdjustCreditsInput {
 export function IsIdempotencyKey(): PropertyDecorator {
   return (target, property) => {
     IsString({ message: 'must be a string' })(target, property);
-    Length(1, 200, { message: 'must be 1 to 200 characters long' })(target, property);
+    Length(1, IDEMPOTENCY_KEY_MAX_LENGTH, { message: `must be 1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} characters long` })(target, property);
     Matches(IDEMPOTENCY_KEY_PATTERN, { message: 'must be printable ASCII characters only' })(target, property);
   };
 }
