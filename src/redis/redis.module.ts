@@ -9,7 +9,8 @@ export const REDIS_CLIENT = Symbol('RedisClient');
 export function createRedisClient(url: string, name: string): Redis {
   return new Redis(url, {
     connectionName: name,
-    // Fail commands fast while disconnected instead of queueing them behind a dead connection.
+    // Commands issued while (re)connecting wait in ioredis's queue, but each fails after two reconnect
+    // attempts rather than hanging a request behind a dead connection.
     enableOfflineQueue: true,
     maxRetriesPerRequest: 2,
     connectTimeout: 5000,
