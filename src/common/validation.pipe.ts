@@ -13,17 +13,16 @@ export function createValidationPipe(): ValidationPipe {
 
 function toGatewayError(errors: ValidationError[]): GatewayError {
   const flat = flatten(errors);
-  if (flat.some(({ error }) => error.property === 'amount' && error.constraints?.notEquals)) {
+  if (flat.some((error) => error.property === 'amount' && error.constraints?.notEquals)) {
     return Errors.amountMustBeNonzero();
   }
   const first = flat[0];
   if (!first) return Errors.invalidArgument('input', 'is invalid');
-  const problem = Object.values(first.error.constraints ?? {})[0] ?? 'is invalid';
-  return Errors.invalidArgument(first.error.property, problem);
+  const problem = Object.values(first.constraints ?? {})[0] ?? 'is invalid';
+  return Errors.invalidArgument(first.property, problem);
 }
 
-function flatten(errors: ValidationError[]): Array<{ error: ValidationError }> {
-  return errors.flatMap((error) =>
-    error.children?.length ? flatten(error.children) : [{ error }],
-  );
+/** The leaves: nested input objects report their own properties. */
+function flatten(errors: ValidationError[]): ValidationError[] {
+  return errors.flatMap((error) => (error.children?.length ? flatten(error.children) : [error]));
 }
