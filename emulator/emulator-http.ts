@@ -8,10 +8,8 @@ const MAX_DRAIN_BYTES = 1024 * 1024;
 
 export const ENDPOINT_DOMAINS: Readonly<Record<EmulatorEndpoint, RateLimitDomain>> = {
   list_currencies: 'project_configuration',
-  get_currency: 'project_configuration',
   list_balances: 'customer_information',
   create_transaction: 'virtual_currencies_create_transaction',
-  update_balance: 'virtual_currencies_create_transaction',
 };
 
 export const EMULATOR_ENDPOINTS = Object.keys(ENDPOINT_DOMAINS) as EmulatorEndpoint[];
@@ -20,7 +18,6 @@ export interface ApiRoute {
   endpoint: EmulatorEndpoint;
   projectSegment: string;
   customerSegment?: string;
-  currencySegment?: string;
 }
 
 /** Matches on raw segments so an encoded slash inside an id never splits it. */
@@ -29,18 +26,13 @@ export function matchApiRoute(method: string, path: string): ApiRoute | undefine
   if (s.length < 5 || s[0] !== '' || s[1] !== 'v2' || s[2] !== 'projects') return undefined;
   const projectSegment = s[3];
   if (s[4] === 'virtual_currencies') {
-    if (method !== 'GET') return undefined;
-    if (s.length === 5) return { endpoint: 'list_currencies', projectSegment };
-    if (s.length === 6 && s[5] !== '') return { endpoint: 'get_currency', projectSegment, currencySegment: s[5] };
-    return undefined;
+    return method === 'GET' && s.length === 5 ? { endpoint: 'list_currencies', projectSegment } : undefined;
   }
   if (s[4] !== 'customers' || s.length < 7 || s[6] !== 'virtual_currencies') return undefined;
   const customerSegment = s[5];
   if (s.length === 7) return method === 'GET' ? { endpoint: 'list_balances', projectSegment, customerSegment } : undefined;
   if (s.length !== 8 || method !== 'POST') return undefined;
-  if (s[7] === 'transactions') return { endpoint: 'create_transaction', projectSegment, customerSegment };
-  if (s[7] === 'update_balance') return { endpoint: 'update_balance', projectSegment, customerSegment };
-  return undefined;
+  return s[7] === 'transactions' ? { endpoint: 'create_transaction', projectSegment, customerSegment } : undefined;
 }
 
 export function decodeSegment(segment: string): string | undefined {

@@ -186,31 +186,6 @@ describe('RevenueCatEmulator over HTTP', () => {
       });
     });
 
-    it('gets one currency, and 404s an unknown code, 400s an invalid one', async () => {
-      emulator.addCurrency({ code: 'GEM', name: 'Gems' });
-      const gem = await get(`${P}/virtual_currencies/GEM`);
-      expect(gem.status).toBe(200);
-      expect(await gem.json()).toEqual({
-        object: 'virtual_currency',
-        project_id: EMULATOR_DEFAULT_PROJECT_ID,
-        code: 'GEM',
-        name: 'Gems',
-        created_at: expect.any(Number),
-        description: null,
-        product_grants: [],
-      });
-
-      const missing = await get(`${P}/virtual_currencies/NOPE`);
-      expect(missing.status).toBe(404);
-      expect(await missing.json()).toEqual(
-        errorBody('resource_missing', 'Virtual currency not found', { param: 'virtual_currency_code' }),
-      );
-
-      const invalid = await get(`${P}/virtual_currencies/${encodeURIComponent('no-dashes')}`);
-      expect(invalid.status).toBe(400);
-      expect((await errorJson(invalid)).param).toBe('virtual_currency_code');
-    });
-
     it('pages 25 currencies with the default limit of 20, next_page resolved against the origin', async () => {
       emulator.setCurrencies(currencies(25));
       const first = await listJson(get(`${P}/virtual_currencies`));
@@ -391,14 +366,6 @@ describe('RevenueCatEmulator over HTTP', () => {
       expect(new Set(emulator.transactions.map((t) => t.id)).size).toBe(3);
     });
 
-    it('update_balance changes the balance without recording a transaction', async () => {
-      const res = await post(`${customerPath('user_2abcXYZ')}/update_balance`, { adjustments: { CRD: -10 } });
-      expect(res.status).toBe(200);
-      expect((await listJson(res)).items).toEqual([crdBalance(240)]);
-      expect(emulator.transactions).toEqual([]);
-      expect(emulator.count('update_balance')).toBe(1);
-    });
-
     it('is atomic across currencies: one failing adjustment changes nothing', async () => {
       emulator.addCurrency({ code: 'GEM', name: 'Gems' });
       emulator.addCustomer('multi', { CRD: 10, GEM: 5 });
@@ -551,12 +518,12 @@ describe('RevenueCatEmulator over HTTP', () => {
         expect((await errorJson(res)).type).toBe('rate_limit_error');
       }
       emulator.clearFaults();
-      emulator.injectFault({ endpoint: 'get_currency', status: 423, type: 'resource_locked_error', backoffMs: 5 });
+      emulator.injectFault({ endpoint: 'list_balances', status: 423, type: 'resource_locked_error', backoffMs: 5 });
       expect((await get(`${P}/virtual_currencies`)).status).toBe(200);
-      const locked = await get(`${P}/virtual_currencies/CRD`);
+      const locked = await get(customerPath('user_2abcXYZ'));
       expect(locked.status).toBe(423);
       expect((await errorJson(locked)).backoff_ms).toBe(5);
-      expect((await get(`${P}/virtual_currencies/CRD`)).status).toBe(200);
+      expect((await get(customerPath('user_2abcXYZ'))).status).toBe(200);
     });
 
     it('applyFirst with latency: the change lands although the caller gave up, and a retry replays it', async () => {
@@ -639,7 +606,7 @@ describe('RevenueCatEmulator over HTTP', () => {
         expect(res.headers.get('revenuecat-rate-limit-current-usage')).toBe(usage);
         expect(res.headers.get('revenuecat-rate-limit-current-limit')).toBe('2');
       }
-      const limited = await get(`${P}/virtual_currencies/CRD`);
+      const limited = await get(`${P}/virtual_currencies`);
       expect(limited.status).toBe(429);
       expect(limited.headers.get('retry-after')).toBe('20');
       expect(limited.headers.get('revenuecat-rate-limit-current-usage')).toBe('3');
@@ -702,7 +669,7 @@ describe('RevenueCatEmulator over HTTP', () => {
 
       const stats = await (await control('stats')).json();
       expect(stats).toEqual({
-        requests: { list_currencies: 3, get_currency: 0, list_balances: 0, create_transaction: 1, update_balance: 0, unknown: 0 },
+        requests: { list_currencies: 3, list_balances: 0, create_transaction: 1, unknown: 0 },
         transactions: 1,
       });
       expect(emulator.requests.every((r) => !r.path.startsWith('/_emulator'))).toBe(true);

@@ -26,7 +26,7 @@ import {
   singleHeader,
 } from './emulator-http';
 import { EmulatorIdempotencyStore } from './emulator-idempotency';
-import { customerIdLengthProblem, EmulatorLedger, isValidCurrencyCode, MAX_BALANCE } from './emulator-ledger';
+import { customerIdLengthProblem, EmulatorLedger, MAX_BALANCE } from './emulator-ledger';
 import { DEFAULT_RATE_LIMITS, FixedWindowRateLimiter } from './emulator-rate-limiter';
 import { SEED_CURRENCIES, SEED_CUSTOMERS } from './emulator-seed';
 import {
@@ -75,7 +75,6 @@ interface PendingDelay {
 
 interface RouteParams {
   customerId?: string;
-  currencyCode?: string;
 }
 
 type IncludeEmpty = { given: boolean; value: boolean };
@@ -340,19 +339,14 @@ export class RevenueCatEmulator {
     switch (route.endpoint) {
       case 'list_currencies':
         return this.answerWithFault(res, respond, fault, () => this.listCurrencies(query));
-      case 'get_currency':
-        return this.answerWithFault(res, respond, fault, () => this.getCurrency(params.currencyCode as string));
       case 'list_balances':
         return this.answerWithFault(res, respond, fault, () => this.listBalances(params.customerId as string, query));
-      case 'create_transaction':
-      case 'update_balance': {
+      case 'create_transaction': {
         const customerId = params.customerId as string;
-        const mutationEndpoint = route.endpoint;
-        const execute = () =>
-          this.applyAdjustments(mutationEndpoint, customerId, query, req.headers['content-type'], parsed, idempotencyKey);
+        const execute = () => this.applyAdjustments(customerId, query, req.headers['content-type'], parsed, idempotencyKey);
         const fingerprint = JSON.stringify([
           method,
-          mutationEndpoint,
+          route.endpoint,
           customerId,
           parsed.ok ? canonicalJson(parsed.value) : body.text,
         ]);
@@ -449,14 +443,6 @@ export class RevenueCatEmulator {
     );
   }
 
-  private getCurrency(code: string): EmulatorAnswer {
-    const currency = this.ledger.currency(code);
-    if (!currency) {
-      return errorAnswer(404, 'resource_missing', 'Virtual currency not found', { param: 'virtual_currency_code' });
-    }
-    return jsonAnswer(200, currencyToWire(this.projectId, currency));
-  }
-
   private listBalances(customerId: string, query: URLSearchParams): EmulatorAnswer {
     const includeEmpty = parseIncludeEmpty(query.get('include_empty_balances'));
     if ('status' in includeEmpty) return includeEmpty;
@@ -473,7 +459,6 @@ export class RevenueCatEmulator {
   }
 
   private applyAdjustments(
-    endpoint: 'create_transaction' | 'update_balance',
     customerId: string,
     query: URLSearchParams,
     contentType: string | undefined,
@@ -514,7 +499,7 @@ export class RevenueCatEmulator {
           );
       }
     }
-    if (endpoint === 'create_transaction') this.recordTransaction(customerId, input, idempotencyKey);
+    this.recordTransaction(customerId, input, idempotencyKey);
     return jsonAnswer(200, this.balanceList(customerId, includeEmpty.value));
   }
 
@@ -576,17 +561,6 @@ export class RevenueCatEmulator {
       const problem = customerIdLengthProblem(customerId);
       if (problem) return { error: errorAnswer(400, 'parameter_error', problem, { param: 'customer_id' }) };
       params.customerId = customerId;
-    }
-    if (route.currencySegment !== undefined) {
-      const code = decodeSegment(route.currencySegment);
-      if (code === undefined || !isValidCurrencyCode(code)) {
-        return {
-          error: errorAnswer(400, 'parameter_error', 'virtual_currency_code must be 1 to 10 of [A-Za-z0-9_]', {
-            param: 'virtual_currency_code',
-          }),
-        };
-      }
-      params.currencyCode = code;
     }
     return params;
   }
