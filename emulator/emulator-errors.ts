@@ -74,7 +74,3 @@ export function errorTypeForStatus(status: number): string {
       return status >= 500 ? 'server_error' : 'invalid_request';
   }
 }
-
-export function isRetryableStatus(status: number): boolean {
-  return status === 423 || status === 429 || status >= 500;
-}

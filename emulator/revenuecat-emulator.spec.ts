@@ -590,6 +590,20 @@ describe('RevenueCatEmulator over HTTP', () => {
       expect((await get(customerPath('user_2abcXYZ'))).status).toBe(200);
     });
 
+    it('marks an injected error retryable exactly for 423, 429, 500 and 503, as DESIGN.md lists them', async () => {
+      const statuses = [400, 404, 409, 422, 423, 429, 500, 502, 503, 504];
+      for (const status of statuses) emulator.injectFault({ endpoint: 'list_currencies', status });
+      const retryable: Record<number, boolean> = {};
+      for (const status of statuses) {
+        const res = await get(`${P}/virtual_currencies`);
+        expect(res.status).toBe(status);
+        retryable[status] = ((await res.json()) as { retryable: boolean }).retryable;
+      }
+      expect(retryable).toEqual({
+        400: false, 404: false, 409: false, 422: false, 423: true, 429: true, 500: true, 502: false, 503: true, 504: false,
+      });
+    });
+
     it('rejects an invalid fault', () => {
       expect(() => emulator.injectFault({ endpoint: 'nope' as never })).toThrow(/Unknown endpoint/);
       expect(() => emulator.injectFault({ count: 0 })).toThrow(/count/);

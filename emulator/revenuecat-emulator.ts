@@ -1,12 +1,12 @@
 import { createServer, IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { isRetryableStatus } from '../src/revenuecat/retryable-errors';
 import { handleControlRequest, EmulatorControls } from './emulator-control';
 import {
   DEFAULT_BACKOFF_MS,
   EmulatorAnswer,
   errorAnswer,
   errorTypeForStatus,
-  isRetryableStatus,
   jsonAnswer,
 } from './emulator-errors';
 import {
