@@ -6,7 +6,7 @@ import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { createApp } from '../src/bootstrap';
 import { loadConfig } from '../src/config/app-config';
-import { RevenueCatEmulator } from '../src/revenuecat/emulator/revenuecat-emulator';
+import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 
 async function main(): Promise<void> {
   const emulator = new RevenueCatEmulator();

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { upstreamKeyFor } from '../src/idempotency/idempotency-keys';
-import { RevenueCatEmulator } from '../src/revenuecat/emulator/revenuecat-emulator';
+import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { errorCode, GraphQLResponse } from './helpers/graphql-client';
 import { describeWithRedis, REDIS_URL } from './helpers/redis';
 import { ADMIN_SECRET, startApp, TestApp } from './helpers/test-app';

@@ -1,4 +1,4 @@
-import { RevenueCatEmulator } from '../src/revenuecat/emulator/revenuecat-emulator';
+import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { errorCode } from './helpers/graphql-client';
 import { ADMIN_SECRET, PREVIOUS_ADMIN_SECRET, startApp, TestApp, useEmulatorApp } from './helpers/test-app';
 

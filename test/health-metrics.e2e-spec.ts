@@ -1,5 +1,5 @@
 import { Lifecycle } from '../src/lifecycle/lifecycle';
-import { RevenueCatEmulator } from '../src/revenuecat/emulator/revenuecat-emulator';
+import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { ADMIN_SECRET, startApp, TestApp, useEmulatorApp } from './helpers/test-app';
 import { connectWs, subscribe, waitFor } from './helpers/ws-client';
 

@@ -1,5 +1,5 @@
 import { getIntrospectionQuery } from 'graphql';
-import { RevenueCatEmulator } from '../src/revenuecat/emulator/revenuecat-emulator';
+import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { ADMIN_SECRET, startApp, TestApp } from './helpers/test-app';
 import { connectWs } from './helpers/ws-client';
 

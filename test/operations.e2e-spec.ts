@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { RevenueCatEmulator } from '../src/revenuecat/emulator/revenuecat-emulator';
+import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { TestClerk } from './helpers/clerk';
 import { GatewayProcess, startGatewayProcess, tryParse } from './helpers/gateway-process';
 import { GraphQLClient } from './helpers/graphql-client';

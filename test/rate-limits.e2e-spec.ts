@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { Clock } from '../src/common/clock';
 import { RATE_LIMIT_KEY_PREFIX } from '../src/rate-limit/fixed-window.storage';
-import { RevenueCatEmulator } from '../src/revenuecat/emulator/revenuecat-emulator';
+import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { errorCode, GraphQLResponse } from './helpers/graphql-client';
 import { ManualClock, randomMinute } from './helpers/manual-clock';
 import { describeWithRedis, REDIS_URL, redisClient } from './helpers/redis';

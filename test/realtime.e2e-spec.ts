@@ -4,7 +4,7 @@ import { Metrics } from '../src/metrics/metrics';
 import { USAGE_CHANNEL_PREFIX } from '../src/realtime/redis-usage-event.bus';
 import { RealtimeServer } from '../src/realtime/realtime.server';
 import { SubscriberRegistry } from '../src/realtime/subscriber-registry';
-import { RevenueCatEmulator } from '../src/revenuecat/emulator/revenuecat-emulator';
+import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { TestClerk } from './helpers/clerk';
 import { describeWithRedis, REDIS_URL, redisClient } from './helpers/redis';
 import { ADMIN_SECRET, startApp, TestApp } from './helpers/test-app';

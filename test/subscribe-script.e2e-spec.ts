@@ -1,6 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { RevenueCatEmulator } from '../src/revenuecat/emulator/revenuecat-emulator';
+import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { ADMIN_SECRET, startApp, TestApp } from './helpers/test-app';
 import { waitFor } from './helpers/ws-client';
 

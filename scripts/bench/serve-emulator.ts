@@ -3,7 +3,7 @@
  * off (it would grow without bound under load), and BENCH_USERS customers `bench_user_<i>` seeded for the
  * adjustment and fan-out scenarios. Talks to the benchmark over IPC (see lib/child-side.ts).
  */
-import { RevenueCatEmulator } from '../../src/revenuecat/emulator/revenuecat-emulator';
+import { RevenueCatEmulator } from '../../emulator/revenuecat-emulator';
 import { failStart, serveChild } from './lib/child-side';
 
 const BENCH_USER_PREFIX = 'bench_user_';

@@ -5,7 +5,7 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Clock } from '../common/clock';
 import { loadConfig } from '../config/app-config';
-import { RevenueCatEmulator } from './emulator/revenuecat-emulator';
+import { RevenueCatEmulator } from '../../emulator/revenuecat-emulator';
 import { RevenueCatError } from './revenuecat-error';
 import { Metrics } from '../metrics/metrics';
 import { RevenueCatLedger } from './revenuecat-ledger';

@@ -3,7 +3,7 @@ import { Test, TestingModuleBuilder } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module';
 import { APP_OPTIONS, configureApp } from '../../src/bootstrap';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
-import { RevenueCatEmulator } from '../../src/revenuecat/emulator/revenuecat-emulator';
+import { RevenueCatEmulator } from '../../emulator/revenuecat-emulator';
 import { GraphQLClient } from './graphql-client';
 
 export const ADMIN_SECRET = 'test-admin-secret-0123456789abcdef';

@@ -1,9 +1,4 @@
-export type EmulatorEndpoint =
-  | 'list_currencies'
-  | 'get_currency'
-  | 'list_balances'
-  | 'create_transaction'
-  | 'update_balance';
+export type EmulatorEndpoint = 'list_currencies' | 'list_balances' | 'create_transaction';
 
 export type RateLimitDomain =
   | 'project_configuration'

@@ -48,11 +48,6 @@ export class EmulatorLedger {
     return this.currencies;
   }
 
-  currency(code: string): StoredCurrency | undefined {
-    const position = this.positions.get(code);
-    return position === undefined ? undefined : this.currencies[position];
-  }
-
   position(code: string): number | undefined {
     return this.positions.get(code);
   }

@@ -1,17 +1,3 @@
-export type EmulatorErrorType =
-  | 'parameter_error'
-  | 'resource_already_exists'
-  | 'resource_missing'
-  | 'idempotency_error'
-  | 'rate_limit_error'
-  | 'authentication_error'
-  | 'authorization_error'
-  | 'store_error'
-  | 'server_error'
-  | 'resource_locked_error'
-  | 'unprocessable_entity_error'
-  | 'invalid_request';
-
 /** Short enough that client retries stay fast in tests, long enough to be visible. */
 export const DEFAULT_BACKOFF_MS = 100;
 
@@ -20,6 +6,12 @@ export interface EmulatorAnswer {
   body: string;
   headers?: Record<string, string>;
   replayed?: boolean;
+}
+
+/** An answer not computed yet; `abandon()` gives up what it reserved when a fault answers instead. */
+export interface PendingAnswer {
+  answer(): EmulatorAnswer;
+  abandon(): void;
 }
 
 export interface ErrorDetails {
@@ -73,8 +65,4 @@ export function errorTypeForStatus(status: number): string {
     default:
       return status >= 500 ? 'server_error' : 'invalid_request';
   }
-}
-
-export function isRetryableStatus(status: number): boolean {
-  return status === 423 || status === 429 || status >= 500;
 }

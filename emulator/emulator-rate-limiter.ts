@@ -1,3 +1,4 @@
+import { EmulatorAnswer, errorAnswer } from './emulator-errors';
 import { RateLimitDomain } from './emulator.types';
 
 export const DEFAULT_RATE_LIMITS: Readonly<Record<RateLimitDomain, number>> = {
@@ -66,4 +67,28 @@ export class FixedWindowRateLimiter {
       retryAfterSeconds: Math.max(1, Math.ceil(msLeft / 1000)),
     };
   }
+}
+
+export function rateLimitedAnswer(usage: RateLimitUsage): EmulatorAnswer {
+  return errorAnswer(429, 'rate_limit_error', `Rate limit of ${usage.limit} requests per minute exceeded`, {
+    retryable: true,
+    backoffMs: usage.retryAfterSeconds * 1000,
+    headers: { 'Retry-After': String(usage.retryAfterSeconds) },
+  });
+}
+
+/** RevenueCat's limits with the caller's overrides (Infinity lifts one). */
+export function resolveRateLimits(
+  overrides: Partial<Record<RateLimitDomain, number>> | undefined,
+): Record<RateLimitDomain, number> {
+  const limits = { ...DEFAULT_RATE_LIMITS };
+  for (const [domain, limit] of Object.entries(overrides ?? {}) as Array<[RateLimitDomain, number | undefined]>) {
+    if (limit === undefined) continue;
+    if (!(domain in limits)) throw new Error(`Unknown rate-limit domain ${domain}`);
+    if (typeof limit !== 'number' || Number.isNaN(limit) || limit < 0) {
+      throw new Error(`Rate limit for ${domain} must be a non-negative number or Infinity`);
+    }
+    limits[domain] = limit;
+  }
+  return limits;
 }

@@ -186,31 +186,6 @@ describe('RevenueCatEmulator over HTTP', () => {
       });
     });
 
-    it('gets one currency, and 404s an unknown code, 400s an invalid one', async () => {
-      emulator.addCurrency({ code: 'GEM', name: 'Gems' });
-      const gem = await get(`${P}/virtual_currencies/GEM`);
-      expect(gem.status).toBe(200);
-      expect(await gem.json()).toEqual({
-        object: 'virtual_currency',
-        project_id: EMULATOR_DEFAULT_PROJECT_ID,
-        code: 'GEM',
-        name: 'Gems',
-        created_at: expect.any(Number),
-        description: null,
-        product_grants: [],
-      });
-
-      const missing = await get(`${P}/virtual_currencies/NOPE`);
-      expect(missing.status).toBe(404);
-      expect(await missing.json()).toEqual(
-        errorBody('resource_missing', 'Virtual currency not found', { param: 'virtual_currency_code' }),
-      );
-
-      const invalid = await get(`${P}/virtual_currencies/${encodeURIComponent('no-dashes')}`);
-      expect(invalid.status).toBe(400);
-      expect((await errorJson(invalid)).param).toBe('virtual_currency_code');
-    });
-
     it('pages 25 currencies with the default limit of 20, next_page resolved against the origin', async () => {
       emulator.setCurrencies(currencies(25));
       const first = await listJson(get(`${P}/virtual_currencies`));
@@ -391,14 +366,6 @@ describe('RevenueCatEmulator over HTTP', () => {
       expect(new Set(emulator.transactions.map((t) => t.id)).size).toBe(3);
     });
 
-    it('update_balance changes the balance without recording a transaction', async () => {
-      const res = await post(`${customerPath('user_2abcXYZ')}/update_balance`, { adjustments: { CRD: -10 } });
-      expect(res.status).toBe(200);
-      expect((await listJson(res)).items).toEqual([crdBalance(240)]);
-      expect(emulator.transactions).toEqual([]);
-      expect(emulator.count('update_balance')).toBe(1);
-    });
-
     it('is atomic across currencies: one failing adjustment changes nothing', async () => {
       emulator.addCurrency({ code: 'GEM', name: 'Gems' });
       emulator.addCustomer('multi', { CRD: 10, GEM: 5 });
@@ -551,12 +518,12 @@ describe('RevenueCatEmulator over HTTP', () => {
         expect((await errorJson(res)).type).toBe('rate_limit_error');
       }
       emulator.clearFaults();
-      emulator.injectFault({ endpoint: 'get_currency', status: 423, type: 'resource_locked_error', backoffMs: 5 });
+      emulator.injectFault({ endpoint: 'list_balances', status: 423, type: 'resource_locked_error', backoffMs: 5 });
       expect((await get(`${P}/virtual_currencies`)).status).toBe(200);
-      const locked = await get(`${P}/virtual_currencies/CRD`);
+      const locked = await get(customerPath('user_2abcXYZ'));
       expect(locked.status).toBe(423);
       expect((await errorJson(locked)).backoff_ms).toBe(5);
-      expect((await get(`${P}/virtual_currencies/CRD`)).status).toBe(200);
+      expect((await get(customerPath('user_2abcXYZ'))).status).toBe(200);
     });
 
     it('applyFirst with latency: the change lands although the caller gave up, and a retry replays it', async () => {
@@ -623,6 +590,20 @@ describe('RevenueCatEmulator over HTTP', () => {
       expect((await get(customerPath('user_2abcXYZ'))).status).toBe(200);
     });
 
+    it('marks an injected error retryable exactly for 423, 429, 500 and 503, as DESIGN.md lists them', async () => {
+      const statuses = [400, 404, 409, 422, 423, 429, 500, 502, 503, 504];
+      for (const status of statuses) emulator.injectFault({ endpoint: 'list_currencies', status });
+      const retryable: Record<number, boolean> = {};
+      for (const status of statuses) {
+        const res = await get(`${P}/virtual_currencies`);
+        expect(res.status).toBe(status);
+        retryable[status] = ((await res.json()) as { retryable: boolean }).retryable;
+      }
+      expect(retryable).toEqual({
+        400: false, 404: false, 409: false, 422: false, 423: true, 429: true, 500: true, 502: false, 503: true, 504: false,
+      });
+    });
+
     it('rejects an invalid fault', () => {
       expect(() => emulator.injectFault({ endpoint: 'nope' as never })).toThrow(/Unknown endpoint/);
       expect(() => emulator.injectFault({ count: 0 })).toThrow(/count/);
@@ -639,7 +620,7 @@ describe('RevenueCatEmulator over HTTP', () => {
         expect(res.headers.get('revenuecat-rate-limit-current-usage')).toBe(usage);
         expect(res.headers.get('revenuecat-rate-limit-current-limit')).toBe('2');
       }
-      const limited = await get(`${P}/virtual_currencies/CRD`);
+      const limited = await get(`${P}/virtual_currencies`);
       expect(limited.status).toBe(429);
       expect(limited.headers.get('retry-after')).toBe('20');
       expect(limited.headers.get('revenuecat-rate-limit-current-usage')).toBe('3');
@@ -702,7 +683,7 @@ describe('RevenueCatEmulator over HTTP', () => {
 
       const stats = await (await control('stats')).json();
       expect(stats).toEqual({
-        requests: { list_currencies: 3, get_currency: 0, list_balances: 0, create_transaction: 1, update_balance: 0, unknown: 0 },
+        requests: { list_currencies: 3, list_balances: 0, create_transaction: 1, unknown: 0 },
         transactions: 1,
       });
       expect(emulator.requests.every((r) => !r.path.startsWith('/_emulator'))).toBe(true);

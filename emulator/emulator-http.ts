@@ -1,47 +1,9 @@
-import { IncomingMessage } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
-import { EmulatorEndpoint, RateLimitDomain } from './emulator.types';
+import { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { EmulatorAnswer, errorAnswer } from './emulator-errors';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 /** Past this an oversized upload is cut off instead of drained, so a runaway client cannot pin the emulator. */
 const MAX_DRAIN_BYTES = 1024 * 1024;
-
-export const ENDPOINT_DOMAINS: Readonly<Record<EmulatorEndpoint, RateLimitDomain>> = {
-  list_currencies: 'project_configuration',
-  get_currency: 'project_configuration',
-  list_balances: 'customer_information',
-  create_transaction: 'virtual_currencies_create_transaction',
-  update_balance: 'virtual_currencies_create_transaction',
-};
-
-export const EMULATOR_ENDPOINTS = Object.keys(ENDPOINT_DOMAINS) as EmulatorEndpoint[];
-
-export interface ApiRoute {
-  endpoint: EmulatorEndpoint;
-  projectSegment: string;
-  customerSegment?: string;
-  currencySegment?: string;
-}
-
-/** Matches on raw segments so an encoded slash inside an id never splits it. */
-export function matchApiRoute(method: string, path: string): ApiRoute | undefined {
-  const s = path.split('/');
-  if (s.length < 5 || s[0] !== '' || s[1] !== 'v2' || s[2] !== 'projects') return undefined;
-  const projectSegment = s[3];
-  if (s[4] === 'virtual_currencies') {
-    if (method !== 'GET') return undefined;
-    if (s.length === 5) return { endpoint: 'list_currencies', projectSegment };
-    if (s.length === 6 && s[5] !== '') return { endpoint: 'get_currency', projectSegment, currencySegment: s[5] };
-    return undefined;
-  }
-  if (s[4] !== 'customers' || s.length < 7 || s[6] !== 'virtual_currencies') return undefined;
-  const customerSegment = s[5];
-  if (s.length === 7) return method === 'GET' ? { endpoint: 'list_balances', projectSegment, customerSegment } : undefined;
-  if (s.length !== 8 || method !== 'POST') return undefined;
-  if (s[7] === 'transactions') return { endpoint: 'create_transaction', projectSegment, customerSegment };
-  if (s[7] === 'update_balance') return { endpoint: 'update_balance', projectSegment, customerSegment };
-  return undefined;
-}
 
 export function decodeSegment(segment: string): string | undefined {
   try {
@@ -117,15 +79,29 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-export type BearerCheck = 'ok' | 'missing' | 'invalid';
-
-export function checkBearer(header: string | undefined, expected: Buffer): BearerCheck {
-  const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-  if (!match) return 'missing';
-  const given = Buffer.from(match[1]);
-  return given.length === expected.length && timingSafeEqual(given, expected) ? 'ok' : 'invalid';
-}
-
 export function singleHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+export function bodyTooLargeAnswer(): EmulatorAnswer {
+  return errorAnswer(400, 'invalid_request', `The request body exceeds ${MAX_BODY_BYTES} bytes`);
+}
+
+export function writeAnswer(
+  res: ServerResponse,
+  answer: EmulatorAnswer,
+  headers?: Record<string, string>,
+  closeConnection = false,
+): void {
+  if (res.destroyed) return;
+  const all: OutgoingHttpHeaders = {
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(answer.body),
+    ...headers,
+    ...answer.headers,
+  };
+  // The rest of a cut-off upload is still arriving; closing is the only way to stop it.
+  if (closeConnection) all.Connection = 'close';
+  res.writeHead(answer.status, all);
+  res.end(answer.body);
 }
