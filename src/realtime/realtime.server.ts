@@ -70,7 +70,9 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
         // Parsing and validation are ours: one shared document per distinct text, the HTTP limits, and
         // a bad document fails its own subscription (with our codes) instead of the connection.
         onSubscribe: (ctx, _id, payload) => {
-          const prepared = this.documents.prepare(schema, payload.query);
+          // Anything but an admin is held to the end user's rules (usageChanged only, no schema hints).
+          const audience = ctx.extra.principal?.kind === 'admin' ? 'admin' : 'user';
+          const prepared = this.documents.prepare(schema, payload.query, audience);
           if (Array.isArray(prepared)) return prepared;
           const contextValue: RealtimeContext = { principal: ctx.extra.principal };
           return { schema, document: prepared, operationName: payload.operationName, variableValues: payload.variables, contextValue };
