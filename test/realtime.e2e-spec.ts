@@ -164,6 +164,29 @@ describe('usageChanged over graphql-ws', () => {
     expect(error.message).toMatch(/Did you mean "balance"\?/);
   });
 
+  it('closes a Clerk connection with 4403 token expired once its token expires, and stops its events', async () => {
+    const ws = connect(`Bearer ${clerk.sessionToken('user_alice', 2)}`);
+    const usage = subscribe<Usage>(ws, USAGE);
+    await waitFor(() => listeners(app) === 1);
+    const closedOrNot = await Promise.race([ws.closed, settle(8000).then(() => 'still open after 8 s')]);
+    expect(closedOrNot).toEqual({ code: 4403, reason: 'token expired' });
+    await waitFor(() => listeners(app) === 0, 2000, 'the expired subscription to be released');
+    await adjust(app, { userId: 'user_alice', amount: 6, reason: 'RT-8 after expiry' });
+    await settle();
+    expect(usage.events).toEqual([]);
+  }, 15_000);
+
+  it('leaves an admin connection and a Clerk connection with a long-lived token open', async () => {
+    const admin = connect(`Bearer ${ADMIN_SECRET}`);
+    const user = connect(`Bearer ${clerk.sessionToken('user_alice', 600)}`);
+    subscribe<Usage>(admin, USAGE);
+    const usage = subscribe<Usage>(user, USAGE);
+    await waitFor(() => listeners(app) === 2);
+    await settle(2500);
+    await adjust(app, { userId: 'user_alice', amount: 2, reason: 'RT-9 still open' });
+    expect((await usage.next()).usageChanged).toMatchObject({ userId: 'user_alice', delta: 2 });
+  }, 15_000);
+
   it.each([
     ['no connection params', undefined, 'missing_bearer'],
     ['another scheme', `Basic ${ADMIN_SECRET}`, 'missing_bearer'],

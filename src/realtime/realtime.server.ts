@@ -9,7 +9,7 @@ import { STATUS_CODES } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { ConnectionAuthenticator, ConnectionRefused } from '../auth/connection-authenticator';
+import { ConnectionAuthenticator, ConnectionRefused, TOKEN_EXPIRED } from '../auth/connection-authenticator';
 import type { Principal } from '../auth/principal';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -17,12 +17,15 @@ import { GRAPHQL_PATH } from '../common/graphql-path';
 import { QUERY_LIMITS, queryLimitRules } from '../common/query-limits';
 import { Metrics } from '../metrics/metrics';
 import { DocumentCache } from './document-cache';
+import { ExpirySweep } from './expiry-sweep';
 import type { RealtimeContext } from './usage-changed.resolver';
 
 // A subscribe message is a small document; nothing a client legitimately sends comes near this.
 const MAX_MESSAGE_BYTES = 16 * 1024;
 const CONNECTION_INIT_TIMEOUT_MS = 5_000;
 const ATTEMPT_WINDOW_MS = 60_000;
+// How late, at most, a connection whose session token expired is closed.
+const EXPIRY_SWEEP_MS = 1_000;
 
 type ConnectionExtra = {
   socket: WebSocket;
@@ -43,6 +46,8 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
   /** One listener shared by every socket (ws calls it with the socket as `this`): no closure per connection. */
   private readonly answered = answeredBy(this.unanswered);
   private keepAlive?: NodeJS.Timeout;
+  /** A Clerk connection lives as long as its session token, no longer. */
+  private readonly expiry = new ExpirySweep<WebSocket>(closeExpired);
   private readonly documents = new DocumentCache(queryLimitRules, QUERY_LIMITS.maxTokens);
   private httpServer?: Server;
   private graphqlWs?: { dispose: () => void | Promise<void> };
@@ -89,6 +94,11 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
             return false;
           }
           this.metrics.realtimeConnections.inc();
+          const principal = ctx.extra.principal;
+          // A socket that closed while its token was being verified has nothing left to expire.
+          if (principal.kind === 'user' && ctx.extra.socket.readyState === WebSocket.OPEN) {
+            this.expiry.watch(ctx.extra.socket, principal.expiresAt);
+          }
           // Authenticated: the upgrade request and the token (a Clerk JWT is ~1 KB) are not needed any
           // longer, and 10,000 connections would keep 10,000 of each.
           delete (ctx.extra as Partial<ConnectionExtra>).request;
@@ -105,6 +115,7 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
     );
     this.keepAlive = setInterval(() => this.sweep(), this.config.realtime.keepAliveMs);
     this.keepAlive.unref();
+    this.expiry.start(EXPIRY_SWEEP_MS);
   }
 
   /**
@@ -134,6 +145,7 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
    */
   async close(): Promise<void> {
     clearInterval(this.keepAlive);
+    this.expiry.stop();
     if (!this.graphqlWs) return;
     const graphqlWs = this.graphqlWs;
     this.graphqlWs = undefined;
@@ -185,6 +197,7 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
     this.openPerClient.set(client, (this.openPerClient.get(client) ?? 0) + 1);
     ws.on('pong', this.answered);
     ws.once('close', () => {
+      this.expiry.forget(ws);
       const open = (this.openPerClient.get(client) ?? 1) - 1;
       if (open > 0) this.openPerClient.set(client, open);
       else this.openPerClient.delete(client);
@@ -211,6 +224,10 @@ function refuse(socket: Duplex, status: 429, message: string, retryAfterSeconds:
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
   return false;
+}
+
+function closeExpired(ws: WebSocket): void {
+  if (ws.readyState === WebSocket.OPEN) ws.close(TOKEN_EXPIRED.code, TOKEN_EXPIRED.reason);
 }
 
 function answeredBy(unanswered: WeakSet<WebSocket>): (this: WebSocket) => void {
