@@ -48,6 +48,8 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
   private keepAlive?: NodeJS.Timeout;
   /** A Clerk connection lives as long as its session token, no longer. */
   private readonly expiry = new ExpirySweep<WebSocket>(closeExpired);
+  /** Shared by every socket, like `answered`. */
+  private readonly forgetExpiry = forgetBy(this.expiry);
   private readonly documents = new DocumentCache(queryLimitRules, QUERY_LIMITS.maxTokens);
   private httpServer?: Server;
   private graphqlWs?: { dispose: () => void | Promise<void> };
@@ -172,7 +174,9 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
       return;
     }
     const client = proxyAddr(request, this.trustProxy);
-    if ((this.openPerClient.get(client) ?? 0) >= this.config.realtime.maxConnectionsPerClient) {
+    // The slot is taken now, before anything is awaited, so a burst of parallel upgrades cannot all pass
+    // the check at once; it is given back when this socket closes, whatever the path that closes it.
+    if (!this.takeSlot(socket, client)) {
       refuse(socket, 429, 'too many open connections from this client', 5);
       return;
     }
@@ -193,15 +197,34 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
       });
   };
 
-  private accept(ws: WebSocket, request: IncomingMessage, client: string): void {
-    this.openPerClient.set(client, (this.openPerClient.get(client) ?? 0) + 1);
-    ws.on('pong', this.answered);
-    ws.once('close', () => {
-      this.expiry.forget(ws);
-      const open = (this.openPerClient.get(client) ?? 1) - 1;
-      if (open > 0) this.openPerClient.set(client, open);
+  /**
+   * Counts `socket` against its client's cap, or answers false when the cap is reached. The count drops
+   * when the socket closes: refused by the attempt limit, dropped by the client while waiting, aborted
+   * by ws's handshake checks, or accepted and closed later.
+   */
+  private takeSlot(socket: Duplex, client: string): boolean {
+    const open = this.openPerClient.get(client) ?? 0;
+    if (open >= this.config.realtime.maxConnectionsPerClient) return false;
+    this.openPerClient.set(client, open + 1);
+    // In its own scope: the listener keeps only the client's address, not the upgrade request.
+    socket.once('close', () => {
+      const left = (this.openPerClient.get(client) ?? 1) - 1;
+      if (left > 0) this.openPerClient.set(client, left);
       else this.openPerClient.delete(client);
     });
+    return true;
+  }
+
+  /** Connection slots in use (open or being opened), over every client; for tests and metrics. */
+  get clientSlotsInUse(): number {
+    let total = 0;
+    for (const open of this.openPerClient.values()) total += open;
+    return total;
+  }
+
+  private accept(ws: WebSocket, request: IncomingMessage, client: string): void {
+    ws.on('pong', this.answered);
+    ws.once('close', this.forgetExpiry);
     this.wss.emit('connection', ws, request);
     // graphql-ws prints socket errors to the console with a stack; an oversized message (which ws has
     // already answered with 1009) or a reset connection is the client's problem, worth a line at most.
@@ -228,6 +251,12 @@ function refuse(socket: Duplex, status: 429, message: string, retryAfterSeconds:
 
 function closeExpired(ws: WebSocket): void {
   if (ws.readyState === WebSocket.OPEN) ws.close(TOKEN_EXPIRED.code, TOKEN_EXPIRED.reason);
+}
+
+function forgetBy(expiry: ExpirySweep<WebSocket>): (this: WebSocket) => void {
+  return function (this: WebSocket) {
+    expiry.forget(this);
+  };
 }
 
 function answeredBy(unanswered: WeakSet<WebSocket>): (this: WebSocket) => void {
