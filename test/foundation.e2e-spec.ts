@@ -61,17 +61,81 @@ describe('foundation: auth, currencies and balances over GraphQL', () => {
       expect(emulator.count('list_currencies')).toBe(0);
     });
 
+    // Whatever the method or the Accept header says, an operation authenticates first; only a GET with no
+    // operation in it that prefers HTML (by Apollo's own negotiation) is the Sandbox page.
+    const INTROSPECTION = '{__schema{types{name}}}';
+    it.each([
+      ['a deferSpec multipart Accept preferred to HTML', 'multipart/mixed; deferSpec=20220824, text/html;q=0.9, application/json;q=0.1'],
+      ['an incrementalSpec multipart Accept preferred to HTML', 'multipart/mixed; incrementalSpec=v0.2, text/html;q=0.9'],
+      ['a graphql-response+json Accept with a charset preferred to HTML', 'application/graphql-response+json; charset=utf-8, text/html;q=0.9'],
+      ['an Accept of text/html only', 'text/html'],
+      ['a browser Accept', 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'],
+      ['an Accept of */*', '*/*'],
+    ])('refuses a GET introspection query without a bearer, with %s', async (_name, accept) => {
+      const response = await fetch(`${app.graphqlUrl}?query=${encodeURIComponent(INTROSPECTION)}`, {
+        headers: { accept, 'apollo-require-preflight': '1' },
+      });
+      const text = await response.text();
+      expect(response.status).toBe(401);
+      expect(JSON.parse(text).errors[0].extensions.code).toBe('missing_bearer');
+      expect(text).not.toMatch(/__Schema|__Type|Query/);
+    });
+
+    it('refuses a GET persisted-query attempt without a bearer even when it prefers HTML', async () => {
+      const extensions = JSON.stringify({ persistedQuery: { version: 1, sha256Hash: 'a'.repeat(64) } });
+      const response = await fetch(`${app.graphqlUrl}?extensions=${encodeURIComponent(extensions)}`, {
+        headers: { accept: 'text/html', 'apollo-require-preflight': '1' },
+      });
+      expect(response.status).toBe(401);
+      expect(JSON.parse(await response.text()).errors[0].extensions.code).toBe('missing_bearer');
+    });
+
+    it('refuses a POST introspection without a bearer even when it prefers HTML', async () => {
+      const response = await fetch(app.graphqlUrl, {
+        method: 'POST',
+        headers: { accept: 'text/html', 'content-type': 'application/json' },
+        body: JSON.stringify({ query: INTROSPECTION }),
+      });
+      const text = await response.text();
+      expect(response.status).toBe(401);
+      expect(JSON.parse(text).errors[0].extensions.code).toBe('missing_bearer');
+      expect(text).not.toMatch(/__Schema/);
+    });
+
+    it('answers an admin GET introspection query with the multipart-preferring Accept', async () => {
+      const response = await fetch(`${app.graphqlUrl}?query=${encodeURIComponent(INTROSPECTION)}`, {
+        headers: {
+          accept: 'multipart/mixed; deferSpec=20220824, text/html;q=0.9, application/json;q=0.1',
+          'apollo-require-preflight': '1',
+          authorization: `Bearer ${ADMIN_SECRET}`,
+        },
+      });
+      expect(response.status).toBe(200);
+      expect(await response.text()).toMatch(/__Schema/);
+    });
+
     it('accepts the previous secret during a rotation', async () => {
       const response = await app.client.query(CURRENCIES, undefined, { token: PREVIOUS_ADMIN_SECRET });
       expect(response.status).toBe(200);
       expect(response.body.errors).toBeUndefined();
     });
 
-    it('serves the Apollo Sandbox landing page to a browser on GET /graphql', async () => {
-      const response = await fetch(app.graphqlUrl, { headers: { accept: 'text/html' } });
-      expect(response.status).toBe(200);
-      expect(response.headers.get('content-type')).toMatch(/text\/html/);
-      expect(await response.text()).toMatch(/sandbox/i);
+    it.each(['text/html', 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'])(
+      'serves the Apollo Sandbox landing page to a browser on GET /graphql (Accept: %s)',
+      async (accept) => {
+        const response = await fetch(app.graphqlUrl, { headers: { accept } });
+        expect(response.status).toBe(200);
+        expect(response.headers.get('content-type')).toMatch(/text\/html/);
+        expect(await response.text()).toMatch(/sandbox/i);
+      },
+    );
+
+    it('treats a GET with no query that Apollo would not answer with HTML as an operation', async () => {
+      const response = await fetch(app.graphqlUrl, {
+        headers: { accept: 'multipart/mixed; deferSpec=20220824, text/html;q=0.9', 'apollo-require-preflight': '1' },
+      });
+      expect(response.status).toBe(401);
+      expect(JSON.parse(await response.text()).errors[0].extensions.code).toBe('missing_bearer');
     });
 
     it('answers 503 admin_unconfigured, naming what is missing and nothing else, when secrets are unset', async () => {

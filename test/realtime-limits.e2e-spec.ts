@@ -1,5 +1,9 @@
+import { getStorageToken, ThrottlerStorage } from '@nestjs/throttler';
+import { randomBytes } from 'node:crypto';
+import { connect, Socket } from 'node:net';
 import WebSocket from 'ws';
 import { Clock } from '../src/common/clock';
+import { RealtimeServer } from '../src/realtime/realtime.server';
 import { ManualClock, randomMinute } from './helpers/manual-clock';
 import { ADMIN_SECRET, startApp, TestApp } from './helpers/test-app';
 import { connectWs, TestWsClient, waitFor } from './helpers/ws-client';
@@ -39,6 +43,112 @@ describe('graphql-ws connection bounds', () => {
       }, 3000, 'a slot to free up');
     } finally {
       await Promise.all(open.map((ws) => ws.dispose()));
+      await app.close();
+    }
+  });
+
+  it('holds the open-connection cap against a burst of parallel upgrades, and frees every slot after', async () => {
+    // The attempt counter answers only once the whole burst has reached the server, as a slow Redis
+    // would: every upgrade is checked against the cap while the others are still waiting on it.
+    let seen = 0;
+    let expected = 0;
+    let open!: () => void;
+    let gate = new Promise<void>((resolve) => (open = resolve));
+    const slowCounter: Pick<ThrottlerStorage, 'increment'> = {
+      increment: async () => {
+        await gate;
+        return { totalHits: 1, timeToExpire: 60, isBlocked: false, timeToBlockExpire: 0 };
+      },
+    };
+    const app = await startApp({
+      env: { WS_MAX_CONNECTIONS_PER_CLIENT: '10' },
+      override: (builder) => builder.overrideProvider(getStorageToken()).useValue(slowCounter),
+    });
+    app.app.getHttpServer().on('upgrade', () => {
+      if (++seen === expected) open();
+    });
+    const server = app.app.get(RealtimeServer);
+    const burst = async (size: number) => {
+      [seen, expected] = [0, size];
+      gate = new Promise<void>((resolve) => (open = resolve));
+      const results = await Promise.all(Array.from({ length: size }, () => handshake(app)));
+      const opened = results.flatMap((result) => ('opened' in result ? [result.opened] : []));
+      const refused = results.filter((result) => 'status' in result).map((result) => (result as { status: number }).status);
+      return { opened, refused };
+    };
+    try {
+      const first = await burst(120);
+      expect(first.opened.length).toBe(10);
+      expect(first.refused).toEqual(Array(110).fill(429));
+      expect(server.connectionCount).toBe(10);
+      for (const ws of first.opened) ws.close();
+      await waitFor(() => server.connectionCount === 0 && server.clientSlotsInUse === 0, 3000, 'the burst to close');
+      const second = await burst(10);
+      expect(second.opened.length).toBe(10);
+      expect(second.refused).toEqual([]);
+      for (const ws of second.opened) ws.close();
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('frees the slot of an upgrade that ends without a socket: rate-limited, aborted by ws, or dropped while waiting', async () => {
+    let blocked = false;
+    let open!: () => void;
+    let gate: Promise<void> = Promise.resolve();
+    const counter: Pick<ThrottlerStorage, 'increment'> = {
+      increment: async () => {
+        await gate;
+        return { totalHits: 1, timeToExpire: 60, isBlocked: blocked, timeToBlockExpire: blocked ? 60 : 0 };
+      },
+    };
+    const app = await startApp({
+      env: { WS_MAX_CONNECTIONS_PER_CLIENT: '3' },
+      override: (builder) => builder.overrideProvider(getStorageToken()).useValue(counter),
+    });
+    const server = app.app.get(RealtimeServer);
+    let seen = 0;
+    app.app.getHttpServer().on('upgrade', () => seen++);
+    const rawUpgrade = (version: string) => {
+      const socket = connect(Number(new URL(app.url).port), '127.0.0.1');
+      socket.on('error', () => undefined);
+      socket.write(
+        `GET /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+          `Sec-WebSocket-Version: ${version}\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n` +
+          `Sec-WebSocket-Protocol: graphql-transport-ws\r\n\r\n`,
+      );
+      return socket;
+    };
+    const answer = (socket: Socket) =>
+      new Promise<string>((resolve) => {
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        socket.on('close', () => resolve(text.split('\r\n')[0]));
+      });
+    try {
+      blocked = true;
+      for (let i = 0; i < 3; i++) expect(await handshake(app)).toMatchObject({ status: 429 });
+      blocked = false;
+      await waitFor(() => server.clientSlotsInUse === 0, 2000, 'rate-limited upgrades to free their slots');
+
+      const aborted = await Promise.all([0, 1, 2].map(() => answer(rawUpgrade('12'))));
+      expect(aborted).toEqual(Array(3).fill('HTTP/1.1 400 Bad Request'));
+      await waitFor(() => server.clientSlotsInUse === 0, 2000, 'aborted upgrades to free their slots');
+
+      gate = new Promise<void>((resolve) => (open = resolve));
+      const waiting = [0, 1, 2].map(() => rawUpgrade('13'));
+      await waitFor(() => seen === 9, 2000, 'the waiting upgrades to arrive');
+      expect(server.clientSlotsInUse).toBe(3);
+      for (const socket of waiting) socket.destroy();
+      // The server notices a dropped upgrade socket when it next touches it (it is not read meanwhile).
+      open();
+      await waitFor(() => server.clientSlotsInUse === 0, 2000, 'dropped upgrades to free their slots');
+
+      const results = await Promise.all([0, 1, 2].map(() => handshake(app)));
+      expect(results.map((result) => 'opened' in result)).toEqual([true, true, true]);
+      for (const result of results) if ('opened' in result) result.opened.close();
+      await waitFor(() => server.clientSlotsInUse === 0, 2000, 'closed connections to free their slots');
+    } finally {
       await app.close();
     }
   });

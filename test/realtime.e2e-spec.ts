@@ -109,6 +109,84 @@ describe('usageChanged over graphql-ws', () => {
     expect(listeners(app)).toBe(0);
   });
 
+  const REFUSED_TO_USERS = {
+    message: 'forbidden: a user token may only subscribe to usageChanged',
+    extensions: { code: 'forbidden', status: 403 },
+  };
+
+  it.each([
+    ['introspection of the schema', '{ __schema { types { name } } }'],
+    ['introspection of a type', '{ __type(name: "Mutation") { fields { name } } }'],
+    ['introspection as a subscription', 'subscription { __schema { types { name } } }'],
+    ['__typename probing of the query root', '{ __typename }'],
+    ['__typename probing of the mutation root', 'mutation { __typename }'],
+    ['another field', '{ currencies { code } }'],
+    ['a misspelled field', '{ currencie { code } }'],
+    ['a mutation', 'mutation { adjustCredits(input: { userId: "user_alice", amount: 5, reason: "mine now" }) { balance } }'],
+    ['usageChanged beside another field', 'subscription { usageChanged { id } __typename }'],
+    ['usageChanged next to a second operation', 'subscription A { usageChanged { id } } query B { currencies { code } }'],
+    ['introspection inside usageChanged', 'subscription { usageChanged { id __type(name: "Query") { name } } }'],
+    ['usageChanged under @skip', 'subscription { usageChanged @skip(if: true) { id } }'],
+  ])('refuses a Clerk connection %s with forbidden, before validation', async (_name, query) => {
+    const usage = subscribe(connect(`Bearer ${clerk.sessionToken('user_alice')}`), query);
+    // Whichever comes first: the refusal, or (the defect) an answer.
+    const outcome = await Promise.race([usage.failed, usage.next().then((data) => ({ data }))]);
+    expect(outcome).toEqual([REFUSED_TO_USERS]);
+    expect(usage.events).toEqual([]);
+    expect(emulator.count('list_currencies')).toBe(0);
+  });
+
+  it.each([
+    ['a misspelled field of the event', 'subscription { usageChanged { id balanse } }'],
+    ['a misspelled argument', 'subscription { usageChanged(userID: "user_alice") { id } }'],
+    ['a misspelled variable type', 'subscription ($u: AdjustCreditsInpt) { usageChanged(userId: $u) { id } }'],
+    ['a variable of another existing type', 'subscription ($u: AdjustCreditsInput) { usageChanged(userId: $u) { id } }'],
+  ])('gives a Clerk connection no validation hints for %s', async (_name, query) => {
+    const usage = subscribe(connect(`Bearer ${clerk.sessionToken('user_alice')}`), query);
+    expect(await usage.failed).toEqual([
+      { message: 'invalid_query: not a valid usageChanged subscription', extensions: { code: 'invalid_query', status: 400 } },
+    ]);
+  });
+
+  it('still lets a Clerk connection ask for __typename inside usageChanged (Apollo iOS adds it)', async () => {
+    const usage = subscribe<Usage>(connect(`Bearer ${clerk.sessionToken('user_alice')}`), 'subscription { usageChanged { __typename balance } }');
+    await waitFor(() => listeners(app) === 1);
+    await adjust(app, { userId: 'user_alice', amount: 4, reason: 'RT-7 typename' });
+    expect((await usage.next()).usageChanged).toEqual({ __typename: 'UsageChangedEvent', balance: 104 });
+  });
+
+  it('keeps introspection and validation hints for the admin secret over graphql-ws', async () => {
+    const ws = connect(`Bearer ${ADMIN_SECRET}`);
+    const introspection = subscribe<{ __schema: { mutationType: { name: string } } }>(ws, '{ __schema { mutationType { name } } }');
+    expect((await introspection.next()).__schema.mutationType.name).toBe('Mutation');
+    const typo = subscribe(ws, 'subscription { usageChanged { balanse } }');
+    const [error] = (await typo.failed) as Array<{ message: string }>;
+    expect(error.message).toMatch(/Did you mean "balance"\?/);
+  });
+
+  it('closes a Clerk connection with 4403 token expired once its token expires, and stops its events', async () => {
+    const ws = connect(`Bearer ${clerk.sessionToken('user_alice', 2)}`);
+    const usage = subscribe<Usage>(ws, USAGE);
+    await waitFor(() => listeners(app) === 1);
+    const closedOrNot = await Promise.race([ws.closed, settle(8000).then(() => 'still open after 8 s')]);
+    expect(closedOrNot).toEqual({ code: 4403, reason: 'token expired' });
+    await waitFor(() => listeners(app) === 0, 2000, 'the expired subscription to be released');
+    await adjust(app, { userId: 'user_alice', amount: 6, reason: 'RT-8 after expiry' });
+    await settle();
+    expect(usage.events).toEqual([]);
+  }, 15_000);
+
+  it('leaves an admin connection and a Clerk connection with a long-lived token open', async () => {
+    const admin = connect(`Bearer ${ADMIN_SECRET}`);
+    const user = connect(`Bearer ${clerk.sessionToken('user_alice', 600)}`);
+    subscribe<Usage>(admin, USAGE);
+    const usage = subscribe<Usage>(user, USAGE);
+    await waitFor(() => listeners(app) === 2);
+    await settle(2500);
+    await adjust(app, { userId: 'user_alice', amount: 2, reason: 'RT-9 still open' });
+    expect((await usage.next()).usageChanged).toMatchObject({ userId: 'user_alice', delta: 2 });
+  }, 15_000);
+
   it.each([
     ['no connection params', undefined, 'missing_bearer'],
     ['another scheme', `Basic ${ADMIN_SECRET}`, 'missing_bearer'],

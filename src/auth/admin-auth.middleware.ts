@@ -9,12 +9,10 @@ export interface AuthenticatedRequest extends Request {
   principal?: AdminPrincipal;
 }
 
-const GRAPHQL_RESPONSE_TYPES = ['application/json', 'application/graphql-response+json', 'multipart/mixed', 'text/html'];
-
 /**
  * Authenticates `/graphql` before Apollo parses or validates anything, so an unauthenticated caller
  * learns nothing about the schema: not through introspection, not through "Did you mean" hints.
- * The one exception is a browser asking for the Apollo Sandbox page, which executes nothing.
+ * The one exception is the Apollo Sandbox page (see isLandingPageRequest), which executes nothing.
  */
 @Injectable()
 export class AdminAuthMiddleware implements NestMiddleware {
@@ -24,7 +22,7 @@ export class AdminAuthMiddleware implements NestMiddleware {
   ) {}
 
   use(req: AuthenticatedRequest, res: Response, next: NextFunction): void {
-    if (wantsLandingPage(req)) return next();
+    if (isLandingPageRequest(req)) return next();
     try {
       req.principal = this.authenticator.authenticate(req.headers.authorization);
     } catch (error) {
@@ -35,6 +33,36 @@ export class AdminAuthMiddleware implements NestMiddleware {
   }
 }
 
-function wantsLandingPage(req: Request): boolean {
-  return req.method === 'GET' && !!req.headers.accept && req.accepts(GRAPHQL_RESPONSE_TYPES) === 'text/html';
+/**
+ * Apollo's own media types, in the order its `prefersHTML` negotiates them (ApolloServer.ts, Apollo
+ * Server 5); `req.accepts` runs the same `negotiator` over them, so both sides agree on "prefers HTML".
+ */
+const APOLLO_NEGOTIATED_TYPES = [
+  'application/json; charset=utf-8',
+  'application/graphql-response+json; charset=utf-8',
+  'multipart/mixed; deferSpec=20220824',
+  'multipart/mixed; incrementalSpec=v0.2',
+  'multipart/mixed',
+  'text/html',
+];
+
+/** What carries an operation over GET (Apollo reads these from the query string; `extensions` holds a persisted query). */
+const OPERATION_PARAMETERS = ['query', 'extensions', 'variables', 'operationName'];
+
+/**
+ * The one place that decides "page or operation": the page is a GET carrying no operation parameter
+ * that prefers HTML the way Apollo negotiates it. Everything else is an operation and authenticates.
+ * Requiring no operation parameter keeps this safe whatever Apollo's negotiation does: a request let
+ * through as a page has nothing Apollo could execute.
+ */
+export function isLandingPageRequest(req: Request): boolean {
+  if (req.method !== 'GET' || !req.headers.accept) return false;
+  const url = req.url ?? '';
+  const queryStart = url.indexOf('?');
+  if (queryStart >= 0) {
+    // Everything after '?', fragment included: reading more than Apollo does can only make this stricter.
+    const parameters = new URLSearchParams(url.slice(queryStart + 1));
+    if (OPERATION_PARAMETERS.some((name) => parameters.has(name))) return false;
+  }
+  return req.accepts(APOLLO_NEGOTIATED_TYPES) === 'text/html';
 }

@@ -25,10 +25,10 @@ export class ClerkTokenVerifier {
     return this.jwtKey !== undefined;
   }
 
-  /** The token's user id (`sub`). */
-  async verify(token: string): Promise<string> {
+  /** The token's user id (`sub`) and when it expires (`exp`, in epoch milliseconds). */
+  async verify(token: string): Promise<{ userId: string; expiresAt: number }> {
     if (!this.jwtKey) throw new InvalidSessionToken('invalid_token');
-    let claims: { sub?: unknown };
+    let claims: { sub?: unknown; exp?: unknown };
     try {
       claims = await verifyToken(token, { jwtKey: this.jwtKey });
     } catch (error) {
@@ -40,6 +40,8 @@ export class ClerkTokenVerifier {
     if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 1500) {
       throw new InvalidSessionToken('invalid_token');
     }
-    return claims.sub;
+    // A connection lives only as long as its token: one without an expiry is not a session token.
+    if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) throw new InvalidSessionToken('invalid_token');
+    return { userId: claims.sub, expiresAt: claims.exp * 1000 };
   }
 }

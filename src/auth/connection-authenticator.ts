@@ -4,8 +4,12 @@ import { AdminAuthenticator, bearerToken } from './admin-authenticator';
 import { ClerkTokenVerifier, InvalidSessionToken } from './clerk-token.verifier';
 import type { Principal } from './principal';
 
-/** The graphql-ws close code for a missing or invalid credential: get a fresh token before reconnecting. */
+/**
+ * graphql-ws close codes of ours: a missing or invalid credential at connection time (4401), a session
+ * token that expired while connected (4403). Either way: get a fresh token before reconnecting.
+ */
 export const REFUSED = { unauthorized: 4401 } as const;
+export const TOKEN_EXPIRED = { code: 4403, reason: 'token expired' } as const;
 
 export class ConnectionRefused extends Error {
   constructor(
@@ -37,7 +41,8 @@ export class ConnectionAuthenticator {
     }
     if (!this.clerk.enabled) throw new ConnectionRefused(REFUSED.unauthorized, 'invalid_token');
     try {
-      return { kind: 'user', label: 'clerk', userId: await this.clerk.verify(token) };
+      const { userId, expiresAt } = await this.clerk.verify(token);
+      return { kind: 'user', label: 'clerk', userId, expiresAt };
     } catch (error) {
       if (error instanceof InvalidSessionToken) throw new ConnectionRefused(REFUSED.unauthorized, error.reason);
       throw error;

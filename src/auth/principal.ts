@@ -5,6 +5,8 @@ export interface UserPrincipal {
   kind: 'user';
   label: 'clerk';
   userId: string;
+  /** When the session token expires (epoch milliseconds); the realtime gateway closes the connection then. */
+  expiresAt: number;
 }
 
 export type Principal = AdminPrincipal | UserPrincipal;

@@ -1,7 +1,14 @@
-import { DocumentNode, GraphQLError, GraphQLSchema, parse, specifiedRules, validate, ValidationRule } from 'graphql';
+import { BREAK, DocumentNode, GraphQLError, GraphQLSchema, Kind, parse, specifiedRules, validate, ValidationRule, visit } from 'graphql';
 import { Errors, GatewayError, parseFailure } from '../common/errors';
 
 const MAX_DOCUMENTS = 500;
+
+/** The one root field an end user's (Clerk) connection may ask for. */
+const USER_ROOT_FIELD = 'usageChanged';
+const INTROSPECTION_FIELDS = new Set(['__schema', '__type']);
+
+/** Who sends a document: an admin sees the whole schema, an end user only `usageChanged`. */
+export type Audience = 'admin' | 'user';
 
 /**
  * Parsed and validated subscription documents, shared by every connection that sends the same text.
@@ -11,14 +18,15 @@ const MAX_DOCUMENTS = 500;
 export class DocumentCache {
   private readonly documents = new Map<string, DocumentNode>();
   private readonly verdicts = new WeakMap<DocumentNode, ReadonlyArray<GraphQLError>>();
+  private readonly userVerdicts = new WeakMap<DocumentNode, GatewayError[]>();
   private readonly rules: ReadonlyArray<ValidationRule>;
 
   constructor(extraRules: ReadonlyArray<ValidationRule>, private readonly maxTokens: number) {
     this.rules = [...specifiedRules, ...extraRules];
   }
 
-  /** The document, or the catalogue's errors for it (as HTTP answers them). */
-  prepare(schema: GraphQLSchema, text: unknown): DocumentNode | GatewayError[] {
+  /** The document, or the catalogue's errors for it (as HTTP answers them, or as an end user may see them). */
+  prepare(schema: GraphQLSchema, text: unknown, audience: Audience): DocumentNode | GatewayError[] {
     if (typeof text !== 'string') return [Errors.badRequest('the subscribe message has no query')];
     let document = this.documents.get(text);
     if (!document) {
@@ -30,8 +38,29 @@ export class DocumentCache {
       if (this.documents.size >= MAX_DOCUMENTS) this.documents.delete(this.documents.keys().next().value!);
       this.documents.set(text, document);
     }
-    const errors = this.validate(schema, document);
-    return errors.length > 0 ? errors.map(asGatewayError) : document;
+    const errors = audience === 'user' ? this.userErrors(schema, document) : this.validate(schema, document).map(asGatewayError);
+    return errors.length > 0 ? errors : document;
+  }
+
+  /**
+   * An end user's document is checked for its shape before the schema is consulted at all, and a
+   * validation failure says nothing about the schema: no "Did you mean", no type or field names
+   * (which would tell an existing admin type from a missing one).
+   */
+  private userErrors(schema: GraphQLSchema, document: DocumentNode): GatewayError[] {
+    let errors = this.userVerdicts.get(document);
+    if (!errors) {
+      if (!isUsageChangedOnly(document)) {
+        errors = [Errors.forbidden(`a user token may only subscribe to ${USER_ROOT_FIELD}`)];
+      } else {
+        const invalid = this.validate(schema, document);
+        // Our own limit rules report catalogue errors, which name no part of the schema; keep those.
+        const ours = invalid.map(ourError).filter((error): error is GatewayError => error !== undefined);
+        errors = ours.length < invalid.length ? [...ours, Errors.invalidQuery(`not a valid ${USER_ROOT_FIELD} subscription`)] : ours;
+      }
+      this.userVerdicts.set(document, errors);
+    }
+    return errors;
   }
 
   private validate(schema: GraphQLSchema, document: DocumentNode): ReadonlyArray<GraphQLError> {
@@ -44,8 +73,31 @@ export class DocumentCache {
   }
 }
 
-function asGatewayError(error: GraphQLError): GatewayError {
+/** One subscription operation whose only root selection is a plain `usageChanged` field, and no introspection anywhere. */
+function isUsageChangedOnly(document: DocumentNode): boolean {
+  const [operation, ...others] = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
+  if (!operation || others.length > 0 || operation.operation !== 'subscription') return false;
+  const [root, ...siblings] = operation.selectionSet.selections;
+  if (siblings.length > 0 || root.kind !== Kind.FIELD || root.name.value !== USER_ROOT_FIELD) return false;
+  // @skip/@include on the root field leaves graphql-js no field to subscribe to (it throws inside graphql-ws).
+  if (root.directives?.length) return false;
+  let introspects = false;
+  visit(document, {
+    Field(node) {
+      if (!INTROSPECTION_FIELDS.has(node.name.value)) return undefined;
+      introspects = true;
+      return BREAK;
+    },
+  });
+  return !introspects;
+}
+
+function ourError(error: GraphQLError): GatewayError | undefined {
   if (error instanceof GatewayError) return error;
   if (error.originalError instanceof GatewayError) return error.originalError;
-  return Errors.invalidQuery(error.message);
+  return undefined;
+}
+
+function asGatewayError(error: GraphQLError): GatewayError {
+  return ourError(error) ?? Errors.invalidQuery(error.message);
 }

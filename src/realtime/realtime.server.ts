@@ -9,7 +9,7 @@ import { STATUS_CODES } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import { ConnectionAuthenticator, ConnectionRefused } from '../auth/connection-authenticator';
+import { ConnectionAuthenticator, ConnectionRefused, TOKEN_EXPIRED } from '../auth/connection-authenticator';
 import type { Principal } from '../auth/principal';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
@@ -17,12 +17,15 @@ import { GRAPHQL_PATH } from '../common/graphql-path';
 import { QUERY_LIMITS, queryLimitRules } from '../common/query-limits';
 import { Metrics } from '../metrics/metrics';
 import { DocumentCache } from './document-cache';
+import { ExpirySweep } from './expiry-sweep';
 import type { RealtimeContext } from './usage-changed.resolver';
 
 // A subscribe message is a small document; nothing a client legitimately sends comes near this.
 const MAX_MESSAGE_BYTES = 16 * 1024;
 const CONNECTION_INIT_TIMEOUT_MS = 5_000;
 const ATTEMPT_WINDOW_MS = 60_000;
+// How late, at most, a connection whose session token expired is closed.
+const EXPIRY_SWEEP_MS = 1_000;
 
 type ConnectionExtra = {
   socket: WebSocket;
@@ -43,6 +46,10 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
   /** One listener shared by every socket (ws calls it with the socket as `this`): no closure per connection. */
   private readonly answered = answeredBy(this.unanswered);
   private keepAlive?: NodeJS.Timeout;
+  /** A Clerk connection lives as long as its session token, no longer. */
+  private readonly expiry = new ExpirySweep<WebSocket>(closeExpired);
+  /** Shared by every socket, like `answered`. */
+  private readonly forgetExpiry = forgetBy(this.expiry);
   private readonly documents = new DocumentCache(queryLimitRules, QUERY_LIMITS.maxTokens);
   private httpServer?: Server;
   private graphqlWs?: { dispose: () => void | Promise<void> };
@@ -70,7 +77,9 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
         // Parsing and validation are ours: one shared document per distinct text, the HTTP limits, and
         // a bad document fails its own subscription (with our codes) instead of the connection.
         onSubscribe: (ctx, _id, payload) => {
-          const prepared = this.documents.prepare(schema, payload.query);
+          // Anything but an admin is held to the end user's rules (usageChanged only, no schema hints).
+          const audience = ctx.extra.principal?.kind === 'admin' ? 'admin' : 'user';
+          const prepared = this.documents.prepare(schema, payload.query, audience);
           if (Array.isArray(prepared)) return prepared;
           const contextValue: RealtimeContext = { principal: ctx.extra.principal };
           return { schema, document: prepared, operationName: payload.operationName, variableValues: payload.variables, contextValue };
@@ -87,6 +96,11 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
             return false;
           }
           this.metrics.realtimeConnections.inc();
+          const principal = ctx.extra.principal;
+          // A socket that closed while its token was being verified has nothing left to expire.
+          if (principal.kind === 'user' && ctx.extra.socket.readyState === WebSocket.OPEN) {
+            this.expiry.watch(ctx.extra.socket, principal.expiresAt);
+          }
           // Authenticated: the upgrade request and the token (a Clerk JWT is ~1 KB) are not needed any
           // longer, and 10,000 connections would keep 10,000 of each.
           delete (ctx.extra as Partial<ConnectionExtra>).request;
@@ -103,6 +117,7 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
     );
     this.keepAlive = setInterval(() => this.sweep(), this.config.realtime.keepAliveMs);
     this.keepAlive.unref();
+    this.expiry.start(EXPIRY_SWEEP_MS);
   }
 
   /**
@@ -132,6 +147,7 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
    */
   async close(): Promise<void> {
     clearInterval(this.keepAlive);
+    this.expiry.stop();
     if (!this.graphqlWs) return;
     const graphqlWs = this.graphqlWs;
     this.graphqlWs = undefined;
@@ -158,7 +174,9 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
       return;
     }
     const client = proxyAddr(request, this.trustProxy);
-    if ((this.openPerClient.get(client) ?? 0) >= this.config.realtime.maxConnectionsPerClient) {
+    // The slot is taken now, before anything is awaited, so a burst of parallel upgrades cannot all pass
+    // the check at once; it is given back when this socket closes, whatever the path that closes it.
+    if (!this.takeSlot(socket, client)) {
       refuse(socket, 429, 'too many open connections from this client', 5);
       return;
     }
@@ -179,14 +197,34 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
       });
   };
 
-  private accept(ws: WebSocket, request: IncomingMessage, client: string): void {
-    this.openPerClient.set(client, (this.openPerClient.get(client) ?? 0) + 1);
-    ws.on('pong', this.answered);
-    ws.once('close', () => {
-      const open = (this.openPerClient.get(client) ?? 1) - 1;
-      if (open > 0) this.openPerClient.set(client, open);
+  /**
+   * Counts `socket` against its client's cap, or answers false when the cap is reached. The count drops
+   * when the socket closes: refused by the attempt limit, dropped by the client while waiting, aborted
+   * by ws's handshake checks, or accepted and closed later.
+   */
+  private takeSlot(socket: Duplex, client: string): boolean {
+    const open = this.openPerClient.get(client) ?? 0;
+    if (open >= this.config.realtime.maxConnectionsPerClient) return false;
+    this.openPerClient.set(client, open + 1);
+    // In its own scope: the listener keeps only the client's address, not the upgrade request.
+    socket.once('close', () => {
+      const left = (this.openPerClient.get(client) ?? 1) - 1;
+      if (left > 0) this.openPerClient.set(client, left);
       else this.openPerClient.delete(client);
     });
+    return true;
+  }
+
+  /** Connection slots in use (open or being opened), over every client; for tests and metrics. */
+  get clientSlotsInUse(): number {
+    let total = 0;
+    for (const open of this.openPerClient.values()) total += open;
+    return total;
+  }
+
+  private accept(ws: WebSocket, request: IncomingMessage, client: string): void {
+    ws.on('pong', this.answered);
+    ws.once('close', this.forgetExpiry);
     this.wss.emit('connection', ws, request);
     // graphql-ws prints socket errors to the console with a stack; an oversized message (which ws has
     // already answered with 1009) or a reset connection is the client's problem, worth a line at most.
@@ -209,6 +247,16 @@ function refuse(socket: Duplex, status: 429, message: string, retryAfterSeconds:
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
   return false;
+}
+
+function closeExpired(ws: WebSocket): void {
+  if (ws.readyState === WebSocket.OPEN) ws.close(TOKEN_EXPIRED.code, TOKEN_EXPIRED.reason);
+}
+
+function forgetBy(expiry: ExpirySweep<WebSocket>): (this: WebSocket) => void {
+  return function (this: WebSocket) {
+    expiry.forget(this);
+  };
 }
 
 function answeredBy(unanswered: WeakSet<WebSocket>): (this: WebSocket) => void {
