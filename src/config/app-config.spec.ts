@@ -1,4 +1,4 @@
-import { ConfigError, DEFAULT_REVENUECAT_API_URL, loadConfig, missingAdminConfig } from './app-config';
+import { ConfigError, DEFAULT_DATABASE_URL, DEFAULT_REVENUECAT_API_URL, loadConfig, missingAdminConfig } from './app-config';
 
 describe('loadConfig', () => {
   it('applies the documented defaults when nothing is set', () => {
@@ -19,10 +19,13 @@ describe('loadConfig', () => {
       REVENUECAT_PROJECT_ID: 'proj1ab2c3d4',
       REVENUECAT_API_URL: 'http://127.0.0.1:4010/v2/',
       REDIS_URL: 'redis://127.0.0.1:6379/2',
+      DATABASE_URL: 'postgres://gateway:pw@db.internal:5432/credits',
+      DATABASE_SCHEMA: 'gateway_v2',
     });
     expect(config.port).toBe(8080);
     expect(config.revenueCat.apiUrl).toBe('http://127.0.0.1:4010/v2');
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379/2');
+    expect(config.database).toEqual({ kind: 'postgres', url: 'postgres://gateway:pw@db.internal:5432/credits', schema: 'gateway_v2' });
     expect(missingAdminConfig(config)).toEqual([]);
   });
 
@@ -34,6 +37,11 @@ describe('loadConfig', () => {
     ['IDEMPOTENCY_TTL_SECONDS', '1', /^IDEMPOTENCY_TTL_SECONDS must be a whole number from 60/],
     ['REVENUECAT_PROJECT_ID', 'proj/../x', /^REVENUECAT_PROJECT_ID must be 1 to 255/],
     ['CLERK_JWT_KEY', 'not a pem', /^CLERK_JWT_KEY must be a PEM public key/],
+    ['DATABASE_URL', 'mysql://root@127.0.0.1/credits', /^DATABASE_URL must be postgres:\/\/user@host:port\/database, pglite:memory or pglite:<directory>/],
+    ['DATABASE_URL', './data', /^DATABASE_URL must be postgres:\/\//],
+    ['DATABASE_URL', 'postgres://', /^DATABASE_URL must be postgres:\/\//],
+    ['DATABASE_URL', 'pglite:', /^DATABASE_URL must be pglite:memory or pglite:<directory>/],
+    ['DATABASE_SCHEMA', 'Robert"; drop', /^DATABASE_SCHEMA must be 1 to 63 lower-case letters/],
   ])('stops on a bad %s with a message naming it', (variable, value, message) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(message);
@@ -44,6 +52,8 @@ describe('loadConfig', () => {
       ['ADMIN_SECRET', 'short-secret'],
       ['REDIS_URL', 'http://user:hunter2-password@redis.internal'],
       ['REDIS_URL', 'not a url with hunter2-password'],
+      ['DATABASE_URL', 'mysql://root:hunter2-password@db.internal/credits'],
+      ['DATABASE_URL', 'postgres//gateway:hunter2-password@db.internal'],
     ];
     for (const [variable, value] of leaks) {
       let message = '';
@@ -56,6 +66,45 @@ describe('loadConfig', () => {
       expect(message).not.toContain(value);
       expect(message).not.toContain('hunter2');
     }
+  });
+
+  describe('DATABASE_URL', () => {
+    it('defaults to the embedded engine persisted in ./data', () => {
+      expect(loadConfig({}).database).toEqual({ kind: 'pglite', dir: './data' });
+      expect(DEFAULT_DATABASE_URL).toBe('pglite:./data');
+    });
+
+    it.each([
+      ['postgres://postgres@127.0.0.1:5432/test', { kind: 'postgres', url: 'postgres://postgres@127.0.0.1:5432/test' }],
+      ['postgresql://u:p@db:6543/x?sslmode=require', { kind: 'postgres', url: 'postgresql://u:p@db:6543/x?sslmode=require' }],
+      ['pglite:memory', { kind: 'pglite', memory: true }],
+      ['pglite:/var/lib/credits', { kind: 'pglite', dir: '/var/lib/credits' }],
+      ['pglite:./data', { kind: 'pglite', dir: './data' }],
+      ['  pglite:memory  ', { kind: 'pglite', memory: true }],
+    ])('reads %s', (value, expected) => {
+      expect(loadConfig({ DATABASE_URL: value }).database).toEqual(expected);
+    });
+
+    it.each([undefined, 'pglite:memory', 'pglite:./data'])(
+      'refuses REDIS_URL (several instances) with the embedded database %s',
+      (databaseUrl) => {
+        const env = { REDIS_URL: 'redis://:hunter2-password@127.0.0.1:6379', DATABASE_URL: databaseUrl };
+        expect(() => loadConfig(env)).toThrow(ConfigError);
+        expect(() => loadConfig(env)).toThrow(/^DATABASE_URL is an embedded pglite: database.*REDIS_URL.*needs a postgres:\/\/ DATABASE_URL$/);
+        expect(() => loadConfig(env)).not.toThrow(/hunter2/);
+      },
+    );
+
+    it('accepts REDIS_URL with PostgreSQL', () => {
+      const config = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' });
+      expect(config.database.kind).toBe('postgres');
+    });
+
+    it('refuses DATABASE_SCHEMA with the embedded database (it has one schema of its own)', () => {
+      expect(() => loadConfig({ DATABASE_URL: 'pglite:memory', DATABASE_SCHEMA: 'x' })).toThrow(
+        /^DATABASE_SCHEMA applies to a postgres:\/\/ DATABASE_URL only$/,
+      );
+    });
   });
 
   it('refuses a previous admin secret without a current one', () => {

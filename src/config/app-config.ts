@@ -23,6 +23,7 @@ export interface AppConfig {
     currencyCacheTtlMs: number;
   };
   redisUrl?: string;
+  database: DatabaseConfig;
   clerkJwtKey?: string;
   idempotencyTtlMs: number;
   idempotencyLeaseMs: number;
@@ -38,6 +39,14 @@ export interface AppConfig {
     keepAliveMs: number;
   };
 }
+
+/** Where the journal lives (DATABASE_URL). `schema` is the PostgreSQL schema to use (DATABASE_SCHEMA). */
+export type DatabaseConfig =
+  | { kind: 'postgres'; url: string; schema?: string }
+  | { kind: 'pglite'; dir: string }
+  | { kind: 'pglite'; memory: true };
+
+export const DEFAULT_DATABASE_URL = 'pglite:./data';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -86,6 +95,7 @@ export function loadConfig(env: Env): AppConfig {
       currencyCacheTtlMs: integer(env, 'CURRENCY_CACHE_TTL_SECONDS', 60, 0, 3600) * 1000,
     },
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    database: databaseConfig(env),
     clerkJwtKey: clerkJwtKey?.replace(/\\n/g, '\n'),
     idempotencyTtlMs: integer(env, 'IDEMPOTENCY_TTL_SECONDS', 86400, 60, 30 * 86400) * 1000,
     idempotencyLeaseMs: integer(env, 'IDEMPOTENCY_LEASE_SECONDS', 60, 5, 3600) * 1000,
@@ -105,6 +115,9 @@ export function loadConfig(env: Env): AppConfig {
   };
   if (config.revenueCat.projectId !== undefined && !/^[A-Za-z0-9_-]{1,255}$/.test(config.revenueCat.projectId)) {
     throw new ConfigError('REVENUECAT_PROJECT_ID', 'must be 1 to 255 letters, digits, "_" or "-"');
+  }
+  if (config.redisUrl !== undefined && config.database.kind === 'pglite') {
+    throw new ConfigError('DATABASE_URL', 'is an embedded pglite: database, which one instance owns; REDIS_URL (several instances) needs a postgres:// DATABASE_URL');
   }
   if (config.adminSecretPrevious && !config.adminSecret) {
     throw new ConfigError('ADMIN_SECRET_PREVIOUS', 'is set but ADMIN_SECRET is not');
@@ -161,4 +174,33 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
     throw new ConfigError(name, `must use ${protocols.join(' or ')}`);
   }
   return raw;
+}
+
+/** postgres:// (or postgresql://), pglite:memory or pglite:<dir>; a bad value is reported without it (it may hold a password). */
+function databaseConfig(env: Env): DatabaseConfig {
+  const raw = optional(env, 'DATABASE_URL') ?? DEFAULT_DATABASE_URL;
+  const schema = optional(env, 'DATABASE_SCHEMA');
+  if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new ConfigError('DATABASE_SCHEMA', 'must be 1 to 63 lower-case letters, digits or "_", not starting with a digit');
+  }
+  if (raw.startsWith('pglite:')) {
+    if (schema !== undefined) throw new ConfigError('DATABASE_SCHEMA', 'applies to a postgres:// DATABASE_URL only');
+    const target = raw.slice('pglite:'.length);
+    if (target === 'memory') return { kind: 'pglite', memory: true };
+    if (target === '' || target.startsWith('//')) {
+      throw new ConfigError('DATABASE_URL', 'must be pglite:memory or pglite:<directory> (for example pglite:./data)');
+    }
+    return { kind: 'pglite', dir: target };
+  }
+  const problem = 'must be postgres://user@host:port/database, pglite:memory or pglite:<directory>';
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError('DATABASE_URL', problem);
+  }
+  if (!['postgres:', 'postgresql:'].includes(parsed.protocol) || parsed.hostname === '') {
+    throw new ConfigError('DATABASE_URL', problem);
+  }
+  return schema === undefined ? { kind: 'postgres', url: raw } : { kind: 'postgres', url: raw, schema };
 }

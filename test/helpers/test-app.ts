@@ -5,6 +5,7 @@ import { APP_OPTIONS, configureApp } from '../../src/bootstrap';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { RevenueCatEmulator } from '../../emulator/revenuecat-emulator';
 import { GraphQLClient } from './graphql-client';
+import { TEST_DATABASE_URL } from './postgres';
 
 export const ADMIN_SECRET = 'test-admin-secret-0123456789abcdef';
 export const PREVIOUS_ADMIN_SECRET = 'test-previous-secret-0123456789ab';
@@ -35,6 +36,8 @@ export async function startApp(options: TestAppOptions = {}): Promise<TestApp> {
     REVENUECAT_TIMEOUT_MS: '2000',
     REVENUECAT_MAX_BACKOFF_MS: '200',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    // The real PostgreSQL: the embedded default cannot go with REDIS_URL, and is too heavy to start per app.
+    DATABASE_URL: TEST_DATABASE_URL,
     // Lifted so that suites about other things are not throttled; the rate-limit suite sets its own.
     RATE_LIMIT_CURRENCIES_PER_MINUTE: '100000',
     RATE_LIMIT_BALANCES_PER_MINUTE: '100000',

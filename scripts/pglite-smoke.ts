@@ -1,0 +1,101 @@
+/**
+ * The embedded database, end to end, in a process of its own (PGlite does not load under jest's CommonJS
+ * runtime): pglite:memory, then pglite:<dir> opened, migrated, written, closed, reopened and read back.
+ * Prints one JSON line with what it saw and the process's peak memory; exits 1 on any failure.
+ *
+ *   node -r ts-node/register/transpile-only scripts/pglite-smoke.ts [dir]
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql } from 'drizzle-orm';
+import { openDatabase, queryRows, type DatabaseConnection } from '../src/database/database';
+import { AdjustmentRepository, type NewAdjustment } from '../src/journal/adjustment.repository';
+
+const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
+
+function adjustment(overrides: Partial<NewAdjustment> = {}): NewAdjustment {
+  const id = randomUUID();
+  return {
+    id,
+    idempotencyKey: `smoke-${id}`,
+    fingerprint: 'fp',
+    userId: 'user_smoke',
+    currency: 'CRD',
+    amount: 25,
+    reason: 'pglite smoke',
+    upstreamKey: `rc-${id}`,
+    actorName: 'admin',
+    actorRole: 'ADMIN',
+    ...overrides,
+  };
+}
+
+/** Claim, replay while pending, settle, replay once applied, reverse twice: what the journal will do. */
+async function exercise(connection: DatabaseConnection): Promise<Record<string, unknown>> {
+  const repository = new AdjustmentRepository(connection.db);
+  const record = adjustment();
+  const claim = await repository.claim(record, 60_000);
+  if (claim.kind !== 'claimed') throw new Error(`claim: ${claim.kind}`);
+  const whilePending = await repository.claim(record, 60_000);
+  const settled = await repository.settle(record.id, claim.token, {
+    status: 'APPLIED',
+    balance: 125,
+    balances: [{ currency: 'CRD', name: 'Credits', balance: 125 }],
+  });
+  const replay = await repository.claim(record, 60_000);
+  const reversal = await repository.claim(adjustment({ amount: -25, reversesId: record.id }), 60_000);
+  const secondReversal = await repository.claim(adjustment({ amount: -25, reversesId: record.id }), 60_000);
+  if (reversal.kind !== 'claimed') throw new Error(`reversal: ${reversal.kind}`);
+  // settle() runs a transaction (the reversal and its original): PGlite's single connection must not deadlock.
+  const reversed = await repository.settle(reversal.record.id, reversal.token, { status: 'APPLIED', balance: 100, balances: [] });
+  const page = await repository.list({ userId: 'user_smoke' }, 10);
+  return {
+    id: record.id,
+    whilePending: whilePending.kind,
+    settled: settled?.status,
+    replay: replay.kind,
+    reversal: reversal.kind,
+    secondReversal: secondReversal.kind,
+    reversalId: reversed?.id,
+    listed: page.nodes.length,
+    ping: await connection.ping(),
+  };
+}
+
+async function main(): Promise<void> {
+  const dir = process.argv[2] ?? mkdtempSync(join(tmpdir(), 'pglite-smoke-'));
+  const ownsDir = process.argv[2] === undefined;
+  const result: Record<string, unknown> = {};
+  let peakRss = process.memoryUsage().rss;
+  const sample = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
+  try {
+    const memory = await openDatabase({ kind: 'pglite', memory: true });
+    sample();
+    result.memory = await exercise(memory);
+    await memory.close();
+    result.rssAfterFirstMb = mb(sample());
+
+    const persisted = await openDatabase({ kind: 'pglite', dir: join(dir, 'data') });
+    result.dir = await exercise(persisted);
+    await persisted.close();
+    sample();
+
+    const reopened = await openDatabase({ kind: 'pglite', dir: join(dir, 'data') });
+    const id = (result.dir as { id: string }).id;
+    const record = await new AdjustmentRepository(reopened.db).findById(id);
+    const migrations = await queryRows<{ count: number }>(reopened.db, sql`select count(*)::int as count from public.__drizzle_migrations`);
+    result.reopened = { status: record?.status, balance: record?.balance, reversedById: record?.reversedById ?? null, migrations: migrations[0]?.count };
+    await reopened.close();
+    result.peakRssMb = mb(sample());
+  } finally {
+    if (ownsDir) rmSync(dir, { recursive: true, force: true });
+  }
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`pglite smoke failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,54 @@
+/**
+ * The database did not answer (down, unreachable, too slow, shutting down): nothing was changed by the
+ * failed statement, and the caller may retry. The API answers it as 503 `dependency_unavailable`.
+ * `message` never carries the connection URL or the statement's parameters.
+ */
+export class DatabaseUnavailableError extends Error {
+  constructor(message = 'the database does not answer', override readonly cause?: unknown) {
+    super(message);
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+/** SQLSTATE classes of a connection that failed or a server that cannot serve: 08 connection, 53 resources, 57 operator intervention (57014 is a statement timeout), 58 system. */
+const UNAVAILABLE_SQLSTATE = /^(08|53|57|58)/;
+/** What node-postgres and pg-pool throw without a SQLSTATE when the connection fails or times out. */
+const UNAVAILABLE_MESSAGE =
+  /Connection terminated|timeout exceeded when trying to connect|Query read timeout|not queryable|Cannot use a pool after calling end|connection is closed|PGlite is closed/i;
+
+/**
+ * Whether an error (or one it wraps: drizzle wraps driver errors in DrizzleQueryError) means the database
+ * is unavailable, as opposed to a statement it refused (a constraint, a syntax error), which is a bug.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Object && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+    if (current instanceof DatabaseUnavailableError) return true;
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return UNAVAILABLE_SQLSTATE.test(code);
+    if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return true; // ECONNREFUSED, ECONNRESET, ETIMEDOUT, ...
+    if (current instanceof Error && UNAVAILABLE_MESSAGE.test(current.message)) return true;
+  }
+  return false;
+}
+
+/** The SQLSTATE and constraint of a statement the server refused, looking through drizzle's wrapper. */
+export function databaseErrorDetails(error: unknown): { code?: string; constraint?: string } {
+  for (let current = error, depth = 0; current instanceof Object && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+    const { code, constraint } = current as { code?: unknown; constraint?: unknown };
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
+      return { code, constraint: typeof constraint === 'string' ? constraint : undefined };
+    }
+  }
+  return {};
+}
+
+/** Runs one database operation; an unavailable database becomes a DatabaseUnavailableError, anything else is rethrown. */
+export async function whileAvailable<T>(operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (error instanceof DatabaseUnavailableError) throw error;
+    if (isDatabaseUnavailable(error)) throw new DatabaseUnavailableError(undefined, error);
+    throw error;
+  }
+}
