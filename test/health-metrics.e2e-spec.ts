@@ -1,5 +1,6 @@
 import { Lifecycle } from '../src/lifecycle/lifecycle';
 import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
+import { sample } from './helpers/metrics';
 import { ADMIN_SECRET, startApp, TestApp, useEmulatorApp } from './helpers/test-app';
 import { connectWs, subscribe, waitFor } from './helpers/ws-client';
 
@@ -15,18 +16,7 @@ async function get(app: TestApp, path: string): Promise<{ status: number; body: 
   return { status: response.status, body, text, headers: response.headers };
 }
 
-/** The value of one sample in Prometheus text, or undefined. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const match = /^([a-z_]+)(?:\{([^}]*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const present = (match[2] ?? '').split(',');
-    if (wanted.every((label) => present.includes(label))) return Number(match[3]);
-  }
-  return undefined;
-}
+const REDIS_FALLBACK = 'rate limits counted per instance; realtime events reach this instance only; keyed adjustCredits answers 503 dependency_unavailable';
 
 describe('health probes', () => {
   const ctx = useEmulatorApp();
@@ -74,13 +64,14 @@ describe('health probes', () => {
     }
   });
 
-  it('is unready when the configured Redis does not answer, without showing its URL', async () => {
+  it('stays ready when the configured Redis does not answer, saying so in its body and a gauge, without showing its URL', async () => {
     const noRedis = await startApp({ emulator, env: { REDIS_URL: 'redis://:hunter2@127.0.0.1:1' } });
     try {
       const ready = await get(noRedis, '/readyz');
-      expect(ready.status).toBe(503);
-      expect(ready.body.error.redis).toEqual({ status: 'down', message: 'not answering' });
+      expect(ready.status).toBe(200);
+      expect(ready.body.details.redis).toEqual({ status: 'up', answering: false, fallback: REDIS_FALLBACK });
       expect(ready.text).not.toContain('hunter2');
+      expect(sample((await get(noRedis, '/metrics')).text, 'credits_dependency_up', { dependency: 'redis' })).toBe(0);
       expect((await get(noRedis, '/healthz')).status).toBe(200);
     } finally {
       await noRedis.close();

@@ -34,6 +34,10 @@ export const ERROR_CATALOGUE = {
   },
   rate_limited: { status: 429, message: 'rate_limited: too many requests; retry after the given number of seconds' },
   internal_error: { status: 500, message: 'internal_error: something went wrong on our side' },
+  dependency_unavailable: {
+    status: 503,
+    message: 'dependency_unavailable: a service this operation needs does not answer; nothing was changed; retry',
+  },
   shutting_down: { status: 503, message: 'shutting_down: this instance is shutting down; retry, another instance will answer' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
@@ -92,6 +96,9 @@ export const Errors = {
   balanceLimitExceeded: () => new GatewayError('balance_limit_exceeded'),
   rateLimited: (retryAfterSeconds: number) => new GatewayError('rate_limited', undefined, { retryAfterSeconds }),
   internal: () => new GatewayError('internal_error'),
+  /** `dependency` names the part of this service that is missing (never a host, URL or credential). */
+  dependencyUnavailable: (dependency: string) =>
+    new GatewayError('dependency_unavailable', `dependency_unavailable: ${dependency} does not answer; nothing was changed; retry`),
   shuttingDown: () => new GatewayError('shutting_down', undefined, { retryAfterSeconds: 1 }),
 };
 

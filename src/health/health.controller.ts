@@ -5,10 +5,14 @@ import { missingAdminConfig } from '../config/app-config';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { Lifecycle } from '../lifecycle/lifecycle';
+import { RedisHealth } from '../redis/redis-health';
 import { REDIS_CLIENT } from '../redis/redis.module';
 import { UpstreamStatus } from '../revenuecat/upstream-status';
 
 const REDIS_PING_TIMEOUT_MS = 1000;
+/** What an instance does while Redis does not answer (README, "Several instances"). */
+const REDIS_FALLBACK =
+  'rate limits counted per instance; realtime events reach this instance only; keyed adjustCredits answers 503 dependency_unavailable';
 
 /** Unauthenticated probes. Their answers name what is missing or down, never a value or a secret. */
 @Controller()
@@ -19,6 +23,7 @@ export class HealthController {
     private readonly lifecycle: Lifecycle,
     private readonly upstream: UpstreamStatus,
     @Inject(REDIS_CLIENT) private readonly redis: Redis | null,
+    private readonly redisHealth: RedisHealth,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -30,7 +35,10 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** Readiness: fit to take traffic. Never calls RevenueCat; it reports what real calls last saw. */
+  /**
+   * Readiness: fit to take traffic. Never calls RevenueCat; it reports what real calls last saw. Redis not
+   * answering leaves the instance ready (it serves with per-instance fallbacks), and says so.
+   */
   @Get('readyz')
   @Header('Cache-Control', 'no-store')
   @HealthCheck()
@@ -48,12 +56,13 @@ export class HealthController {
       async () => {
         const check = this.indicator.check('redis');
         if (!this.redis) return check.up({ mode: 'not configured: state is in-process' });
-        try {
-          await withTimeout(this.redis.ping(), REDIS_PING_TIMEOUT_MS);
-          return check.up();
-        } catch {
-          return check.down({ message: 'not answering' });
-        }
+        const answering =
+          this.redisHealth.usable &&
+          (await withTimeout(this.redis.ping(), REDIS_PING_TIMEOUT_MS).then(
+            () => true,
+            () => false,
+          ));
+        return answering ? check.up({ answering }) : check.up({ answering, fallback: REDIS_FALLBACK });
       },
       () => {
         const check = this.indicator.check('revenuecat');

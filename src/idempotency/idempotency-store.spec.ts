@@ -2,6 +2,8 @@ import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import { describeWithRedis, redisClient } from '../../test/helpers/redis';
 import { Clock } from '../common/clock';
+import { Metrics } from '../metrics/metrics';
+import { RedisHealth } from '../redis/redis-health';
 import { IdempotencyStore } from './idempotency-store.port';
 import { MemoryIdempotencyStore } from './memory-idempotency.store';
 import { IDEMPOTENCY_KEY_PREFIX, RedisIdempotencyStore } from './redis-idempotency.store';
@@ -88,8 +90,10 @@ describe('MemoryIdempotencyStore', () => {
 
 describeWithRedis('RedisIdempotencyStore', () => {
   let redis: Redis;
+  let health: RedisHealth;
   beforeAll(() => {
     redis = redisClient();
+    health = new RedisHealth(redis, new Metrics());
   });
   afterAll(async () => {
     const keys = await redis.keys(`${IDEMPOTENCY_KEY_PREFIX}test-*`);
@@ -98,7 +102,7 @@ describeWithRedis('RedisIdempotencyStore', () => {
   });
 
   storeContract(() => ({
-    store: new RedisIdempotencyStore(redis),
+    store: new RedisIdempotencyStore(redis, health),
     elapse: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   }));
 });

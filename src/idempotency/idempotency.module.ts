@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { Clock } from '../common/clock';
+import { RedisHealth } from '../redis/redis-health';
 import { REDIS_CLIENT } from '../redis/redis.module';
 import { IdempotencyStore } from './idempotency-store.port';
 import { MemoryIdempotencyStore } from './memory-idempotency.store';
@@ -10,9 +11,9 @@ import { RedisIdempotencyStore } from './redis-idempotency.store';
   providers: [
     {
       provide: IdempotencyStore,
-      inject: [REDIS_CLIENT, Clock],
-      useFactory: (redis: Redis | null, clock: Clock): IdempotencyStore =>
-        redis ? new RedisIdempotencyStore(redis) : new MemoryIdempotencyStore(clock),
+      inject: [REDIS_CLIENT, RedisHealth, Clock],
+      useFactory: (redis: Redis | null, health: RedisHealth, clock: Clock): IdempotencyStore =>
+        redis ? new RedisIdempotencyStore(redis, health) : new MemoryIdempotencyStore(clock),
     },
   ],
   exports: [IdempotencyStore],

@@ -1,6 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
+import { Errors } from '../common/errors';
+import { RedisHealth } from '../redis/redis-health';
 import { REDIS_CLIENT } from '../redis/redis.module';
 import { ClaimResult, IdempotencyStore } from './idempotency-store.port';
 
@@ -37,17 +39,28 @@ return 0
 
 export const IDEMPOTENCY_KEY_PREFIX = 'credits-gateway:idempotency:';
 
-/** Idempotency records shared by every instance through Redis; the lease is the key's own expiry. */
+/**
+ * Idempotency records shared by every instance through Redis; the lease is the key's own expiry.
+ * Without Redis there is no record to check, so every method fails with 503 `dependency_unavailable`,
+ * at once while the connection is known to be down, and before anything reaches RevenueCat.
+ */
 @Injectable()
 export class RedisIdempotencyStore implements IdempotencyStore {
-  constructor(@Inject(REDIS_CLIENT) private readonly redis: Redis) {}
+  private readonly logger = new Logger(RedisIdempotencyStore.name);
+
+  constructor(
+    @Inject(REDIS_CLIENT) private readonly redis: Redis,
+    private readonly health: RedisHealth,
+  ) {}
 
   async claim(key: string, fingerprint: string, leaseMs: number): Promise<ClaimResult> {
     const token = randomUUID();
-    const [kind, outcome] = (await this.redis.eval(CLAIM, 1, this.redisKey(key), fingerprint, token, leaseMs)) as [
-      ClaimResult['kind'],
-      string | undefined,
-    ];
+    const [kind, outcome] = (await this.command(
+      () => this.redis.eval(CLAIM, 1, this.redisKey(key), fingerprint, token, leaseMs),
+      // A claim we gave up on may still reach Redis (a slow link): the release follows it on the same
+      // connection, so a claim nobody owns cannot hold the key for a whole lease.
+      () => this.redis.eval(RELEASE, 1, this.redisKey(key), token).catch(() => undefined),
+    )) as [ClaimResult['kind'], string | undefined];
     switch (kind) {
       case 'claimed':
         return { kind, token };
@@ -59,11 +72,23 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   }
 
   async complete(key: string, token: string, fingerprint: string, outcome: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.eval(COMPLETE, 1, this.redisKey(key), token, fingerprint, outcome, ttlMs)) === 1;
+    return (await this.command(() => this.redis.eval(COMPLETE, 1, this.redisKey(key), token, fingerprint, outcome, ttlMs))) === 1;
   }
 
   async release(key: string, token: string): Promise<void> {
-    await this.redis.eval(RELEASE, 1, this.redisKey(key), token);
+    await this.command(() => this.redis.eval(RELEASE, 1, this.redisKey(key), token));
+  }
+
+  private async command<T>(send: () => Promise<T>, abandon?: () => unknown): Promise<T> {
+    if (!this.health.usable) throw Errors.dependencyUnavailable('the idempotency store');
+    try {
+      return await send();
+    } catch (error) {
+      this.health.commandFailed();
+      abandon?.();
+      this.logger.warn(`idempotency store: ${(error as Error).message}`);
+      throw Errors.dependencyUnavailable('the idempotency store');
+    }
   }
 
   private redisKey(key: string): string {

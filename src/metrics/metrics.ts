@@ -63,6 +63,10 @@ export class Metrics {
 
   readonly idempotencyConflicts = this.counter('credits_idempotency_conflicts_total', 'Idempotency keys refused: in_progress (409) or reused (422).', ['kind']);
 
+  readonly dependencyUp = this.gauge('credits_dependency_up', 'Whether a configured dependency answers (1) or not (0), by dependency.', ['dependency']);
+
+  readonly rateLimitFallback = this.gauge('credits_rate_limit_fallback', '1 while rate limits are counted on this instance alone because Redis does not answer, else 0.');
+
   readonly realtimeConnections = this.gauge('credits_realtime_connections', 'Open graphql-ws connections that passed authentication.');
 
   readonly realtimeSubscriptions = this.gauge('credits_realtime_subscriptions', 'Active usageChanged subscriptions on this instance.', ['scope']);

@@ -1,7 +1,10 @@
+import { Logger } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import type Redis from 'ioredis';
 import { Clock } from '../common/clock';
+import { Metrics } from '../metrics/metrics';
+import { RedisHealth } from '../redis/redis-health';
 
 export const RATE_LIMIT_KEY_PREFIX = 'credits-gateway:rate-limit:';
 
@@ -10,7 +13,7 @@ export const RATE_LIMIT_KEY_PREFIX = 'credits-gateway:rate-limit:';
  * limits are: a caller's count resets for everyone at the same moment, and Retry-After is the time left
  * in the window. Over the limit, a request is refused and not executed; refused requests still count.
  */
-abstract class FixedWindowStorage implements ThrottlerStorage {
+export abstract class FixedWindowStorage implements ThrottlerStorage {
   constructor(protected readonly clock: Clock) {}
 
   async increment(key: string, ttl: number, limit: number): Promise<ThrottlerStorageRecord> {
@@ -64,5 +67,55 @@ export class RedisFixedWindowStorage extends FixedWindowStorage {
     ];
     if (incrError || expireError) throw incrError ?? expireError;
     return hits;
+  }
+}
+
+/**
+ * Redis's counters while Redis answers, this instance's own while it does not: a Redis outage makes the
+ * limits per instance (each instance allows the full limit) instead of failing every request. Said once
+ * per outage in the log, and by the `credits_rate_limit_fallback` gauge; back to the shared counters on
+ * the first request after Redis answers again.
+ */
+export class FallbackFixedWindowStorage implements ThrottlerStorage {
+  private readonly logger = new Logger('RateLimit');
+  private fallingBack = false;
+
+  constructor(
+    private readonly shared: FixedWindowStorage,
+    private readonly local: FixedWindowStorage,
+    private readonly redis: RedisHealth,
+    private readonly metrics: Metrics,
+  ) {
+    metrics.rateLimitFallback.set(0);
+  }
+
+  async increment(key: string, ttl: number, limit: number): Promise<ThrottlerStorageRecord> {
+    if (this.redis.usable) {
+      try {
+        const record = await this.shared.increment(key, ttl, limit);
+        this.recovered();
+        return record;
+      } catch (error) {
+        this.redis.commandFailed();
+        this.fallBack((error as Error).message);
+      }
+    } else {
+      this.fallBack('connection down');
+    }
+    return this.local.increment(key, ttl, limit);
+  }
+
+  private fallBack(reason: string): void {
+    if (this.fallingBack) return;
+    this.fallingBack = true;
+    this.metrics.rateLimitFallback.set(1);
+    this.logger.warn(`rate limits: Redis does not answer (${reason}); counting on this instance alone until it does`);
+  }
+
+  private recovered(): void {
+    if (!this.fallingBack) return;
+    this.fallingBack = false;
+    this.metrics.rateLimitFallback.set(0);
+    this.logger.log('rate limits: shared through Redis again');
   }
 }

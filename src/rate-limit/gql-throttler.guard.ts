@@ -1,23 +1,24 @@
 import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import { Reflector } from '@nestjs/core';
 import { GqlExecutionContext } from '@nestjs/graphql';
 import { InjectThrottlerOptions, InjectThrottlerStorage, ThrottlerGuard } from '@nestjs/throttler';
 import type { ThrottlerModuleOptions, ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerRequest } from '@nestjs/throttler/dist/throttler.guard.interface';
 import type { Request, Response } from 'express';
+import type { GraphQLResolveInfo } from 'graphql';
 import type { AuthenticatedRequest } from '../auth/admin-auth.middleware';
 import { Errors } from '../common/errors';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { Metrics } from '../metrics/metrics';
 
-type LimitedOperation = keyof AppConfig['rateLimits'];
-
 /**
  * @nestjs/throttler for GraphQL: it runs once per root field executed, so aliases and repeated fields
- * each spend from the caller's budget. The limit is the operation's (the resolver method is named after
- * its field). Every limited operation answers RateLimit-* headers; a refused one is 429 `rate_limited`
- * with Retry-After, and is not executed.
+ * each spend from the caller's budget. The limit and the budget follow the GraphQL field (its parent
+ * type and name as the schema spells them), never a class or method name, so renaming a resolver
+ * changes nothing a caller sees. Every limited operation answers RateLimit-* headers; a refused one is
+ * 429 `rate_limited` with Retry-After, and is not executed.
  */
 @Injectable()
 export class GqlThrottlerGuard extends ThrottlerGuard {
@@ -31,6 +32,16 @@ export class GqlThrottlerGuard extends ThrottlerGuard {
     super(options, storage, reflector);
   }
 
+  /** Each limited root field's limit a minute; undefined for a field that has none. */
+  static limitFor(config: AppConfig, parentType: string, fieldName: string): number | undefined {
+    const limits: Record<string, Record<string, number> | undefined> = {
+      Query: { currencies: config.rateLimits.currencies, balances: config.rateLimits.balances },
+      Mutation: { adjustCredits: config.rateLimits.adjustCredits },
+    };
+    const forType = limits[parentType];
+    return forType && Object.hasOwn(forType, fieldName) ? forType[fieldName] : undefined;
+  }
+
   protected override getRequestResponse(context: ExecutionContext): { req: Record<string, any>; res: Record<string, any> } {
     const { req, res } = GqlExecutionContext.create(context).getContext<{ req: Request; res: Response }>();
     return { req, res };
@@ -42,12 +53,16 @@ export class GqlThrottlerGuard extends ThrottlerGuard {
     return `${request.ip ?? 'unknown'}|${request.principal?.label ?? 'anonymous'}`;
   }
 
-  protected override async handleRequest({ context, ttl, throttler, blockDuration, getTracker, generateKey }: ThrottlerRequest): Promise<boolean> {
-    const operation = context.getHandler().name;
-    const limit = this.config.rateLimits[operation as LimitedOperation];
-    if (limit === undefined) throw new Error(`no rate limit configured for ${operation}`);
+  protected override async handleRequest({ context, ttl, throttler, blockDuration, getTracker }: ThrottlerRequest): Promise<boolean> {
+    const info = GqlExecutionContext.create(context).getInfo<GraphQLResolveInfo>();
+    const field = `${info.parentType.name}.${info.fieldName}`;
+    const operation = info.fieldName;
+    const limit = GqlThrottlerGuard.limitFor(this.config, info.parentType.name, info.fieldName);
+    // A programming error (a limited field missing from limitFor); the schema test guards against it.
+    if (limit === undefined) throw new Error(`no rate limit configured for ${field}`);
     const { req, res } = this.getRequestResponse(context);
-    const key = generateKey(context, await getTracker(req, context), throttler.name!);
+    // Hashed, so client addresses are not stored in Redis in the clear.
+    const key = createHash('sha256').update(`${field}|${throttler.name!}|${await getTracker(req, context)}`).digest('hex');
     const { totalHits, timeToExpire, isBlocked } = await this.storageService.increment(key, ttl, limit, blockDuration, throttler.name!);
     res.setHeader('RateLimit-Limit', limit);
     res.setHeader('RateLimit-Remaining', Math.max(0, limit - totalHits));

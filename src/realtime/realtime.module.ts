@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { AuthModule } from '../auth/auth.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
+import { RedisHealth } from '../redis/redis-health';
 import { REDIS_CLIENT } from '../redis/redis.module';
 import { MemoryUsageEventBus } from './memory-usage-event.bus';
 import { RealtimeServer } from './realtime.server';
@@ -16,9 +17,9 @@ import { UsageEventBus } from './usage-event-bus.port';
     SubscriberRegistry,
     {
       provide: UsageEventBus,
-      inject: [REDIS_CLIENT, SubscriberRegistry],
-      useFactory: (redis: Redis | null, registry: SubscriberRegistry): UsageEventBus =>
-        redis ? new RedisUsageEventBus(redis, registry) : new MemoryUsageEventBus(registry),
+      inject: [REDIS_CLIENT, RedisHealth, SubscriberRegistry],
+      useFactory: (redis: Redis | null, health: RedisHealth, registry: SubscriberRegistry): UsageEventBus =>
+        redis ? new RedisUsageEventBus(redis, registry, health) : new MemoryUsageEventBus(registry),
     },
     UsageChangedResolver,
     RealtimeServer,

@@ -1,5 +1,7 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import type Redis from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { RedisHealth } from '../redis/redis-health';
 import { closeRedis } from '../redis/redis.module';
 import { SubscriberRegistry, UsageListener } from './subscriber-registry';
 import type { UsageChangedEnvelope } from './usage-changed.event';
@@ -7,55 +9,78 @@ import type { Unsubscribe, UsageEventBus } from './usage-event-bus.port';
 
 export const USAGE_CHANNEL_PREFIX = 'credits-gateway:usage:user:';
 const EVERY_USER_PATTERN = `${USAGE_CHANNEL_PREFIX}*`;
-const READY_TIMEOUT_MS = 5000;
+
+/** On the wire: the envelope, plus the instance that published it (ignored by instances that do not know it). */
+type WireEvent = UsageChangedEnvelope & { publishedBy?: string };
 
 /**
  * Delivery across instances: one Redis channel per user. An instance subscribes to a user's channel
  * while it has a subscriber for that user, and to the pattern of all channels while it has a subscriber
- * for every user, so Redis only sends each instance the events it has someone to hand them to. Its own
- * events come back through Redis too, so every subscriber receives each event exactly once.
+ * for every user, so Redis only sends each instance the events it has someone to hand them to.
+ *
+ * An instance hands its own events to its own subscribers directly and skips them when Redis brings
+ * them back, so every subscriber receives each event exactly once, and a Redis outage costs only the
+ * events of other instances: subscriptions are still accepted, and the channels they need are
+ * subscribed when the connection is back.
  */
 export class RedisUsageEventBus implements UsageEventBus, OnApplicationShutdown {
   private readonly logger = new Logger(RedisUsageEventBus.name);
+  private readonly instanceId = randomUUID();
   private readonly subscriber: Redis;
+  /** The channels (and the pattern) this instance has listeners for: what a new connection subscribes. */
+  private readonly wanted = new Set<string>();
   /** The latest SUBSCRIBE/UNSUBSCRIBE per channel, so a listener waits for the one that covers it. */
-  private readonly pending = new Map<string, Promise<unknown>>();
-  private ready?: Promise<void>;
+  private readonly pending = new Map<string, Promise<void>>();
+  private outageLogged = false;
 
   constructor(
     private readonly publisher: Redis,
     private readonly registry: SubscriberRegistry,
+    private readonly health: RedisHealth,
   ) {
-    this.subscriber = publisher.duplicate({ connectionName: 'credits-gateway:realtime' });
-    this.subscriber.on('error', (error: Error) => this.logger.warn(`Redis subscriber connection: ${error.message}`));
+    // Subscriptions are ours to restore (from `wanted`), not ioredis's: it only knows the ones Redis
+    // confirmed, and would replay (UN)SUBSCRIBEs that no longer say what this instance wants.
+    this.subscriber = publisher.duplicate({
+      connectionName: 'credits-gateway:realtime',
+      autoResubscribe: false,
+      autoResendUnfulfilledCommands: false,
+    });
+    this.subscriber.on('ready', () => this.resubscribe());
+    this.subscriber.on('error', (error: Error) => {
+      if (this.outageLogged) return;
+      this.outageLogged = true;
+      this.logger.warn(`Redis subscriber connection: ${error.message}; events from other instances resume when it is back`);
+    });
     this.subscriber.on('message', (_channel: string, message: string) => this.receive(message, false));
     this.subscriber.on('pmessage', (_pattern: string, _channel: string, message: string) => this.receive(message, true));
   }
 
+  /** Delivered here at once, whatever Redis's state; rejects when it could not be sent to other instances. */
   async publish(event: UsageChangedEnvelope): Promise<void> {
-    await this.publisher.publish(USAGE_CHANNEL_PREFIX + event.userId, JSON.stringify(event));
+    this.registry.deliverToUser(event);
+    this.registry.deliverToEveryone(event);
+    if (!this.health.usable) throw new Error("Redis does not answer: delivered to this instance's subscribers only");
+    const wire: WireEvent = { ...event, publishedBy: this.instanceId };
+    try {
+      await this.publisher.publish(USAGE_CHANNEL_PREFIX + event.userId, JSON.stringify(wire));
+    } catch (error) {
+      this.health.commandFailed();
+      throw new Error(`${(error as Error).message}: delivered to this instance's subscribers only`);
+    }
   }
 
   async subscribe(userId: string | null, listener: UsageListener): Promise<Unsubscribe> {
     const channel = userId === null ? EVERY_USER_PATTERN : USAGE_CHANNEL_PREFIX + userId;
     const { first } = this.registry.add(userId, listener);
-    try {
-      if (first) {
-        // (P)SUBSCRIBEs queued while the connection is still being set up can be lost by ioredis (seen:
-        // a PSUBSCRIBE and a SUBSCRIBE queued together, only the first applied), so send them on a
-        // ready connection only. Tracked at once, so a second listener for the channel waits for it too.
-        this.track(
-          channel,
-          this.whenReady().then(() =>
-            userId === null ? this.subscriber.psubscribe(channel) : this.subscriber.subscribe(channel),
-          ),
-        );
-      }
-      await this.pending.get(channel);
-    } catch (error) {
-      await this.release(userId, channel, listener);
-      throw error;
+    if (first) {
+      this.wanted.add(channel);
+      // (P)SUBSCRIBEs queued while the connection is still being set up can be lost by ioredis (seen:
+      // a PSUBSCRIBE and a SUBSCRIBE queued together, only the first applied), so they are sent on a
+      // ready connection only; otherwise `resubscribe` sends them when it is ready.
+      if (this.subscriber.status === 'ready') this.track(channel, this.send('subscribe', [channel]));
     }
+    // Never fails: bounded by the command timeout, and a failed SUBSCRIBE is sent again on reconnection.
+    await this.pending.get(channel);
     return () => this.release(userId, channel, listener);
   }
 
@@ -65,27 +90,41 @@ export class RedisUsageEventBus implements UsageEventBus, OnApplicationShutdown 
 
   private async release(userId: string | null, channel: string, listener: UsageListener): Promise<void> {
     if (!this.registry.remove(userId, listener).last) return;
-    this.track(channel, userId === null ? this.subscriber.punsubscribe(channel) : this.subscriber.unsubscribe(channel));
-    await this.pending.get(channel)?.catch((error: Error) => this.logger.warn(`unsubscribe failed: ${error.message}`));
+    this.wanted.delete(channel);
+    // A connection that is not ready has no subscriptions to drop: the next one subscribes `wanted` only.
+    if (this.subscriber.status === 'ready') this.track(channel, this.send('unsubscribe', [channel]));
+    await this.pending.get(channel);
   }
 
-  private whenReady(): Promise<void> {
-    if (this.subscriber.status === 'ready') return Promise.resolve();
-    this.ready ??= new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.ready = undefined;
-        reject(new Error('Redis subscriber connection not ready'));
-      }, READY_TIMEOUT_MS);
-      this.subscriber.once('ready', () => {
-        clearTimeout(timer);
-        this.ready = undefined;
-        resolve();
-      });
-    });
-    return this.ready;
+  /** A new connection (the first, or after an outage) has no subscriptions: subscribe what is wanted. */
+  private resubscribe(): void {
+    if (this.outageLogged) this.logger.log('Redis subscriber connection is back; events from other instances resume');
+    this.outageLogged = false;
+    const channels = [...this.wanted].filter((channel) => channel !== EVERY_USER_PATTERN);
+    if (channels.length > 0) {
+      const sent = this.send('subscribe', channels);
+      for (const channel of channels) this.track(channel, sent);
+    }
+    if (this.wanted.has(EVERY_USER_PATTERN)) this.track(EVERY_USER_PATTERN, this.send('subscribe', [EVERY_USER_PATTERN]));
   }
 
-  private track(channel: string, command: Promise<unknown>): void {
+  private send(action: 'subscribe' | 'unsubscribe', channels: string[]): Promise<void> {
+    const pattern = channels[0] === EVERY_USER_PATTERN;
+    const command =
+      action === 'subscribe'
+        ? pattern
+          ? this.subscriber.psubscribe(...channels)
+          : this.subscriber.subscribe(...channels)
+        : pattern
+          ? this.subscriber.punsubscribe(...channels)
+          : this.subscriber.unsubscribe(...channels);
+    return command.then(
+      () => undefined,
+      (error: Error) => this.logger.warn(`${action} on the Redis subscriber connection failed: ${error.message}`),
+    );
+  }
+
+  private track(channel: string, command: Promise<void>): void {
     const settled = command.finally(() => {
       if (this.pending.get(channel) === settled) this.pending.delete(channel);
     });
@@ -93,13 +132,15 @@ export class RedisUsageEventBus implements UsageEventBus, OnApplicationShutdown 
   }
 
   private receive(message: string, everyone: boolean): void {
-    let event: UsageChangedEnvelope;
+    let wire: WireEvent;
     try {
-      event = JSON.parse(message) as UsageChangedEnvelope;
+      wire = JSON.parse(message) as WireEvent;
     } catch {
       this.logger.warn('ignored a usage event that is not JSON');
       return;
     }
+    const { publishedBy, ...event } = wire;
+    if (publishedBy === this.instanceId) return;
     if (everyone) this.registry.deliverToEveryone(event);
     else this.registry.deliverToUser(event);
   }

@@ -7,8 +7,9 @@ export type Unsubscribe = () => Promise<void>;
 export interface UsageEventBus {
   publish(event: UsageChangedEnvelope): Promise<void>;
   /**
-   * Listens to one user's events, or every user's with `null`. Resolves once delivery is established;
-   * the returned function releases everything the subscription holds.
+   * Listens to one user's events, or every user's with `null`. Resolves once delivery is established,
+   * or at once with this instance's events only while a shared transport is away (the rest follows when
+   * it is back); never fails for want of it. The returned function releases everything it holds.
    */
   subscribe(userId: string | null, listener: UsageListener): Promise<Unsubscribe>;
 }
