@@ -3,7 +3,7 @@ import { RevenueCatEmulator } from '../src/revenuecat/emulator/revenuecat-emulat
 import { TestClerk } from './helpers/clerk';
 import { GatewayProcess, startGatewayProcess, tryParse } from './helpers/gateway-process';
 import { GraphQLClient } from './helpers/graphql-client';
-import { ADMIN_SECRET } from './helpers/test-app';
+import { ADMIN_SECRET, useEmulatorApp } from './helpers/test-app';
 import { connectWs, subscribe, waitFor } from './helpers/ws-client';
 
 /** The real process: graceful shutdown under SIGTERM, and what ends up in its logs. */
@@ -83,4 +83,37 @@ describe('the gateway process', () => {
     expect(parsed.some((entry) => /retry 1\/2/.test(entry?.msg ?? '') && typeof entry?.requestId === 'string')).toBe(true);
     expect(parsed.some((entry) => entry?.context === 'Shutdown' && entry?.msg === 'stopped')).toBe(true);
   }, 60_000);
+});
+
+/** DESIGN "Operations": every response carrying an error has both, also the ones Apollo itself produces. */
+describe('request ids on every error', () => {
+  const ctx = useEmulatorApp();
+  const json = { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_SECRET}` };
+  const get = { authorization: `Bearer ${ADMIN_SECRET}`, accept: 'application/json', 'apollo-require-preflight': 'true' };
+  const query = (document: string) => `?query=${encodeURIComponent(document)}`;
+
+  it.each([
+    { name: 'a batched array', body: JSON.stringify([{ query: '{ currencies { code } }' }]), code: 'bad_request' },
+    { name: 'an empty body', body: '', code: 'bad_request' },
+    { name: 'a query that is not a string', body: JSON.stringify({ query: 42 }), code: 'bad_request' },
+    { name: 'variables as a JSON string', body: JSON.stringify({ query: '{ currencies { code } }', variables: '{}' }), code: 'bad_request' },
+    { name: 'a GET with a bad query', method: 'GET', url: query('{ currencies {'), headers: get, code: 'invalid_query' },
+    { name: 'a GET with variables that are not JSON', method: 'GET', url: `${query('{ currencies { code } }')}&variables=nope`, headers: get, code: 'bad_request' },
+    { name: 'a GET without a CSRF preflight header', method: 'GET', url: query('{ currencies { code } }'), headers: { authorization: get.authorization }, code: 'bad_request' },
+    { name: 'an unknown field (a validation error)', body: JSON.stringify({ query: '{ ledger }' }), code: 'invalid_query' },
+  ])('$name: 400 $code with extensions.requestId equal to the x-request-id header', async ({ body, method = 'POST', url = '', headers = json, code }) => {
+    const response = await fetch(ctx.app.graphqlUrl + url, { method, headers, body: method === 'GET' ? undefined : body });
+    const payload = (await response.json()) as { errors: Array<{ extensions: Record<string, unknown> }> };
+    const requestId = response.headers.get('x-request-id');
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(response.status).toBe(400);
+    expect(payload.errors.map((error) => [error.extensions.code, error.extensions.requestId])).toEqual([[code, requestId]]);
+    expect(ctx.emulator.transactions).toHaveLength(0);
+  });
+
+  it("echoes the caller's own request id in both places", async () => {
+    const response = await fetch(ctx.app.graphqlUrl, { method: 'POST', headers: { ...json, 'x-request-id': 'ticket-4711.a' }, body: '[]' });
+    const payload = (await response.json()) as { errors: Array<{ extensions: Record<string, unknown> }> };
+    expect([response.status, response.headers.get('x-request-id'), payload.errors[0].extensions.requestId]).toEqual([400, 'ticket-4711.a', 'ticket-4711.a']);
+  });
 });
