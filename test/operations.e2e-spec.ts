@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { RevenueCatEmulator } from '../src/revenuecat/emulator/revenuecat-emulator';
 import { TestClerk } from './helpers/clerk';
 import { GatewayProcess, startGatewayProcess, tryParse } from './helpers/gateway-process';
@@ -115,5 +116,96 @@ describe('request ids on every error', () => {
     const response = await fetch(ctx.app.graphqlUrl, { method: 'POST', headers: { ...json, 'x-request-id': 'ticket-4711.a' }, body: '[]' });
     const payload = (await response.json()) as { errors: Array<{ extensions: Record<string, unknown> }> };
     expect([response.status, response.headers.get('x-request-id'), payload.errors[0].extensions.requestId]).toEqual([400, 'ticket-4711.a', 'ticket-4711.a']);
+  });
+});
+
+interface RawExchange {
+  /** Everything the server sent before it closed the connection. */
+  text: string;
+  status: number;
+  headers: Record<string, string>;
+  body: any;
+}
+
+/**
+ * A raw HTTP/1.1 exchange: `head` is written at once, then `trickle` one byte every `everyMs` until the
+ * server closes the connection. Resolves with what it answered; rejects when it has not closed within
+ * `patienceMs` (a slow client would then hold the connection).
+ */
+function rawExchange(url: string, head: string, options: { trickle?: string; everyMs?: number; patienceMs: number }): Promise<RawExchange> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    const chunks: Buffer[] = [];
+    let sent = 0;
+    const trickler = setInterval(() => {
+      if (options.trickle && sent < options.trickle.length && socket.writable) socket.write(options.trickle[sent++]);
+    }, options.everyMs ?? 100);
+    const patience = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`the server still held the connection after ${options.patienceMs} ms; got: ${Buffer.concat(chunks).toString() || 'nothing'}`));
+    }, options.patienceMs);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearInterval(trickler);
+      clearTimeout(patience);
+      const text = Buffer.concat(chunks).toString();
+      const [headText, bodyText = ''] = text.split('\r\n\r\n');
+      const [statusLine, ...headerLines] = headText.split('\r\n');
+      const headers = Object.fromEntries(headerLines.map((line) => [line.slice(0, line.indexOf(':')).toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]));
+      resolve({ text, status: Number(statusLine.split(' ')[1]), headers, body: tryParse(bodyText) });
+    });
+    socket.write(head);
+  });
+}
+
+/** DESIGN "Operations": slow clients cannot hold the service. */
+describe('slow request bodies', () => {
+  const ctx = useEmulatorApp({ env: { REQUEST_BODY_TIMEOUT_SECONDS: '1' } });
+  const ADJUST = JSON.stringify({ query: 'mutation { adjustCredits(input: { userId: "user_2abcXYZ", amount: 5, reason: "SLOW-1" }) { balance } }' });
+  const head = (contentLength: number) =>
+    `POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nAuthorization: Bearer ${ADMIN_SECRET}\r\n` +
+    `Content-Length: ${contentLength}\r\n\r\n`;
+
+  it('answers a body that has not arrived within REQUEST_BODY_TIMEOUT_SECONDS with 408 request_timeout and closes the connection', async () => {
+    const answer = await rawExchange(ctx.app.url, head(Buffer.byteLength(ADJUST)), { trickle: ADJUST, everyMs: 100, patienceMs: 8000 });
+    expect(answer.status).toBe(408);
+    expect(answer.headers.connection).toBe('close');
+    expect(answer.body).toEqual({
+      errors: [
+        {
+          message: 'request_timeout: the request body did not arrive within 1 s',
+          extensions: { code: 'request_timeout', status: 408, requestId: answer.headers['x-request-id'] },
+        },
+      ],
+    });
+    expect(answer.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(ctx.emulator.transactions).toHaveLength(0);
+  }, 15_000);
+
+  it('answers a declared Content-Length over the limit with 413 at once, without waiting for the body, and closes the connection', async () => {
+    const answer = await rawExchange(ctx.app.url, head(10_000_000), { patienceMs: 5000 });
+    expect(answer.status).toBe(413);
+    expect(answer.headers.connection).toBe('close');
+    expect(answer.body).toEqual({
+      errors: [
+        {
+          message: 'payload_too_large: the request body is larger than 65536 bytes',
+          extensions: { code: 'payload_too_large', status: 413, requestId: answer.headers['x-request-id'] },
+        },
+      ],
+    });
+    expect(ctx.emulator.transactions).toHaveLength(0);
+  });
+
+  it('still reads a body that arrives slowly but within the bound', async () => {
+    const query = JSON.stringify({ query: '{ currencies { code } }' });
+    const answer = await rawExchange(ctx.app.url, head(Buffer.byteLength(query)).replace('HTTP/1.1\r\n', 'HTTP/1.1\r\nConnection: close\r\n'), {
+      trickle: query,
+      everyMs: 1,
+      patienceMs: 8000,
+    });
+    expect([answer.status, answer.body]).toEqual([200, { data: { currencies: [{ code: 'CRD' }] } }]);
   });
 });

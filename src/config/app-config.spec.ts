@@ -6,6 +6,7 @@ describe('loadConfig', () => {
     expect(config.port).toBe(3000);
     expect(config.revenueCat.apiUrl).toBe(DEFAULT_REVENUECAT_API_URL);
     expect(config.idempotencyTtlMs).toBe(86_400_000);
+    expect(config.requestBodyTimeoutMs).toBe(10_000);
     expect(config.redisUrl).toBeUndefined();
     expect(missingAdminConfig(config)).toEqual(['ADMIN_SECRET', 'REVENUECAT_API_KEY', 'REVENUECAT_PROJECT_ID']);
   });
@@ -34,6 +35,7 @@ describe('loadConfig', () => {
     ['IDEMPOTENCY_TTL_SECONDS', '1', /^IDEMPOTENCY_TTL_SECONDS must be a whole number from 60/],
     ['REVENUECAT_PROJECT_ID', 'proj/../x', /^REVENUECAT_PROJECT_ID must be 1 to 255/],
     ['CLERK_JWT_KEY', 'not a pem', /^CLERK_JWT_KEY must be a PEM public key/],
+    ['REQUEST_BODY_TIMEOUT_SECONDS', '0', /^REQUEST_BODY_TIMEOUT_SECONDS must be a whole number from 1 to 300/],
   ])('stops on a bad %s with a message naming it', (variable, value, message) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(message);
