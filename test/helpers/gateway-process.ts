@@ -30,17 +30,23 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
   collect(child.stderr!);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let port: number | undefined;
-  await waitFor(
-    () => {
-      for (const line of output) {
-        const parsed = tryParse(line);
-        if (typeof parsed?.port === 'number') port = parsed.port;
-      }
-      return port !== undefined || child.exitCode !== null;
-    },
-    30_000,
-    'the gateway process to listen',
-  );
+  try {
+    await waitFor(
+      () => {
+        for (const line of output) {
+          const parsed = tryParse(line);
+          if (typeof parsed?.port === 'number') port = parsed.port;
+        }
+        return port !== undefined || child.exitCode !== null;
+      },
+      30_000,
+      'the gateway process to listen',
+    );
+  } catch (error) {
+    // Left running, it would keep jest from ever exiting.
+    child.kill('SIGKILL');
+    throw error;
+  }
   if (port === undefined) throw new Error(`the gateway exited early:\n${output.join('\n')}`);
   return { child, url: `http://127.0.0.1:${port}`, output, exited, kill: (signal = 'SIGTERM') => child.kill(signal) };
 }
