@@ -4,6 +4,7 @@ import { RevenueCatEmulator } from '../src/revenuecat/emulator/revenuecat-emulat
 import { TestClerk } from './helpers/clerk';
 import { GatewayProcess, startGatewayProcess, tryParse } from './helpers/gateway-process';
 import { GraphQLClient } from './helpers/graphql-client';
+import { describeWithRedis, REDIS_URL } from './helpers/redis';
 import { ADMIN_SECRET, useEmulatorApp } from './helpers/test-app';
 import { connectWs, subscribe, waitFor } from './helpers/ws-client';
 
@@ -66,7 +67,8 @@ describe('the gateway process', () => {
     expect(await gateway.exited).toBe(0);
     expect(emulator.transactions).toHaveLength(1);
     expect(emulator.balanceOf('user_2abcXYZ', 'CRD')).toBe(290);
-    expect(usage.events.length).toBeLessThanOrEqual(1);
+    // Its event reached the subscriber before the 1001.
+    expect(usage.events).toEqual([{ usageChanged: { id: expect.any(String), delta: 40, balance: 290 } }]);
 
     // The logs: JSON lines, request ids on request lines, and no credential anywhere.
     const lines = gateway.output;
@@ -84,7 +86,91 @@ describe('the gateway process', () => {
     expect(parsed.some((entry) => /retry 1\/2/.test(entry?.msg ?? '') && typeof entry?.requestId === 'string')).toBe(true);
     expect(parsed.some((entry) => entry?.context === 'Shutdown' && entry?.msg === 'stopped')).toBe(true);
   }, 60_000);
+
+  it('delivers the usage.changed of every adjustment in flight at SIGTERM to its subscribers before closing them with 1001', async () => {
+    await sigtermWithEventsInFlight(emulator, clerk, {}, (started) => (gateway = started));
+  }, 60_000);
 });
+
+describeWithRedis('the gateway process with Redis', () => {
+  const emulator = new RevenueCatEmulator();
+  const clerk = new TestClerk();
+  let gateway: GatewayProcess | undefined;
+
+  beforeAll(() => emulator.listen());
+  afterAll(async () => {
+    gateway?.kill('SIGKILL');
+    await emulator.close();
+  });
+
+  it('delivers the usage.changed of every adjustment in flight at SIGTERM, through Redis, before closing subscribers with 1001', async () => {
+    await sigtermWithEventsInFlight(emulator, clerk, { REDIS_URL }, (started) => (gateway = started));
+  }, 60_000);
+});
+
+/**
+ * N adjustments in flight (RevenueCat answers each after 1.5 s), a subscriber for the user and one for
+ * every user, SIGTERM: N applied, N events received by each, then 1001 and exit 0.
+ */
+async function sigtermWithEventsInFlight(
+  emulator: RevenueCatEmulator,
+  clerk: TestClerk,
+  env: Record<string, string>,
+  started: (gateway: GatewayProcess) => void,
+): Promise<void> {
+  const N = 10;
+  const userId = `user_sigterm_${randomUUID()}`;
+  emulator.addCustomer(userId, { CRD: 1000 });
+  const gateway = await startGatewayProcess({
+    ADMIN_SECRET,
+    REVENUECAT_API_KEY: emulator.apiKey,
+    REVENUECAT_PROJECT_ID: emulator.projectId,
+    REVENUECAT_API_URL: emulator.baseUrl,
+    CLERK_JWT_KEY: clerk.publicKeyPem,
+    SHUTDOWN_GRACE_SECONDS: '10',
+    RATE_LIMIT_ADJUST_CREDITS_PER_MINUTE: '1000',
+    ...env,
+  });
+  const client = new GraphQLClient(`${gateway.url}/graphql`, ADMIN_SECRET);
+  // The user's own app, and an internal tool watching every user.
+  const app = connectWs(gateway.url, `Bearer ${clerk.sessionToken(userId, 300)}`);
+  const tool = connectWs(gateway.url, `Bearer ${ADMIN_SECRET}`);
+  const own = subscribe<{ usageChanged: { delta: number; balance: number } }>(app, 'subscription { usageChanged { delta balance } }');
+  const everyone = subscribe<{ usageChanged: { userId: string; delta: number } }>(tool, 'subscription { usageChanged { userId delta } }');
+  await Promise.all([app.connected, tool.connected]);
+  // Both subscriptions are live once each has received a first event.
+  await client.query(`mutation { adjustCredits(input: { userId: "${userId}", amount: 1, reason: "OPS-11 warm-up" }) { balance } }`);
+  // With Redis, the tool also sees other users' events (other suites share that Redis): this user's only.
+  const everyoneForUser = () => everyone.events.filter((event) => event.usageChanged.userId === userId);
+  await waitFor(() => own.events.length === 1 && everyoneForUser().length === 1, 5000, 'the warm-up event');
+
+  const transactionsBefore = emulator.transactions.length;
+  emulator.injectFault({ endpoint: 'create_transaction', latencyMs: 1500, count: N });
+  const inFlight = Array.from({ length: N }, (_, i) =>
+    client.query<{ adjustCredits: { balance: number } }>(
+      `mutation { adjustCredits(input: { userId: "${userId}", amount: ${i + 1}, reason: "OPS-11 in flight ${i}", idempotencyKey: "${randomUUID()}" }) { balance } }`,
+    ),
+  );
+  await waitFor(() => emulator.count('create_transaction', userId) === N + 1, 5000, 'every adjustment to reach RevenueCat');
+  gateway.kill('SIGTERM');
+
+  const answers = await Promise.all(inFlight);
+  expect(answers.map((answer) => answer.status)).toEqual(Array(N).fill(200));
+  expect(emulator.transactions.length - transactionsBefore).toBe(N);
+  const total = (N * (N + 1)) / 2;
+  expect(emulator.balanceOf(userId, 'CRD')).toBe(1001 + total);
+  expect([await app.closed, await tool.closed]).toEqual([
+    { code: 1001, reason: 'Going away' },
+    { code: 1001, reason: 'Going away' },
+  ]);
+  expect(await gateway.exited).toBe(0);
+  // Every applied adjustment's event reached both subscribers before they were told to go away.
+  const deltas = (events: Array<{ usageChanged: { delta: number } }>) => events.slice(1).map((event) => event.usageChanged.delta).sort((a, b) => a - b);
+  const expected = Array.from({ length: N }, (_, i) => i + 1);
+  expect(deltas(own.events)).toEqual(expected);
+  expect(deltas(everyoneForUser())).toEqual(expected);
+  expect(Math.max(...own.events.map((event) => event.usageChanged.balance))).toBe(1001 + total);
+}
 
 /** DESIGN "Operations": every response carrying an error has both, also the ones Apollo itself produces. */
 describe('request ids on every error', () => {

@@ -8,6 +8,8 @@ import type { Unsubscribe, UsageEventBus } from './usage-event-bus.port';
 export const USAGE_CHANNEL_PREFIX = 'credits-gateway:usage:user:';
 const EVERY_USER_PATTERN = `${USAGE_CHANNEL_PREFIX}*`;
 const READY_TIMEOUT_MS = 5000;
+/** How long publish waits for its own event to come back from Redis to this instance's subscribers. */
+const ECHO_TIMEOUT_MS = 2000;
 
 /**
  * Delivery across instances: one Redis channel per user. An instance subscribes to a user's channel
@@ -21,6 +23,8 @@ export class RedisUsageEventBus implements UsageEventBus, OnApplicationShutdown 
   /** The latest SUBSCRIBE/UNSUBSCRIBE per channel, so a listener waits for the one that covers it. */
   private readonly pending = new Map<string, Promise<unknown>>();
   private ready?: Promise<void>;
+  /** Events published here that this instance's own subscribers have yet to receive: id → arrivals left. */
+  private readonly echoes = new Map<string, { left: number; arrived: () => void }>();
 
   constructor(
     private readonly publisher: Redis,
@@ -32,8 +36,22 @@ export class RedisUsageEventBus implements UsageEventBus, OnApplicationShutdown 
     this.subscriber.on('pmessage', (_pattern: string, _channel: string, message: string) => this.receive(message, true));
   }
 
+  /**
+   * Resolves once Redis has the event and, like the in-process bus, this instance's own subscribers
+   * have been handed it (it comes back once through the user's channel and once through the pattern,
+   * for whichever this instance listens to), so shutdown, which waits for publishes, also waits for
+   * that round trip before closing subscribers.
+   */
   async publish(event: UsageChangedEnvelope): Promise<void> {
-    await this.publisher.publish(USAGE_CHANNEL_PREFIX + event.userId, JSON.stringify(event));
+    const { user, everyone } = this.registry.listening(event.userId);
+    const echoed = this.echo(event.id, Number(user) + Number(everyone));
+    try {
+      await this.publisher.publish(USAGE_CHANNEL_PREFIX + event.userId, JSON.stringify(event));
+    } catch (error) {
+      this.echoes.get(event.id)?.arrived();
+      throw error;
+    }
+    await echoed;
   }
 
   async subscribe(userId: string | null, listener: UsageListener): Promise<Unsubscribe> {
@@ -92,6 +110,22 @@ export class RedisUsageEventBus implements UsageEventBus, OnApplicationShutdown 
     this.pending.set(channel, settled);
   }
 
+  private echo(id: string, arrivals: number): Promise<void> {
+    if (arrivals === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.logger.warn(`usage.changed ${id} did not come back from Redis within ${ECHO_TIMEOUT_MS} ms`);
+        arrived();
+      }, ECHO_TIMEOUT_MS);
+      const arrived = () => {
+        clearTimeout(timer);
+        this.echoes.delete(id);
+        resolve();
+      };
+      this.echoes.set(id, { left: arrivals, arrived });
+    });
+  }
+
   private receive(message: string, everyone: boolean): void {
     let event: UsageChangedEnvelope;
     try {
@@ -102,5 +136,7 @@ export class RedisUsageEventBus implements UsageEventBus, OnApplicationShutdown 
     }
     if (everyone) this.registry.deliverToEveryone(event);
     else this.registry.deliverToUser(event);
+    const echo = this.echoes.get(event.id);
+    if (echo && --echo.left === 0) echo.arrived();
   }
 }

@@ -37,6 +37,11 @@ export class SubscriberRegistry {
     return { last: true };
   }
 
+  /** Whether this instance has someone to hand this user's events to, through each kind of listener. */
+  listening(userId: string): { user: boolean; everyone: boolean } {
+    return { user: this.byUser.has(userId), everyone: this.everyone.size > 0 };
+  }
+
   deliverToUser(event: UsageChangedEnvelope): void {
     const listeners = this.byUser.get(event.userId);
     if (listeners) this.deliver(listeners, event);
