@@ -3,12 +3,13 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { Logger } from '@nestjs/common';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { Errors, GatewayError, parseFailure } from './errors';
-import { withRequestId } from './http-error-response';
+import { currentRequestId } from './request-scope';
 
 const logger = new Logger('GraphQLErrors');
 
 /**
- * Turns whatever went wrong into the catalogue's shape: message, code, status and the safe details only.
+ * Turns whatever went wrong into the catalogue's shape: message, code, status, the safe details and the
+ * request id. Every error Apollo answers passes here, also those it answers before any plugin runs.
  * Stack traces, upstream bodies and `originalError` never leave this function.
  */
 export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
@@ -21,8 +22,13 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
     message: mapped.message,
     ...(formatted.locations && { locations: formatted.locations }),
     ...(formatted.path && { path: formatted.path }),
-    extensions: { ...mapped.extensions },
+    extensions: withRequestId(mapped.extensions),
   };
+}
+
+function withRequestId(extensions: Record<string, unknown>): Record<string, unknown> {
+  const requestId = currentRequestId();
+  return requestId === undefined ? { ...extensions } : { ...extensions, requestId };
 }
 
 function translate(formatted: GraphQLFormattedError, original: unknown): GatewayError {
@@ -74,12 +80,10 @@ function describe(error: unknown): string {
 export const httpStatusPlugin: ApolloServerPlugin = {
   async requestDidStart() {
     return {
-      async willSendResponse({ response, contextValue }) {
+      async willSendResponse({ response }) {
         if (response.body.kind !== 'single') return;
         const { data, errors } = response.body.singleResult;
         if (!errors?.length) return;
-        const req = (contextValue as { req?: unknown } | undefined)?.req;
-        response.body.singleResult.errors = errors.map((error) => ({ ...error, extensions: withRequestId(error.extensions, req) }));
         const someRootFieldSucceeded = data != null && Object.values(data).some((value) => value !== null);
         const status = someRootFieldSucceeded ? 200 : Number(errors[0].extensions?.status) || 500;
         response.http.status = status;

@@ -3,11 +3,13 @@ import type { NextFunction, Request, Response } from 'express';
 import { AdminAuthMiddleware } from '../auth/admin-auth.middleware';
 import { DrainGateMiddleware } from '../lifecycle/drain-gate.middleware';
 import { JsonBodyMiddleware } from './json-body.middleware';
+import { runInRequestScope } from './request-scope';
 
 /**
  * What every /graphql request goes through before Apollo, in order: refused while shutting down,
  * authenticated before its body is read, its body read within bounds. One router layer instead of
- * three: each layer costs path matching and Nest's wrapping on every request.
+ * three: each layer costs path matching and Nest's wrapping on every request. All of it, Apollo
+ * included, runs in the request's scope, so every error it answers carries the request id.
  */
 @Injectable()
 export class GraphqlFrontDoorMiddleware implements NestMiddleware {
@@ -18,6 +20,8 @@ export class GraphqlFrontDoorMiddleware implements NestMiddleware {
   ) {}
 
   use(req: Request, res: Response, next: NextFunction): void {
-    this.drain.use(req, res, () => this.auth.use(req, res, (error?: unknown) => (error ? next(error) : this.body.use(req, res, next))));
+    runInRequestScope(req.id, () =>
+      this.drain.use(req, res, () => this.auth.use(req, res, (error?: unknown) => (error ? next(error) : this.body.use(req, res, next)))),
+    );
   }
 }

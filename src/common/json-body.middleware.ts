@@ -1,5 +1,7 @@
-import { Injectable, NestMiddleware } from '@nestjs/common';
+import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
 import { json, NextFunction, Request, Response } from 'express';
+import type { AppConfig } from '../config/app-config';
+import { APP_CONFIG } from '../config/config.module';
 import { Metrics } from '../metrics/metrics';
 import { Errors, GatewayError } from './errors';
 import { refuseRequest } from './http-error-response';
@@ -9,18 +11,46 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 const parse = json({ limit: MAX_BODY_BYTES, strict: true });
 
-/** JSON bodies for /graphql, bounded, with parse failures answered in the catalogue's shape. */
+/**
+ * JSON bodies for /graphql, bounded in size and in time, with failures answered in the catalogue's shape.
+ * A slow or oversized body is refused without reading the rest of it, and its connection closed: Node
+ * only gives up on a request after minutes, and body-parser reads an oversized body to its end before
+ * answering.
+ */
 @Injectable()
 export class JsonBodyMiddleware implements NestMiddleware {
-  constructor(private readonly metrics: Metrics) {}
+  constructor(
+    private readonly metrics: Metrics,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   use(req: Request, res: Response, next: NextFunction): void {
+    if (Number(req.headers['content-length']) > MAX_BODY_BYTES) {
+      this.refuseAndClose(res, Errors.payloadTooLarge(MAX_BODY_BYTES));
+      return;
+    }
+    let settled = false;
+    const timeoutMs = this.config.requestBodyTimeoutMs;
+    const deadline = setTimeout(() => {
+      settled = true;
+      this.refuseAndClose(res, Errors.requestTimeout(timeoutMs));
+    }, timeoutMs);
     parse(req, res, (error?: unknown) => {
+      // After a timeout, the body reader still reports the connection it lost: already answered.
+      if (settled) return;
+      settled = true;
+      clearTimeout(deadline);
       if (!error) return next();
       const refused = refusal((error as { type?: string }).type);
-      if (refused.code === 'payload_too_large') res.setHeader('Connection', 'close');
-      refuseRequest(res, refused, this.metrics);
+      if (refused.code === 'payload_too_large') this.refuseAndClose(res, refused);
+      else refuseRequest(res, refused, this.metrics);
     });
+  }
+
+  /** With `Connection: close`, Node ends the connection once the answer is written, unread body and all. */
+  private refuseAndClose(res: Response, error: GatewayError): void {
+    res.setHeader('Connection', 'close');
+    refuseRequest(res, error, this.metrics);
   }
 }
 

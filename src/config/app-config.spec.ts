@@ -6,6 +6,7 @@ describe('loadConfig', () => {
     expect(config.port).toBe(3000);
     expect(config.revenueCat.apiUrl).toBe(DEFAULT_REVENUECAT_API_URL);
     expect(config.idempotencyTtlMs).toBe(86_400_000);
+    expect(config.requestBodyTimeoutMs).toBe(10_000);
     expect(config.redisUrl).toBeUndefined();
     expect(missingAdminConfig(config)).toEqual(['ADMIN_SECRET', 'REVENUECAT_API_KEY', 'REVENUECAT_PROJECT_ID']);
   });
@@ -42,6 +43,7 @@ describe('loadConfig', () => {
     ['DATABASE_URL', 'postgres://', /^DATABASE_URL must be postgres:\/\//],
     ['DATABASE_URL', 'pglite:', /^DATABASE_URL must be pglite:memory or pglite:<directory>/],
     ['DATABASE_SCHEMA', 'Robert"; drop', /^DATABASE_SCHEMA must be 1 to 63 lower-case letters/],
+    ['REQUEST_BODY_TIMEOUT_SECONDS', '0', /^REQUEST_BODY_TIMEOUT_SECONDS must be a whole number from 1 to 300/],
   ])('stops on a bad %s with a message naming it', (variable, value, message) => {
     expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [variable]: value })).toThrow(message);

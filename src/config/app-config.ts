@@ -29,6 +29,8 @@ export interface AppConfig {
   idempotencyLeaseMs: number;
   logLevel: LogLevel;
   shutdownGraceMs: number;
+  /** How long a request body may take to arrive once its headers have. */
+  requestBodyTimeoutMs: number;
   /** Express's `trust proxy`: false, true, a hop count, or addresses/subnets/names of trusted proxies. */
   trustProxy: boolean | number | string[];
   /** Requests per minute, per caller, per operation. */
@@ -101,6 +103,7 @@ export function loadConfig(env: Env): AppConfig {
     idempotencyLeaseMs: integer(env, 'IDEMPOTENCY_LEASE_SECONDS', 60, 5, 3600) * 1000,
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_SECONDS', 25, 0, 600) * 1000,
+    requestBodyTimeoutMs: integer(env, 'REQUEST_BODY_TIMEOUT_SECONDS', 10, 1, 300) * 1000,
     trustProxy: trustProxy(env),
     rateLimits: {
       currencies: integer(env, 'RATE_LIMIT_CURRENCIES_PER_MINUTE', 60, 1, 1_000_000),

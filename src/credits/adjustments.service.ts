@@ -158,10 +158,11 @@ export class AdjustmentsService {
   /**
    * One silent usage.changed per applied adjustment, so the user's app refreshes at once. Sent after
    * the answer is settled and never awaited by it: a failure to publish is logged and counted, and the
-   * adjustment stands.
+   * adjustment stands. Tracked as in-flight work, begun while the adjustment still is, so shutdown does
+   * not close subscribers before the event reaches them.
    */
   private announce(adjustment: Adjustment): void {
-    this.events.publish(usageChanged(this.ids.uuid(), adjustment)).then(
+    this.lifecycle.track(() => this.events.publish(usageChanged(this.ids.uuid(), adjustment))).then(
       () => this.metrics.realtimeEventsPublished.inc(),
       (error: unknown) => {
         this.metrics.realtimePublishFailures.inc();

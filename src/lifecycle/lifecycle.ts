@@ -1,41 +1,37 @@
 import { Injectable } from '@nestjs/common';
 
-/**
- * Whether this instance is still taking work, and the adjustments it has in flight. On shutdown it
- * stops taking new work (readiness fails, new requests are refused), then waits for what is in flight.
- */
-@Injectable()
-export class Lifecycle {
-  private isDraining = false;
-  private inFlight = 0;
+/** A count of unfinished things, and a bounded wait for it to reach zero. */
+export class InFlight {
+  private count = 0;
   private readonly idleWaiters = new Set<() => void>();
 
-  get draining(): boolean {
-    return this.isDraining;
+  get size(): number {
+    return this.count;
   }
 
-  get inFlightCount(): number {
-    return this.inFlight;
+  begin(): void {
+    this.count += 1;
   }
 
-  startDraining(): void {
-    this.isDraining = true;
+  end(finished = 1): void {
+    if (finished <= 0) return;
+    this.count -= finished;
+    if (this.count === 0) for (const resolve of this.idleWaiters) resolve();
   }
 
-  /** Runs `work` as in-flight work that shutdown waits for. */
+  /** Runs `work` as one unfinished thing until it settles. */
   async track<T>(work: () => Promise<T>): Promise<T> {
-    this.inFlight += 1;
+    this.begin();
     try {
       return await work();
     } finally {
-      this.inFlight -= 1;
-      if (this.inFlight === 0) for (const resolve of this.idleWaiters) resolve();
+      this.end();
     }
   }
 
-  /** Resolves true once nothing is in flight, or false when `timeoutMs` passes first. */
+  /** Resolves true once nothing is unfinished, or false when `timeoutMs` passes first. */
   async whenIdle(timeoutMs: number): Promise<boolean> {
-    if (this.inFlight === 0) return true;
+    if (this.count === 0) return true;
     return new Promise<boolean>((resolve) => {
       const done = (idle: boolean) => {
         clearTimeout(timer);
@@ -43,8 +39,33 @@ export class Lifecycle {
         resolve(idle);
       };
       const onIdle = () => done(true);
-      const timer = setTimeout(() => done(false), timeoutMs);
+      const timer = setTimeout(() => done(false), Math.max(0, timeoutMs));
       this.idleWaiters.add(onIdle);
     });
+  }
+}
+
+/**
+ * Whether this instance is still taking work, and what shutdown must let finish: the adjustments in
+ * flight (with the publishing of their usage.changed events), then the events handed to this
+ * instance's subscribers and not yet written to their connections.
+ */
+@Injectable()
+export class Lifecycle {
+  private isDraining = false;
+  readonly adjustments = new InFlight();
+  readonly deliveries = new InFlight();
+
+  get draining(): boolean {
+    return this.isDraining;
+  }
+
+  startDraining(): void {
+    this.isDraining = true;
+  }
+
+  /** Runs `work` as in-flight work that shutdown waits for. */
+  track<T>(work: () => Promise<T>): Promise<T> {
+    return this.adjustments.track(work);
   }
 }

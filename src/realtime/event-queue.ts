@@ -1,11 +1,22 @@
+/** Counts events a subscriber was given and has not finished sending; shutdown waits for it to empty. */
+export interface DeliveryTracker {
+  begin(): void;
+  end(finished?: number): void;
+}
+
 /**
  * A subscription's events as an async iterator. The buffer is bounded: a client that stops reading
  * loses its oldest events (each carries the latest balance, so the newest ones matter) instead of
  * growing the server's memory. `return()` releases the subscription exactly once.
+ *
+ * An event counts as delivered when the consumer comes back for the next one: graphql-ws asks for it
+ * only after the previous one was written to the connection.
  */
 export class EventQueue<T> implements AsyncIterableIterator<T> {
   private readonly buffer: T[] = [];
   private waiting?: (result: IteratorResult<T>) => void;
+  /** An event was handed to the consumer, which has not asked for the next one yet. */
+  private handedOut = false;
   private finished = false;
   /** Set once the subscription exists; called once when the consumer stops. */
   release: () => Promise<void> = async () => undefined;
@@ -13,25 +24,36 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
   constructor(
     private readonly capacity: number,
     private readonly onDrop: () => void,
+    private readonly deliveries: DeliveryTracker,
   ) {}
 
   push(value: T): void {
     if (this.finished) return;
+    this.deliveries.begin();
     if (this.waiting) {
       const resolve = this.waiting;
       this.waiting = undefined;
+      this.handedOut = true;
       resolve({ value, done: false });
       return;
     }
     if (this.buffer.length >= this.capacity) {
       this.buffer.shift();
+      this.deliveries.end();
       this.onDrop();
     }
     this.buffer.push(value);
   }
 
   next(): Promise<IteratorResult<T>> {
-    if (this.buffer.length > 0) return Promise.resolve({ value: this.buffer.shift()!, done: false });
+    if (this.handedOut) {
+      this.handedOut = false;
+      this.deliveries.end();
+    }
+    if (this.buffer.length > 0) {
+      this.handedOut = true;
+      return Promise.resolve({ value: this.buffer.shift()!, done: false });
+    }
     if (this.finished) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => {
       this.waiting = resolve;
@@ -55,6 +77,8 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
   private async finish(): Promise<void> {
     if (this.finished) return;
     this.finished = true;
+    this.deliveries.end(this.buffer.length + (this.handedOut ? 1 : 0));
+    this.handedOut = false;
     this.buffer.length = 0;
     this.waiting?.({ value: undefined, done: true });
     this.waiting = undefined;

@@ -4,6 +4,7 @@ import { IsOptional } from 'class-validator';
 import type { Principal } from '../auth/principal';
 import { Errors } from '../common/errors';
 import { IsCustomerId } from '../credits/dto/validators';
+import { Lifecycle } from '../lifecycle/lifecycle';
 import { Metrics } from '../metrics/metrics';
 import { EventQueue } from './event-queue';
 import { UsageChangedEnvelope, UsageChangedEvent } from './usage-changed.event';
@@ -34,6 +35,7 @@ export class UsageChangedResolver {
   constructor(
     @Inject(UsageEventBus) private readonly bus: UsageEventBus,
     private readonly metrics: Metrics,
+    private readonly lifecycle: Lifecycle,
   ) {
     this.dropped = () => metrics.realtimeEventsDropped.inc();
   }
@@ -50,7 +52,7 @@ export class UsageChangedResolver {
     return this.metrics.measure('usageChanged', async () => {
       const target = watchedUser(principal, userId ?? null);
       // The queue is the listener itself: a subscriber costs as few objects as possible (10,000 add up).
-      const queue = new EventQueue<UsageChangedEnvelope>(MAX_BUFFERED_EVENTS, this.dropped);
+      const queue = new EventQueue<UsageChangedEnvelope>(MAX_BUFFERED_EVENTS, this.dropped, this.lifecycle.deliveries);
       queue.release = await this.bus.subscribe(target, queue);
       return queue;
     });

@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { TEST_DATABASE_URL } from './postgres';
 import { waitFor } from './ws-client';
 
 export interface GatewayProcess {
@@ -14,7 +15,7 @@ export interface GatewayProcess {
 /** The real service, `src/main.ts` as `npm start` runs it (through ts-node), in its own process. */
 export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', '..', 'src', 'main.ts')], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: TEST_DATABASE_URL, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
@@ -30,17 +31,23 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
   collect(child.stderr!);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let port: number | undefined;
-  await waitFor(
-    () => {
-      for (const line of output) {
-        const parsed = tryParse(line);
-        if (typeof parsed?.port === 'number') port = parsed.port;
-      }
-      return port !== undefined || child.exitCode !== null;
-    },
-    30_000,
-    'the gateway process to listen',
-  );
+  try {
+    await waitFor(
+      () => {
+        for (const line of output) {
+          const parsed = tryParse(line);
+          if (typeof parsed?.port === 'number') port = parsed.port;
+        }
+        return port !== undefined || child.exitCode !== null;
+      },
+      30_000,
+      'the gateway process to listen',
+    );
+  } catch (error) {
+    // Left running, it would keep jest from ever exiting.
+    child.kill('SIGKILL');
+    throw error;
+  }
   if (port === undefined) throw new Error(`the gateway exited early:\n${output.join('\n')}`);
   return { child, url: `http://127.0.0.1:${port}`, output, exited, kill: (signal = 'SIGTERM') => child.kill(signal) };
 }
