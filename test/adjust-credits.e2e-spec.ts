@@ -115,6 +115,23 @@ describe('adjustCredits', () => {
       expect((await adjust(app, { userId: 'user_2abcXYZ', amount: 1, reason: 'é'.repeat(500) })).status).toBe(200);
       expect(emulator.balanceOf('user_2abcXYZ', 'CRD')).toBe(252);
     });
+    it('accepts line breaks (LF and CRLF) and tabs in a reason, and sends and stores the trimmed text', async () => {
+      const reason = 'T-8 first line\r\nsecond line\n\tindented';
+      const input = { userId: 'user_2abcXYZ', amount: 2, reason: ` \r\n ${reason} \t\n`, idempotencyKey: newKey() };
+      const response = await adjust(app, input);
+      expect(response.status).toBe(200);
+      expect(response.body.data!.adjustCredits).toMatchObject({ reason, balance: 252 });
+      expect((await adjust(app, input)).body.data!.adjustCredits).toMatchObject({ reason, replayed: true });
+      expect(emulator.transactions.map((transaction) => transaction.reference)).toEqual([reason]);
+    });
+
+    it('counts only visible characters towards the three a reason needs', async () => {
+      const reason = 'a\u200bb\u200dc';
+      expect((await adjust(app, { userId: 'user_2abcXYZ', amount: 1, reason })).body.data!.adjustCredits).toMatchObject({ reason });
+      const tooFew = await adjust(app, { userId: 'user_2abcXYZ', amount: 1, reason: 'a\u200b\u200b\u200bb' });
+      expect(tooFew.body.errors?.[0]?.extensions).toMatchObject({ code: 'invalid_argument', status: 400, field: 'reason' });
+      expect(emulator.transactions).toHaveLength(1);
+    });
   });
 
   describe('upstream outcomes', () => {
