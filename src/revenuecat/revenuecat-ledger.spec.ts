@@ -4,6 +4,7 @@ import axios from 'axios';
 import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Clock } from '../common/clock';
+import { GatewayError } from '../common/errors';
 import { loadConfig } from '../config/app-config';
 import { RevenueCatEmulator } from './emulator/revenuecat-emulator';
 import { RevenueCatError } from './revenuecat-error';
@@ -78,6 +79,34 @@ describe('RevenueCatLedger against the emulator', () => {
     emulator.addCustomer(id, { CRD: 42 });
     expect(await ledger.listBalances(id, { includeEmpty: false })).toEqual([{ currency: 'CRD', name: 'Credits', balance: 42 }]);
     expect(emulator.requests.at(-1)?.customerId).toBe(id);
+  });
+
+  it.each(['...', '%2e%2e', '.%2E', './x', '..\\x', 'a/../..', '?x=1', '#frag', ' .. '])(
+    'keeps the customer id %j one path segment on every customer endpoint',
+    async (id) => {
+      emulator.addCustomer(id, { CRD: 7 });
+      expect(await ledger.listBalances(id, { includeEmpty: false })).toEqual([{ currency: 'CRD', name: 'Credits', balance: 7 }]);
+      await ledger.createTransaction(id, { adjustments: { CRD: 1 }, reference: 'T-6 path' }, `k-${id}`);
+      expect(emulator.requests.map((request) => [request.endpoint, request.customerId])).toEqual([
+        ['list_balances', id],
+        ['create_transaction', id],
+      ]);
+    },
+  );
+
+  it.each(['.', '..', 'user_\ud800'])('refuses the customer id %j, which cannot be one path segment, without calling RevenueCat', async (id) => {
+    for (const call of [
+      () => ledger.listBalances(id, { includeEmpty: true }),
+      () => ledger.createTransaction(id, { adjustments: { CRD: 1 }, reference: 'T-6 step' }, 'k-step'),
+    ]) {
+      const error = await call().then(
+        () => undefined,
+        (failure: unknown) => failure,
+      );
+      expect(error).toBeInstanceOf(GatewayError);
+      expect((error as GatewayError).extensions).toEqual({ code: 'invalid_argument', status: 400, field: 'userId' });
+    }
+    expect(emulator.requests).toHaveLength(0);
   });
 
   it('lists zero balances only when asked', async () => {

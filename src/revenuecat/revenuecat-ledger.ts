@@ -4,6 +4,8 @@ import { AxiosError, AxiosResponse } from 'axios';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { Clock } from '../common/clock';
+import { Errors } from '../common/errors';
+import { isWellFormedText } from '../common/text';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { Metrics } from '../metrics/metrics';
@@ -24,6 +26,8 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
   private readonly settings: AppConfig['revenueCat'];
   private readonly origin: string;
   private readonly projectUrl: string;
+  /** The project's path as the URL parser spells it (REVENUECAT_PROJECT_ID is validated at start). */
+  private readonly projectPath: string;
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 128 });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 128 });
 
@@ -37,6 +41,7 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
     this.settings = config.revenueCat;
     this.origin = new URL(this.settings.apiUrl).origin;
     this.projectUrl = `${this.settings.apiUrl}/projects/${encodeURIComponent(this.settings.projectId ?? '')}`;
+    this.projectPath = new URL(this.projectUrl).pathname;
   }
 
   onModuleDestroy(): void {
@@ -48,7 +53,7 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
     return this.readAllPages('list_currencies', `${this.projectUrl}/virtual_currencies?limit=${PAGE_LIMIT}`, toCurrency);
   }
 
-  listBalances(customerId: string, { includeEmpty }: { includeEmpty: boolean }): Promise<Balance[]> {
+  async listBalances(customerId: string, { includeEmpty }: { includeEmpty: boolean }): Promise<Balance[]> {
     const query = `limit=${PAGE_LIMIT}${includeEmpty ? '&include_empty_balances=true' : ''}`;
     return this.readAllPages('list_balances', `${this.customerUrl(customerId)}?${query}`, toBalance);
   }
@@ -63,8 +68,18 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
     return [...first.items, ...rest];
   }
 
+  /**
+   * Input validation refuses ids that cannot be one path segment; this is the second line. The HTTP
+   * client resolves `.` and `..` segments (and `%2e` spellings of them, which encodeURIComponent cannot
+   * produce but leaves `.` alone), so the path the URL parser makes must be exactly the one built here,
+   * or the request, with our key, would reach another RevenueCat endpoint.
+   */
   private customerUrl(customerId: string): string {
-    return `${this.projectUrl}/customers/${encodeURIComponent(customerId)}/virtual_currencies`;
+    if (!isWellFormedText(customerId)) throw Errors.invalidArgument('userId', 'must be well-formed Unicode text');
+    const path = `${this.projectPath}/customers/${encodeURIComponent(customerId)}/virtual_currencies`;
+    const url = `${this.origin}${path}`;
+    if (new URL(url).pathname !== path) throw Errors.invalidArgument('userId', 'cannot be sent as one RevenueCat path segment');
+    return url;
   }
 
   private async readAllPages<T>(endpoint: RevenueCatEndpoint, firstUrl: string, toItem: (raw: unknown) => T): Promise<T[]> {

@@ -1,22 +1,15 @@
 import { applyDecorators } from '@nestjs/common';
 import { IsString, Length, Matches, NotEquals, ValidateBy } from 'class-validator';
+import { isWellFormedText } from '../../common/text';
 
 // C0 and C1 control characters, DEL included.
 const CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f-\u009f]*$/;
-// With the u flag a surrogate pair is one code point, so only a lone surrogate matches. The same
-// answer as String.prototype.isWellFormed (ES2024), which our ES2022 typings do not declare.
-const LONE_SURROGATE = /\p{Surrogate}/u;
 // Line breaks (LF, CRLF) and tabs, but no other control character and no lone CR.
 const REASON_TEXT = /^(?:[^\p{Cc}]|[\t\n]|\r\n)*$/u;
 // What a reader sees: neither white space nor an invisible format character (zero-width space, joiners,
 // word joiner, byte order mark, soft hyphen, bidi controls).
 const INVISIBLE = /[\p{White_Space}\p{Cf}]/u;
 const MIN_VISIBLE_REASON_CHARACTERS = 3;
-
-/** False for a string holding a lone surrogate, which no UTF-8 encoder (nor encodeURIComponent) accepts. */
-export function isWellFormedText(value: string): boolean {
-  return !LONE_SURROGATE.test(value);
-}
 
 /** Every text input: well-formed Unicode, or `invalid_argument` naming the field. */
 export function IsWellFormedText(): PropertyDecorator {
