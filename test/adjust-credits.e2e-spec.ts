@@ -195,6 +195,45 @@ describe('adjustCredits', () => {
       expect(emulator.balanceOf('user_2abcXYZ', 'CRD')).toBe(290);
     });
 
+    it('replays a finished key while RevenueCat fails every call, without calling it', async () => {
+      // No currency cache, so a currency check would have to ask RevenueCat.
+      const uncached = await startApp({ emulator, env: { CURRENCY_CACHE_TTL_SECONDS: '0' } });
+      try {
+        const input = { userId: 'user_2abcXYZ', amount: 12, reason: 'T-10 replay in an outage', idempotencyKey: newKey() };
+        const first = (await adjust(uncached, input)).body.data!.adjustCredits!;
+        emulator.injectFault({ status: 503, count: Infinity });
+        const calls = emulator.requests.length;
+        const replay = await adjust(uncached, input);
+        expect(replay.status).toBe(200);
+        expect(replay.body.data!.adjustCredits).toEqual({ ...first, replayed: true });
+        expect(emulator.requests.length - calls).toBe(0);
+      } finally {
+        await uncached.close();
+      }
+    });
+
+    it('releases the key when the currency cannot be checked, so a later call proceeds', async () => {
+      const uncached = await startApp({ emulator, env: { CURRENCY_CACHE_TTL_SECONDS: '0', REVENUECAT_MAX_RETRIES: '0' } });
+      try {
+        const input = { userId: 'user_2abcXYZ', amount: 13, reason: 'T-10 catalogue down', idempotencyKey: newKey() };
+        emulator.injectFault({ endpoint: 'list_currencies', status: 503, count: Infinity });
+        const failed = await adjust(uncached, input);
+        expect([failed.status, failed.body.errors?.[0]?.message]).toEqual([502, 'rc_call_failed: server_error']);
+        emulator.clearFaults();
+        expect((await adjust(uncached, input)).body.data!.adjustCredits).toMatchObject({ replayed: false, balance: 263 });
+        // An unknown currency is not a stored outcome either: once the currency exists, the key works.
+        const gems = { ...input, idempotencyKey: newKey(), currency: 'GEM' };
+        const unknown = await adjust(uncached, gems);
+        expect([unknown.status, errorCode(unknown)]).toEqual([400, 'unknown_currency']);
+        emulator.addCurrency({ code: 'GEM', name: 'Gems' });
+        emulator.addCustomer('user_2abcXYZ', { CRD: 263, GEM: 1 });
+        expect((await adjust(uncached, gems)).body.data!.adjustCredits).toMatchObject({ replayed: false, balance: 14 });
+        expect(emulator.transactions).toHaveLength(2);
+      } finally {
+        await uncached.close();
+      }
+    });
+
     it('takes the key from the Idempotency-Key header as well', async () => {
       const key = newKey();
       const input = { userId: 'user_2abcXYZ', amount: 1, reason: 'T-11 header key' };

@@ -87,9 +87,9 @@ export class AdjustmentsService {
   }
 
   private async adjustOnce(request: AdjustmentRequest): Promise<Adjustment> {
-    await this.requireCurrency(request.currency);
     const key = request.idempotencyKey;
     if (key === null) {
+      await this.requireCurrency(request.currency);
       try {
         return await this.apply(request, `cag_${this.ids.uuid()}`);
       } catch (failure) {
@@ -107,8 +107,18 @@ export class AdjustmentsService {
         this.metrics.idempotencyConflicts.inc({ kind: 'in_progress' });
         throw Errors.idempotencyKeyInProgress();
       case 'completed':
+        // A replay needs neither RevenueCat nor the currency list: it is checked for fresh claims only.
         this.metrics.idempotencyReplays.inc();
         return replay(JSON.parse(claim.outcome) as StoredOutcome);
+    }
+
+    try {
+      await this.requireCurrency(request.currency);
+    } catch (error) {
+      // Nothing was sent: an unknown currency may be created a moment later, and an unreachable
+      // catalogue may answer again, so the key is freed rather than remembered.
+      await this.release(key, claim.token);
+      throw error;
     }
 
     let adjustment: Adjustment;
@@ -126,7 +136,7 @@ export class AdjustmentsService {
       } else {
         // Transient: RevenueCat may or may not have applied it; the caller's retry carries the same
         // upstream key, so RevenueCat answers that question for us without applying twice.
-        await this.store.release(key, claim.token).catch((releaseError: unknown) => this.warn('release', key, releaseError));
+        await this.release(key, claim.token);
       }
       throw error;
     }
@@ -210,6 +220,10 @@ export class AdjustmentsService {
     } catch (error) {
       this.warn('complete', key, error);
     }
+  }
+
+  private release(key: string, token: string): Promise<void> {
+    return this.store.release(key, token).catch((error: unknown) => this.warn('release', key, error));
   }
 
   private warn(operation: string, key: string, error: unknown): void {
