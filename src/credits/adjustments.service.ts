@@ -158,7 +158,7 @@ export class AdjustmentsService {
       amount: request.amount,
       reason: request.reason,
       balance: balances.find((balance) => balance.currency === request.currency)?.balance ?? 0,
-      balances,
+      balances: boundedBalances(balances, request.currency),
       idempotencyKey: request.idempotencyKey,
       replayed: false,
       adjustedAt: new Date(this.clock.now()),
@@ -230,6 +230,20 @@ export class AdjustmentsService {
     const reason = error instanceof Error ? error.message : String(error);
     this.logger.warn(`idempotency ${operation} failed for a key of length ${key.length}: ${reason}`);
   }
+}
+
+/**
+ * A project holds at most 100 currencies, so a customer has at most 100 balances. The list is answered
+ * and stored in the idempotency record: an upstream answer listing more is cut to 100 (the adjusted
+ * currency kept), so neither the answer nor the record grows with what RevenueCat sends.
+ */
+const MAX_PROJECT_CURRENCIES = 100;
+
+function boundedBalances(balances: Balance[], adjusted: string): Balance[] {
+  if (balances.length <= MAX_PROJECT_CURRENCIES) return balances;
+  const hasAdjusted = balances.some((balance) => balance.currency === adjusted);
+  let others = hasAdjusted ? MAX_PROJECT_CURRENCIES - 1 : MAX_PROJECT_CURRENCIES;
+  return balances.filter((balance) => balance.currency === adjusted || others-- > 0);
 }
 
 function replay(outcome: StoredOutcome): Adjustment {
