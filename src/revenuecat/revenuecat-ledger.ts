@@ -78,10 +78,10 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
   }
 
   /**
-   * Input validation refuses ids that cannot be one path segment; this is the second line. The HTTP
-   * client resolves `.` and `..` segments (and `%2e` spellings of them, which encodeURIComponent cannot
-   * produce but leaves `.` alone), so the path the URL parser makes must be exactly the one built here,
-   * or the request, with our key, would reach another RevenueCat endpoint.
+   * Input validation refuses ids that cannot be one path segment; this is the second line. The URL
+   * parser axios uses resolves `.` and `..` segments (`%2e` spellings too), and encodeURIComponent leaves
+   * dots alone, so the path the parser makes must be exactly the one built here, or the request, with
+   * our key, would reach another RevenueCat endpoint.
    */
   private customerUrl(customerId: string): string {
     if (!isWellFormedText(customerId)) throw Errors.invalidArgument('userId', 'must be well-formed Unicode text');
@@ -246,7 +246,7 @@ function retryAfterMs(response: AxiosResponse<string>, body: Record<string, unkn
   }
   const header = response.headers['retry-after'];
   if (typeof header === 'string' && /^\d+$/.test(header.trim())) hints.push(Number(header.trim()) * 1000);
-  return hints.reduce<number | undefined>((longest, hint) => (longest === undefined || hint > longest ? hint : longest), undefined);
+  return hints.length > 0 ? hints.reduce((longest, hint) => Math.max(longest, hint)) : undefined;
 }
 
 function toTransportError(error: unknown, timeoutMs: number): RevenueCatError {
