@@ -115,6 +115,23 @@ describe('adjustCredits', () => {
       expect((await adjust(app, { userId: 'user_2abcXYZ', amount: 1, reason: 'é'.repeat(500) })).status).toBe(200);
       expect(emulator.balanceOf('user_2abcXYZ', 'CRD')).toBe(252);
     });
+    it('accepts line breaks (LF and CRLF) and tabs in a reason, and sends and stores the trimmed text', async () => {
+      const reason = 'T-8 first line\r\nsecond line\n\tindented';
+      const input = { userId: 'user_2abcXYZ', amount: 2, reason: ` \r\n ${reason} \t\n`, idempotencyKey: newKey() };
+      const response = await adjust(app, input);
+      expect(response.status).toBe(200);
+      expect(response.body.data!.adjustCredits).toMatchObject({ reason, balance: 252 });
+      expect((await adjust(app, input)).body.data!.adjustCredits).toMatchObject({ reason, replayed: true });
+      expect(emulator.transactions.map((transaction) => transaction.reference)).toEqual([reason]);
+    });
+
+    it('counts only visible characters towards the three a reason needs', async () => {
+      const reason = 'a\u200bb\u200dc';
+      expect((await adjust(app, { userId: 'user_2abcXYZ', amount: 1, reason })).body.data!.adjustCredits).toMatchObject({ reason });
+      const tooFew = await adjust(app, { userId: 'user_2abcXYZ', amount: 1, reason: 'a\u200b\u200b\u200bb' });
+      expect(tooFew.body.errors?.[0]?.extensions).toMatchObject({ code: 'invalid_argument', status: 400, field: 'reason' });
+      expect(emulator.transactions).toHaveLength(1);
+    });
   });
 
   describe('upstream outcomes', () => {
@@ -176,6 +193,45 @@ describe('adjustCredits', () => {
       expect(second.balance).toBe(290);
       expect(emulator.count('create_transaction')).toBe(1);
       expect(emulator.balanceOf('user_2abcXYZ', 'CRD')).toBe(290);
+    });
+
+    it('replays a finished key while RevenueCat fails every call, without calling it', async () => {
+      // No currency cache, so a currency check would have to ask RevenueCat.
+      const uncached = await startApp({ emulator, env: { CURRENCY_CACHE_TTL_SECONDS: '0' } });
+      try {
+        const input = { userId: 'user_2abcXYZ', amount: 12, reason: 'T-10 replay in an outage', idempotencyKey: newKey() };
+        const first = (await adjust(uncached, input)).body.data!.adjustCredits!;
+        emulator.injectFault({ status: 503, count: Infinity });
+        const calls = emulator.requests.length;
+        const replay = await adjust(uncached, input);
+        expect(replay.status).toBe(200);
+        expect(replay.body.data!.adjustCredits).toEqual({ ...first, replayed: true });
+        expect(emulator.requests.length - calls).toBe(0);
+      } finally {
+        await uncached.close();
+      }
+    });
+
+    it('releases the key when the currency cannot be checked, so a later call proceeds', async () => {
+      const uncached = await startApp({ emulator, env: { CURRENCY_CACHE_TTL_SECONDS: '0', REVENUECAT_MAX_RETRIES: '0' } });
+      try {
+        const input = { userId: 'user_2abcXYZ', amount: 13, reason: 'T-10 catalogue down', idempotencyKey: newKey() };
+        emulator.injectFault({ endpoint: 'list_currencies', status: 503, count: Infinity });
+        const failed = await adjust(uncached, input);
+        expect([failed.status, failed.body.errors?.[0]?.message]).toEqual([502, 'rc_call_failed: server_error']);
+        emulator.clearFaults();
+        expect((await adjust(uncached, input)).body.data!.adjustCredits).toMatchObject({ replayed: false, balance: 263 });
+        // An unknown currency is not a stored outcome either: once the currency exists, the key works.
+        const gems = { ...input, idempotencyKey: newKey(), currency: 'GEM' };
+        const unknown = await adjust(uncached, gems);
+        expect([unknown.status, errorCode(unknown)]).toEqual([400, 'unknown_currency']);
+        emulator.addCurrency({ code: 'GEM', name: 'Gems' });
+        emulator.addCustomer('user_2abcXYZ', { CRD: 263, GEM: 1 });
+        expect((await adjust(uncached, gems)).body.data!.adjustCredits).toMatchObject({ replayed: false, balance: 14 });
+        expect(emulator.transactions).toHaveLength(2);
+      } finally {
+        await uncached.close();
+      }
     });
 
     it('takes the key from the Idempotency-Key header as well', async () => {

@@ -1,7 +1,7 @@
 import { getIntrospectionQuery } from 'graphql';
 import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { ADMIN_SECRET, startApp, TestApp } from './helpers/test-app';
-import { connectWs } from './helpers/ws-client';
+import { connectWs, TestWsClient } from './helpers/ws-client';
 
 const ADJUST = 'mutation Adjust($input: AdjustCreditsInput!) { adjustCredits(input: $input) { balance } }';
 const VALID = { userId: 'user_2abcXYZ', amount: 10, reason: 'HOSTILE-1 valid reason' };
@@ -21,6 +21,8 @@ interface Case {
 }
 
 const adjust = (input: Record<string, unknown>) => JSON.stringify({ query: ADJUST, variables: { input } });
+const balances = (userId: unknown) =>
+  JSON.stringify({ query: 'query B($userId: ID!) { balances(userId: $userId) { balance } }', variables: { userId } });
 const nest = (depth: number) => `{ __schema { types { ${'ofType { '.repeat(depth)}name${' }'.repeat(depth)} } } }`;
 
 const CASES: Case[] = [
@@ -53,6 +55,34 @@ const CASES: Case[] = [
   { name: 'an encoded path-traversal userId', input: { ...VALID, userId: '..%2F..%2Fuser_demo_rich' }, status: 404, code: 'rc_customer_not_found' },
   { name: 'a unicode userId nobody has', input: { ...VALID, userId: 'пользователь_🙂' }, status: 404, code: 'rc_customer_not_found' },
   { name: 'a currency with a slash', input: { ...VALID, currency: '../CRD' }, status: 400, code: 'invalid_argument', field: 'currency' },
+  // Path steps: `.` and `..` would be resolved by the HTTP client and reach another RevenueCat endpoint;
+  // anything else stays one customer id (one encoded path segment), which RevenueCat does not know.
+  { name: 'a userId of "."', input: { ...VALID, userId: '.' }, status: 400, code: 'invalid_argument', field: 'userId' },
+  { name: 'a userId of ".."', input: { ...VALID, userId: '..' }, status: 400, code: 'invalid_argument', field: 'userId' },
+  { name: 'balances of userId "."', body: balances('.'), status: 400, code: 'invalid_argument', field: 'userId' },
+  { name: 'balances of userId ".."', body: balances('..'), status: 400, code: 'invalid_argument', field: 'userId' },
+  { name: 'a userId of "..."', input: { ...VALID, userId: '...' }, status: 404, code: 'rc_customer_not_found' },
+  { name: 'a userId of "%2e%2e"', input: { ...VALID, userId: '%2e%2e' }, status: 404, code: 'rc_customer_not_found' },
+  { name: 'balances of userId "%2E%2E"', body: balances('%2E%2E'), status: 404, code: 'rc_customer_not_found' },
+  { name: 'a userId of "./user_demo_rich"', input: { ...VALID, userId: './user_demo_rich' }, status: 404, code: 'rc_customer_not_found' },
+  { name: 'a userId with a backslash step', input: { ...VALID, userId: '..\\user_demo_rich' }, status: 404, code: 'rc_customer_not_found' },
+  { name: 'a userId with "?" and "#"', input: { ...VALID, userId: 'user_2abcXYZ?x=1#frag' }, status: 404, code: 'rc_customer_not_found' },
+  { name: 'a userId with a NUL byte', input: { ...VALID, userId: 'user_2abcXYZ\u0000' }, status: 400, code: 'invalid_argument', field: 'userId' },
+  // Text that is not well-formed Unicode (a lone surrogate) is refused wherever it is given.
+  { name: 'a userId with a lone high surrogate', input: { ...VALID, userId: 'user_\ud800' }, status: 400, code: 'invalid_argument', field: 'userId' },
+  { name: 'a userId of a lone low surrogate', input: { ...VALID, userId: '\udc00' }, status: 400, code: 'invalid_argument', field: 'userId' },
+  { name: 'balances of a userId with a lone surrogate', body: balances('user_\ud800'), status: 400, code: 'invalid_argument', field: 'userId' },
+  { name: 'a reason with a lone surrogate', input: { ...VALID, reason: 'HOSTILE-7 \ud83d note' }, status: 400, code: 'invalid_argument', field: 'reason' },
+  { name: 'a currency with a lone surrogate', input: { ...VALID, currency: 'CRD\ud800' }, status: 400, code: 'invalid_argument', field: 'currency' },
+  { name: 'an idempotency key with a lone surrogate', input: { ...VALID, idempotencyKey: 'key-\ud800' }, status: 400, code: 'invalid_argument', field: 'idempotencyKey' },
+  { name: 'an Idempotency-Key header of UTF-8 surrogate bytes', body: adjust(VALID), headers: { 'idempotency-key': 'key-\u00ed\u00a0\u0080' }, status: 400, code: 'invalid_argument', field: 'idempotencyKey' },
+  // Reasons that are empty to a reader, or carry control characters other than line breaks and tabs.
+  { name: 'a reason of zero-width spaces only', input: { ...VALID, reason: '\u200b\u200b\u200b\u200b' }, status: 400, code: 'invalid_argument', field: 'reason' },
+  { name: 'a reason of format characters only', input: { ...VALID, reason: '\u200c\u200d\u2060\ufeff\u00ad' }, status: 400, code: 'invalid_argument', field: 'reason' },
+  { name: 'a reason of two visible characters padded with zero-width ones', input: { ...VALID, reason: 'ab\u200b\u200b\u200b' }, status: 400, code: 'invalid_argument', field: 'reason' },
+  { name: 'a reason of two visible characters around a no-break space', input: { ...VALID, reason: 'a\u00a0b' }, status: 400, code: 'invalid_argument', field: 'reason' },
+  { name: 'a reason with a lone carriage return', input: { ...VALID, reason: 'HOSTILE-8 a\rb' }, status: 400, code: 'invalid_argument', field: 'reason' },
+  { name: 'a reason with a vertical tab', input: { ...VALID, reason: 'HOSTILE-8 a\u000bb' }, status: 400, code: 'invalid_argument', field: 'reason' },
   { name: 'a lower-case currency', input: { ...VALID, currency: 'crd' }, status: 400, code: 'unknown_currency', field: 'currency' },
   { name: 'a unicode idempotency key', input: { ...VALID, idempotencyKey: 'ключ' }, status: 400, code: 'invalid_argument', field: 'idempotencyKey' },
   { name: 'an Idempotency-Key header of 201 characters', body: adjust(VALID), headers: { 'idempotency-key': 'k'.repeat(201) }, status: 400, code: 'invalid_argument', field: 'idempotencyKey' },
@@ -82,12 +112,14 @@ const CASES: Case[] = [
 describe('hostile and malformed input', () => {
   const emulator = new RevenueCatEmulator();
   let app: TestApp;
+  const sockets: TestWsClient[] = [];
 
   beforeAll(async () => {
     await emulator.listen();
     app = await startApp({ emulator });
   });
   afterAll(async () => {
+    await Promise.all(sockets.map((ws) => ws.dispose()));
     // Whatever was thrown at it, nothing reached the ledger.
     expect(emulator.transactions).toHaveLength(0);
     expect(emulator.balanceOf('user_2abcXYZ', 'CRD')).toBe(250);
@@ -146,6 +178,41 @@ describe('hostile and malformed input', () => {
       ws.client.subscribe({ query: '{ __typename }' }, { next: resolve, error: resolve, complete: () => undefined }),
     );
     expect(await next).toEqual({ data: { __typename: 'Query' } });
+    await ws.dispose();
+  });
+
+  it.each(['...', '%2e%2e', './user_demo_rich', '..\\user_demo_rich', 'a/../../..', 'user?x=1#frag', '\u2024\u2024'])(
+    'sends the userId %j to RevenueCat as one customer id on the balances path',
+    async (userId) => {
+      const before = emulator.requests.length;
+      const response = await fetch(app.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_SECRET}` },
+        body: balances(userId),
+      });
+      expect(((await response.json()) as { errors?: Array<{ extensions?: Record<string, unknown> }> }).errors?.[0]?.extensions?.code).toBe('rc_customer_not_found');
+      expect(emulator.requests.slice(before).map((request) => [request.endpoint, request.customerId])).toEqual([['list_balances', userId]]);
+    },
+  );
+
+  it.each([
+    ['"."', '.'],
+    ['".."', '..'],
+    ['a lone surrogate', 'user_\ud800'],
+  ])('refuses a usageChanged subscription for a userId of %s', async (_name, userId) => {
+    const ws = connectWs(app.url, `Bearer ${ADMIN_SECRET}`);
+    // Disposed by afterAll too: an accepted subscription would stay open, and the app would not close.
+    sockets.push(ws);
+    await ws.connected;
+    const failed = new Promise<unknown>((resolve) =>
+      ws.client.subscribe(
+        { query: 'subscription S($userId: ID) { usageChanged(userId: $userId) { id } }', variables: { userId } },
+        { next: resolve, error: resolve, complete: () => resolve('completed') },
+      ),
+    );
+    // graphql-ws delivers a failed subscribe as a result carrying errors.
+    const result = (await failed) as { errors?: Array<{ extensions: Record<string, unknown> }> };
+    expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'invalid_argument', status: 400, field: 'userId' });
     await ws.dispose();
   });
 

@@ -126,11 +126,34 @@ describe('AdjustmentsService', () => {
     expect(error.extensions).toEqual({ code: 'insufficient_balance', status: 422 });
   });
 
-  it('fails with rc_call_failed before claiming the key when the currency list cannot be read', async () => {
+  it('fails with rc_call_failed and frees the key when the currency list cannot be read', async () => {
     const { service, catalog, store, ledger } = setup();
     catalog.find.mockRejectedValue(new RevenueCatError('rate_limit_error', 429, true, 'slow down'));
     expect((await failure(service.adjust(request, admin))).message).toBe('rc_call_failed: rate_limit_error');
-    expect(store.claim).not.toHaveBeenCalled();
+    expect(store.claim).toHaveBeenCalledTimes(1);
+    expect(store.release).toHaveBeenCalledWith('k-1', 'tok');
+    expect(store.complete).not.toHaveBeenCalled();
+    expect(ledger.createTransaction).not.toHaveBeenCalled();
+  });
+
+  it('frees the key on an unknown currency instead of remembering it', async () => {
+    const { service, catalog, store, ledger } = setup();
+    catalog.find.mockResolvedValue(undefined);
+    expect((await failure(service.adjust({ ...request, currency: 'GEM' }, admin))).extensions).toMatchObject({ code: 'unknown_currency' });
+    expect(store.release).toHaveBeenCalledWith('k-1', 'tok');
+    expect(store.complete).not.toHaveBeenCalled();
+    expect(ledger.createTransaction).not.toHaveBeenCalled();
+  });
+
+  it('replays a finished key without checking the currency', async () => {
+    const { service, catalog, store, ledger } = setup();
+    store.claim.mockResolvedValue({
+      kind: 'completed',
+      outcome: JSON.stringify({ ok: true, adjustment: { id: 'adj_1', userId: 'user_1', currency: 'CRD', amount: 5, reason: 'r', balance: 5, balances: [], idempotencyKey: 'k-1', adjustedAt: '2026-11-21T10:00:00.000Z' } }),
+    });
+    catalog.find.mockRejectedValue(new RevenueCatError('server_error', 503, true, 'down'));
+    expect(await service.adjust(request, admin)).toMatchObject({ id: 'adj_1', replayed: true });
+    expect(catalog.find).not.toHaveBeenCalled();
     expect(ledger.createTransaction).not.toHaveBeenCalled();
   });
 

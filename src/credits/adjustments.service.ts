@@ -87,9 +87,9 @@ export class AdjustmentsService {
   }
 
   private async adjustOnce(request: AdjustmentRequest): Promise<Adjustment> {
-    await this.requireCurrency(request.currency);
     const key = request.idempotencyKey;
     if (key === null) {
+      await this.requireCurrency(request.currency);
       try {
         return await this.apply(request, `cag_${this.ids.uuid()}`);
       } catch (failure) {
@@ -107,8 +107,18 @@ export class AdjustmentsService {
         this.metrics.idempotencyConflicts.inc({ kind: 'in_progress' });
         throw Errors.idempotencyKeyInProgress();
       case 'completed':
+        // A replay needs neither RevenueCat nor the currency list: it is checked for fresh claims only.
         this.metrics.idempotencyReplays.inc();
         return replay(JSON.parse(claim.outcome) as StoredOutcome);
+    }
+
+    try {
+      await this.requireCurrency(request.currency);
+    } catch (error) {
+      // Nothing was sent: an unknown currency may be created a moment later, and an unreachable
+      // catalogue may answer again, so the key is freed rather than remembered.
+      await this.release(key, claim.token);
+      throw error;
     }
 
     let adjustment: Adjustment;
@@ -126,7 +136,7 @@ export class AdjustmentsService {
       } else {
         // Transient: RevenueCat may or may not have applied it; the caller's retry carries the same
         // upstream key, so RevenueCat answers that question for us without applying twice.
-        await this.store.release(key, claim.token).catch((releaseError: unknown) => this.warn('release', key, releaseError));
+        await this.release(key, claim.token);
       }
       throw error;
     }
@@ -148,7 +158,7 @@ export class AdjustmentsService {
       amount: request.amount,
       reason: request.reason,
       balance: balances.find((balance) => balance.currency === request.currency)?.balance ?? 0,
-      balances,
+      balances: boundedBalances(balances, request.currency),
       idempotencyKey: request.idempotencyKey,
       replayed: false,
       adjustedAt: new Date(this.clock.now()),
@@ -213,10 +223,28 @@ export class AdjustmentsService {
     }
   }
 
+  private release(key: string, token: string): Promise<void> {
+    return this.store.release(key, token).catch((error: unknown) => this.warn('release', key, error));
+  }
+
   private warn(operation: string, key: string, error: unknown): void {
     const reason = error instanceof Error ? error.message : String(error);
     this.logger.warn(`idempotency ${operation} failed for a key of length ${key.length}: ${reason}`);
   }
+}
+
+/**
+ * A project holds at most 100 currencies, so a customer has at most 100 balances. The list is answered
+ * and stored in the idempotency record: an upstream answer listing more is cut to 100 (the adjusted
+ * currency kept), so neither the answer nor the record grows with what RevenueCat sends.
+ */
+const MAX_PROJECT_CURRENCIES = 100;
+
+function boundedBalances(balances: Balance[], adjusted: string): Balance[] {
+  if (balances.length <= MAX_PROJECT_CURRENCIES) return balances;
+  const hasAdjusted = balances.some((balance) => balance.currency === adjusted);
+  let others = hasAdjusted ? MAX_PROJECT_CURRENCIES - 1 : MAX_PROJECT_CURRENCIES;
+  return balances.filter((balance) => balance.currency === adjusted || others-- > 0);
 }
 
 function replay(outcome: StoredOutcome): Adjustment {

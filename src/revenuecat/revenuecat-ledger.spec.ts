@@ -1,9 +1,11 @@
 import { HttpService } from '@nestjs/axios';
 import { Logger } from '@nestjs/common';
 import axios from 'axios';
-import { createServer, Server } from 'node:http';
+import { createServer, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { Clock } from '../common/clock';
+import { GatewayError } from '../common/errors';
 import { loadConfig } from '../config/app-config';
 import { RevenueCatEmulator } from '../../emulator/revenuecat-emulator';
 import { RevenueCatError } from './revenuecat-error';
@@ -78,6 +80,34 @@ describe('RevenueCatLedger against the emulator', () => {
     emulator.addCustomer(id, { CRD: 42 });
     expect(await ledger.listBalances(id, { includeEmpty: false })).toEqual([{ currency: 'CRD', name: 'Credits', balance: 42 }]);
     expect(emulator.requests.at(-1)?.customerId).toBe(id);
+  });
+
+  it.each(['...', '%2e%2e', '.%2E', './x', '..\\x', 'a/../..', '?x=1', '#frag', ' .. '])(
+    'keeps the customer id %j one path segment on every customer endpoint',
+    async (id) => {
+      emulator.addCustomer(id, { CRD: 7 });
+      expect(await ledger.listBalances(id, { includeEmpty: false })).toEqual([{ currency: 'CRD', name: 'Credits', balance: 7 }]);
+      await ledger.createTransaction(id, { adjustments: { CRD: 1 }, reference: 'T-6 path' }, `k-${id}`);
+      expect(emulator.requests.map((request) => [request.endpoint, request.customerId])).toEqual([
+        ['list_balances', id],
+        ['create_transaction', id],
+      ]);
+    },
+  );
+
+  it.each(['.', '..', 'user_\ud800'])('refuses the customer id %j, which cannot be one path segment, without calling RevenueCat', async (id) => {
+    for (const call of [
+      () => ledger.listBalances(id, { includeEmpty: true }),
+      () => ledger.createTransaction(id, { adjustments: { CRD: 1 }, reference: 'T-6 step' }, 'k-step'),
+    ]) {
+      const error = await call().then(
+        () => undefined,
+        (failure: unknown) => failure,
+      );
+      expect(error).toBeInstanceOf(GatewayError);
+      expect((error as GatewayError).extensions).toEqual({ code: 'invalid_argument', status: 400, field: 'userId' });
+    }
+    expect(emulator.requests).toHaveLength(0);
   });
 
   it('lists zero balances only when asked', async () => {
@@ -201,6 +231,108 @@ describe('RevenueCatLedger pagination safety', () => {
     nextPage = '/v2/projects/p/virtual_currencies?starting_after=A';
     const { ledger } = ledgerFor(baseUrl, 'sk', 'p');
     expect((await failureOf(ledger.listCurrencies())).type).toBe('bad_response');
+    ledger.onModuleDestroy();
+  });
+});
+
+describe('RevenueCatLedger answer bounds', () => {
+  const MiB = 1024 * 1024;
+  let server: Server;
+  let baseUrl: string;
+  let answer: (res: ServerResponse) => void;
+  let requests: number;
+
+  beforeAll(async () => {
+    server = createServer((_req, res) => {
+      requests++;
+      answer(res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v2`;
+  });
+  beforeEach(() => (requests = 0));
+  afterAll(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  /**
+   * A 300 MB list written slowly (64 KiB, then a millisecond's pause, as fast as the reader takes it),
+   * recording how much was written when the reader hung up.
+   */
+  function streamHugeList(): Promise<{ written: number; finished: boolean }> {
+    return new Promise((resolve) => {
+      answer = (res) => {
+        const item = Buffer.from('{"code":"A","name":"A"},');
+        const chunk = Buffer.alloc(64 * 1024 - (64 * 1024) % item.length);
+        for (let offset = 0; offset < chunk.length; offset += item.length) item.copy(chunk, offset);
+        let written = 0;
+        let finished = false;
+        res.on('close', () => resolve({ written, finished }));
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"object":"list","items":[');
+        const writeMore = (): void => {
+          if (res.destroyed) return;
+          if (written >= 300 * 1000 * 1000) {
+            finished = true;
+            res.end('{"code":"A","name":"A"}],"next_page":null}');
+            return;
+          }
+          written += chunk.length;
+          if (res.write(chunk)) setTimeout(writeMore, 1);
+          else res.once('drain', () => setTimeout(writeMore, 1));
+        };
+        writeMore();
+      };
+    });
+  }
+
+  it('cuts a 300 MB answer off after 1 MiB as bad_response, without retrying it', async () => {
+    const { ledger, metrics } = ledgerFor(baseUrl, 'sk', 'p', { REVENUECAT_TIMEOUT_MS: '20000' });
+    const served = streamHugeList();
+    const error = await failureOf(ledger.listCurrencies());
+    expect([error.type, error.httpStatus, error.retryable]).toEqual(['bad_response', undefined, false]);
+    expect(error.message).toContain('larger than 1048576 bytes');
+    // The reader hung up soon after the bound: the server had sent a few MiB at most, not 300 MB.
+    const { written, finished } = await served;
+    expect(finished).toBe(false);
+    expect(written).toBeLessThan(4 * MiB);
+    expect(requests).toBe(1);
+    expect((await metrics.upstreamRequests.get()).values.map((value) => value.labels.outcome)).toEqual(['bad_response']);
+    ledger.onModuleDestroy();
+  });
+
+  it('counts the decompressed size: a small gzip of 16 MiB is cut off too', async () => {
+    const bomb = gzipSync(Buffer.from(`{"object":"list","items":[],"pad":"${' '.repeat(16 * MiB)}"}`));
+    answer = (res) => res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(bomb);
+    const { ledger } = ledgerFor(baseUrl, 'sk', 'p');
+    expect(bomb.length).toBeLessThan(64 * 1024);
+    expect((await failureOf(ledger.listCurrencies())).type).toBe('bad_response');
+    expect(requests).toBe(1);
+    ledger.onModuleDestroy();
+  });
+
+  it('reads an answer just under the bound', async () => {
+    const items = Array.from({ length: 120 }, (_, i) => ({ code: `C${i}`, name: 'n'.repeat(8000) }));
+    const body = JSON.stringify({ object: 'list', items, next_page: null });
+    expect(body.length).toBeGreaterThan(900 * 1024);
+    expect(body.length).toBeLessThan(MiB);
+    answer = (res) => res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    const { ledger } = ledgerFor(baseUrl, 'sk', 'p');
+    const currencies = await ledger.listCurrencies();
+    expect(currencies).toHaveLength(120);
+    // RevenueCat's own limit on a currency's name is 50 characters; a longer one is cut to it.
+    expect([currencies[0].code, currencies[0].name.length, /^n+$/.test(currencies[0].name)]).toEqual(['C0', 50, true]);
+    ledger.onModuleDestroy();
+  });
+
+  it('refuses a balance whose currency code is not a RevenueCat code', async () => {
+    answer = (res) =>
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ object: 'list', items: [{ currency_code: 'x'.repeat(5000), balance: 1 }], next_page: null }));
+    const { ledger } = ledgerFor(baseUrl, 'sk', 'p');
+    expect((await failureOf(ledger.listBalances('user_1', { includeEmpty: false }))).type).toBe('bad_response');
     ledger.onModuleDestroy();
   });
 });

@@ -4,6 +4,8 @@ import { AxiosError, AxiosResponse } from 'axios';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { Clock } from '../common/clock';
+import { Errors } from '../common/errors';
+import { isWellFormedText, truncateText } from '../common/text';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { Metrics } from '../metrics/metrics';
@@ -14,6 +16,15 @@ import { UpstreamStatus } from './upstream-status';
 export type RevenueCatEndpoint = 'list_currencies' | 'list_balances' | 'create_transaction';
 
 const PAGE_LIMIT = 100;
+/**
+ * The largest answer read. A full page of 100 currencies with every field at RevenueCat's own limits is
+ * far below this; beyond it the answer is cut off as it streams in (decompressed bytes are counted).
+ */
+export const MAX_ANSWER_BYTES = 1024 * 1024;
+// RevenueCat's published limits (reference/revenuecat-v2-virtual-currency.yaml).
+const CURRENCY_CODE = /^[A-Za-z0-9_]{1,10}$/;
+const MAX_CURRENCY_NAME = 50;
+const MAX_CURRENCY_DESCRIPTION = 1500;
 // A project has at most 100 currencies, so a handful of pages is already far more than a sane answer.
 const MAX_PAGES = 20;
 
@@ -24,6 +35,8 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
   private readonly settings: AppConfig['revenueCat'];
   private readonly origin: string;
   private readonly projectUrl: string;
+  /** The project's path as the URL parser spells it (REVENUECAT_PROJECT_ID is validated at start). */
+  private readonly projectPath: string;
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 128 });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 128 });
 
@@ -37,6 +50,7 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
     this.settings = config.revenueCat;
     this.origin = new URL(this.settings.apiUrl).origin;
     this.projectUrl = `${this.settings.apiUrl}/projects/${encodeURIComponent(this.settings.projectId ?? '')}`;
+    this.projectPath = new URL(this.projectUrl).pathname;
   }
 
   onModuleDestroy(): void {
@@ -48,7 +62,7 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
     return this.readAllPages('list_currencies', `${this.projectUrl}/virtual_currencies?limit=${PAGE_LIMIT}`, toCurrency);
   }
 
-  listBalances(customerId: string, { includeEmpty }: { includeEmpty: boolean }): Promise<Balance[]> {
+  async listBalances(customerId: string, { includeEmpty }: { includeEmpty: boolean }): Promise<Balance[]> {
     const query = `limit=${PAGE_LIMIT}${includeEmpty ? '&include_empty_balances=true' : ''}`;
     return this.readAllPages('list_balances', `${this.customerUrl(customerId)}?${query}`, toBalance);
   }
@@ -60,11 +74,21 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
     const first = toList(page, toBalance, 'create_transaction');
     if (!first.nextPage) return first.items;
     const rest = await this.readAllPages('list_balances', this.resolvePage(first.nextPage), toBalance);
-    return [...first.items, ...rest];
+    return first.items.concat(rest);
   }
 
+  /**
+   * Input validation refuses ids that cannot be one path segment; this is the second line. The URL
+   * parser axios uses resolves `.` and `..` segments (`%2e` spellings too), and encodeURIComponent leaves
+   * dots alone, so the path the parser makes must be exactly the one built here, or the request, with
+   * our key, would reach another RevenueCat endpoint.
+   */
   private customerUrl(customerId: string): string {
-    return `${this.projectUrl}/customers/${encodeURIComponent(customerId)}/virtual_currencies`;
+    if (!isWellFormedText(customerId)) throw Errors.invalidArgument('userId', 'must be well-formed Unicode text');
+    const path = `${this.projectPath}/customers/${encodeURIComponent(customerId)}/virtual_currencies`;
+    const url = `${this.origin}${path}`;
+    if (new URL(url).pathname !== path) throw Errors.invalidArgument('userId', 'cannot be sent as one RevenueCat path segment');
+    return url;
   }
 
   private async readAllPages<T>(endpoint: RevenueCatEndpoint, firstUrl: string, toItem: (raw: unknown) => T): Promise<T[]> {
@@ -77,7 +101,8 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
       }
       seen.add(url);
       const list: { items: T[]; nextPage?: string } = toList(await this.send(endpoint, 'GET', url), toItem, endpoint);
-      items.push(...list.items);
+      // Never push(...items): an argument per item overflows the stack on a long list.
+      for (const item of list.items) items.push(item);
       url = list.nextPage ? this.resolvePage(list.nextPage) : undefined;
     }
     return items;
@@ -163,6 +188,9 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
       httpAgent: this.httpAgent,
       httpsAgent: this.httpsAgent,
       maxRedirects: 0,
+      // The http adapter counts the bytes as they stream in and, past the bound, destroys the response
+      // and rejects with ERR_BAD_RESPONSE, without reading the rest (toTransportError).
+      maxContentLength: MAX_ANSWER_BYTES,
       responseType: 'text',
       transformResponse: [(data: string) => data],
       validateStatus: () => true,
@@ -218,11 +246,15 @@ function retryAfterMs(response: AxiosResponse<string>, body: Record<string, unkn
   }
   const header = response.headers['retry-after'];
   if (typeof header === 'string' && /^\d+$/.test(header.trim())) hints.push(Number(header.trim()) * 1000);
-  return hints.length > 0 ? Math.max(...hints) : undefined;
+  return hints.length > 0 ? hints.reduce((longest, hint) => Math.max(longest, hint)) : undefined;
 }
 
 function toTransportError(error: unknown, timeoutMs: number): RevenueCatError {
   const code = error instanceof AxiosError ? error.code : undefined;
+  if (code === AxiosError.ERR_BAD_RESPONSE && (error as AxiosError).message.includes('maxContentLength')) {
+    // Not retried: the same upstream would send the same oversized answer.
+    return new RevenueCatError('bad_response', undefined, false, `answer larger than ${MAX_ANSWER_BYTES} bytes`);
+  }
   const aborted = error instanceof AxiosError && (error.code === 'ERR_CANCELED' || error.name === 'CanceledError');
   if (code === 'ETIMEDOUT' || code === 'ECONNABORTED' || aborted) {
     return new RevenueCatError('timeout', undefined, true, `no answer within ${timeoutMs} ms`);
@@ -239,14 +271,14 @@ function toList<T>(body: unknown, toItem: (raw: unknown) => T, endpoint: string)
 }
 
 function toCurrency(raw: unknown): VirtualCurrency {
-  if (!isRecord(raw) || typeof raw.code !== 'string' || typeof raw.name !== 'string') {
-    throw new RevenueCatError('bad_response', 200, false, 'a virtual currency without code or name');
+  if (!isRecord(raw) || !isCurrencyCode(raw.code) || typeof raw.name !== 'string') {
+    throw new RevenueCatError('bad_response', 200, false, 'a virtual currency without a valid code or a name');
   }
   const grants = Array.isArray(raw.product_grants) ? raw.product_grants : [];
   return {
     code: raw.code,
-    name: raw.name,
-    description: typeof raw.description === 'string' ? raw.description : null,
+    name: truncateText(raw.name, MAX_CURRENCY_NAME),
+    description: typeof raw.description === 'string' ? truncateText(raw.description, MAX_CURRENCY_DESCRIPTION) : null,
     productGrants: grants.filter(isRecord).map(toProductGrant),
   };
 }
@@ -261,14 +293,18 @@ function toProductGrant(raw: Record<string, unknown>): ProductGrant {
 }
 
 function toBalance(raw: unknown): Balance {
-  if (!isRecord(raw) || typeof raw.currency_code !== 'string' || !Number.isSafeInteger(raw.balance)) {
-    throw new RevenueCatError('bad_response', 200, false, 'a balance without currency_code or integer balance');
+  if (!isRecord(raw) || !isCurrencyCode(raw.currency_code) || !Number.isSafeInteger(raw.balance)) {
+    throw new RevenueCatError('bad_response', 200, false, 'a balance without a valid currency_code or an integer balance');
   }
   return {
     currency: raw.currency_code,
-    name: typeof raw.name === 'string' ? raw.name : null,
+    name: typeof raw.name === 'string' ? truncateText(raw.name, MAX_CURRENCY_NAME) : null,
     balance: raw.balance as number,
   };
+}
+
+function isCurrencyCode(value: unknown): value is string {
+  return typeof value === 'string' && CURRENCY_CODE.test(value);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

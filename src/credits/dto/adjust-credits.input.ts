@@ -1,7 +1,8 @@
 import { Field, ID, InputType, Int } from '@nestjs/graphql';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Length, Matches, Max, Min, NotEquals } from 'class-validator';
-import { IsCustomerId } from './validators';
+import { isWellFormedText } from '../../common/text';
+import { IsCustomerId, IsReason, IsWellFormedText } from './validators';
 
 export const MAX_ADJUSTMENT = 2_000_000_000;
 // Declared before the class: its decorators read them while the class is being defined.
@@ -10,7 +11,12 @@ const IDEMPOTENCY_KEY_MAX_LENGTH = 200;
 
 /** The same rule for the input field and the `Idempotency-Key` header. */
 export function isIdempotencyKey(value: string): boolean {
-  return value.length >= 1 && value.length <= IDEMPOTENCY_KEY_MAX_LENGTH && IDEMPOTENCY_KEY_PATTERN.test(value);
+  return (
+    value.length >= 1 &&
+    value.length <= IDEMPOTENCY_KEY_MAX_LENGTH &&
+    IDEMPOTENCY_KEY_PATTERN.test(value) &&
+    isWellFormedText(value)
+  );
 }
 
 @InputType({ description: 'A grant (positive amount) or deduction (negative amount) with an audit reason.' })
@@ -28,13 +34,11 @@ export class AdjustCreditsInput {
 
   @Field({ description: 'Audit note shown on the RevenueCat dashboard, 3 to 500 characters; include a ticket reference.' })
   @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
-  @IsString({ message: 'must be a string' })
-  @Length(3, 500, { message: 'must be 3 to 500 characters long after trimming' })
-  // Line breaks and tabs are fine in a note; other control characters are not.
-  @Matches(/^[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]*$/, { message: 'must not contain control characters' })
+  @IsReason()
   reason!: string;
 
   @Field({ defaultValue: 'CRD', description: 'Virtual currency code; defaults to CRD (Credits).' })
+  @IsWellFormedText()
   @Matches(/^[A-Za-z0-9_]{1,10}$/, { message: 'must be 1 to 10 letters, digits or underscores' })
   currency!: string;
 
@@ -51,6 +55,7 @@ export class AdjustCreditsInput {
 export function IsIdempotencyKey(): PropertyDecorator {
   return (target, property) => {
     IsString({ message: 'must be a string' })(target, property);
+    IsWellFormedText()(target, property);
     Length(1, IDEMPOTENCY_KEY_MAX_LENGTH, { message: `must be 1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} characters long` })(target, property);
     Matches(IDEMPOTENCY_KEY_PATTERN, { message: 'must be printable ASCII characters only' })(target, property);
   };
