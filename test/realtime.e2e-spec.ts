@@ -164,6 +164,24 @@ describe('usageChanged over graphql-ws', () => {
     expect(error.message).toMatch(/Did you mean "balance"\?/);
   });
 
+  it.each([
+    ['@skip on the root field', 'subscription { usageChanged @skip(if: true) { id } }'],
+    ['@include on the root field', 'subscription { usageChanged @include(if: false) { id } }'],
+    ['@skip on a root inline fragment', 'subscription { ... on Subscription @skip(if: true) { usageChanged { id } } }'],
+    ['@skip inside a root fragment', 'subscription { ...F } fragment F on Subscription { usageChanged @skip(if: true) { id } }'],
+  ])('answers an admin subscription with %s invalid_query, and the connection keeps working', async (_name, query) => {
+    const ws = connect(`Bearer ${ADMIN_SECRET}`);
+    const conditional = subscribe(ws, query);
+    const [error] = (await conditional.failed) as Array<{ message: string; extensions: { code: string } }>;
+    expect(error.extensions.code).toBe('invalid_query');
+    expect(error.message).toBe('invalid_query: a subscription cannot use @skip or @include on its root field');
+    // The same connection still serves a good subscription.
+    const usage = subscribe<Usage>(ws, 'subscription { usageChanged(userId: "user_alice") { balance } }');
+    await waitFor(() => listeners(app) === 1);
+    await adjust(app, { userId: 'user_alice', amount: 3, reason: 'RT-8 after a conditional root' });
+    expect((await usage.next()).usageChanged.balance).toBeGreaterThan(0);
+  });
+
   it('closes a Clerk connection with 4403 token expired once its token expires, and stops its events', async () => {
     const ws = connect(`Bearer ${clerk.sessionToken('user_alice', 2)}`);
     const usage = subscribe<Usage>(ws, USAGE);

@@ -1,4 +1,18 @@
-import { BREAK, DocumentNode, GraphQLError, GraphQLSchema, Kind, parse, specifiedRules, validate, ValidationRule, visit } from 'graphql';
+import {
+  BREAK,
+  DocumentNode,
+  FragmentDefinitionNode,
+  GraphQLError,
+  GraphQLSchema,
+  Kind,
+  parse,
+  SelectionSetNode,
+  specifiedRules,
+  validate,
+  ValidationContext,
+  ValidationRule,
+  visit,
+} from 'graphql';
 import { Errors, GatewayError, parseFailure } from '../common/errors';
 
 const MAX_DOCUMENTS = 500;
@@ -22,7 +36,7 @@ export class DocumentCache {
   private readonly rules: ReadonlyArray<ValidationRule>;
 
   constructor(extraRules: ReadonlyArray<ValidationRule>, private readonly maxTokens: number) {
-    this.rules = [...specifiedRules, ...extraRules];
+    this.rules = [...specifiedRules, noConditionalSubscriptionRoot, ...extraRules];
   }
 
   /** The document, or the catalogue's errors for it (as HTTP answers them, or as an end user may see them). */
@@ -90,6 +104,34 @@ function isUsageChangedOnly(document: DocumentNode): boolean {
     },
   });
   return !introspects;
+}
+
+/**
+ * `@skip`/`@include` on a subscription's root selection can leave graphql-js no field to subscribe to,
+ * and graphql-ws then throws inside its message handler ("undefined is not iterable") instead of
+ * answering. graphql-js 17 refuses these documents in its own rule; until then, this one does.
+ */
+export function noConditionalSubscriptionRoot(context: ValidationContext) {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of context.getDocument().definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  }
+  const conditional = (selectionSet: SelectionSetNode, seen: Set<string>): boolean =>
+    selectionSet.selections.some((selection) => {
+      if (selection.directives?.some((directive) => directive.name.value === 'skip' || directive.name.value === 'include')) return true;
+      if (selection.kind === Kind.INLINE_FRAGMENT) return conditional(selection.selectionSet, seen);
+      if (selection.kind !== Kind.FRAGMENT_SPREAD || seen.has(selection.name.value)) return false;
+      seen.add(selection.name.value);
+      const fragment = fragments.get(selection.name.value);
+      return fragment !== undefined && conditional(fragment.selectionSet, seen);
+    });
+  return {
+    OperationDefinition(node: { operation: string; selectionSet: SelectionSetNode }) {
+      if (node.operation === 'subscription' && conditional(node.selectionSet, new Set())) {
+        context.reportError(Errors.invalidQuery('a subscription cannot use @skip or @include on its root field'));
+      }
+    },
+  };
 }
 
 function ourError(error: GraphQLError): GatewayError | undefined {
