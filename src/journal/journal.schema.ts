@@ -1,11 +1,9 @@
 import { sql } from 'drizzle-orm';
+import { OPERATOR_ROLES } from '../auth/actor';
 import { check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 export const ADJUSTMENT_STATUSES = ['QUEUED', 'PENDING', 'APPLIED', 'REJECTED', 'UNKNOWN', 'CANCELLED'] as const;
 export type AdjustmentStatus = (typeof ADJUSTMENT_STATUSES)[number];
-
-export const OPERATOR_ROLES = ['VIEWER', 'AGENT', 'SUPERVISOR', 'ADMIN'] as const;
-export type OperatorRole = (typeof OPERATOR_ROLES)[number];
 
 /** A reversal that holds its original: while one of these exists, no second reversal may be claimed. */
 export const LIVE_REVERSAL_STATUSES = ['PENDING', 'UNKNOWN', 'APPLIED'] as const satisfies readonly AdjustmentStatus[];

@@ -1,0 +1,15 @@
+/** Roles, each including the ones before it (DESIGN "Operators and roles"). */
+export const OPERATOR_ROLES = ['VIEWER', 'AGENT', 'SUPERVISOR', 'ADMIN'] as const;
+export type OperatorRole = (typeof OPERATOR_ROLES)[number];
+
+/**
+ * Who did something, as the journal and the audit log record it: the authenticated credential (an
+ * operator, or the root secrets as "admin" / "admin:previous") and the person an internal tool says it
+ * acts for (`X-On-Behalf-Of`, as asserted by that tool).
+ */
+export interface Actor {
+  operatorId: string | null;
+  name: string;
+  role: OperatorRole;
+  onBehalfOf: string | null;
+}
