@@ -1,12 +1,12 @@
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { describeWithRedis, redisClient } from '../../test/helpers/redis';
-import { Clock } from '../common/clock';
-import { Metrics } from '../metrics/metrics';
-import { RedisHealth } from '../redis/redis-health';
-import { IdempotencyStore } from './idempotency-store.port';
-import { MemoryIdempotencyStore } from './memory-idempotency.store';
-import { IDEMPOTENCY_KEY_PREFIX, RedisIdempotencyStore } from './redis-idempotency.store';
+import { Clock } from '../src/common/clock';
+import { Metrics } from '../src/metrics/metrics';
+import { RedisHealth } from '../src/redis/redis-health';
+import { IdempotencyStore } from '../src/idempotency/idempotency-store.port';
+import { MemoryIdempotencyStore } from '../src/idempotency/memory-idempotency.store';
+import { IDEMPOTENCY_KEY_PREFIX, RedisIdempotencyStore } from '../src/idempotency/redis-idempotency.store';
+import { describeWithRedis, redisClient } from './helpers/redis';
 
 class ManualClock extends Clock {
   time = 1_000_000;
