@@ -1,9 +1,9 @@
 import Redis from 'ioredis';
 import { Clock } from '../src/common/clock';
+import { ManualClock, randomMinute } from '../src/common/testing/manual-clock';
 import { RATE_LIMIT_KEY_PREFIX } from '../src/rate-limit/fixed-window.storage';
 import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { errorCode, GraphQLResponse } from './helpers/graphql-client';
-import { ManualClock, randomMinute } from './helpers/manual-clock';
 import { describeWithRedis, REDIS_URL, redisClient } from './helpers/redis';
 import { ADMIN_SECRET, PREVIOUS_ADMIN_SECRET, startApp, TestApp } from './helpers/test-app';
 

@@ -4,8 +4,8 @@ import axios from 'axios';
 import { createServer, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { Clock } from '../common/clock';
 import { GatewayError } from '../common/errors';
+import { ManualClock } from '../common/testing/manual-clock';
 import { loadConfig } from '../config/app-config';
 import { RevenueCatEmulator } from '../../emulator/revenuecat-emulator';
 import { RevenueCatError } from './revenuecat-error';
@@ -13,16 +13,8 @@ import { Metrics } from '../metrics/metrics';
 import { RevenueCatLedger } from './revenuecat-ledger';
 import { UpstreamStatus } from './upstream-status';
 
-/** Records every back-off instead of waiting it out. */
-class FakeClock extends Clock {
-  readonly sleeps: number[] = [];
-  override async sleep(ms: number): Promise<void> {
-    this.sleeps.push(ms);
-  }
-}
-
 function ledgerFor(baseUrl: string, apiKey: string, projectId: string, env: Record<string, string> = {}) {
-  const clock = new FakeClock();
+  const clock = new ManualClock(Date.now());
   const config = loadConfig({
     REVENUECAT_API_URL: baseUrl,
     REVENUECAT_API_KEY: apiKey,
@@ -48,7 +40,7 @@ async function failureOf(promise: Promise<unknown>): Promise<RevenueCatError> {
 describe('RevenueCatLedger against the emulator', () => {
   const emulator = new RevenueCatEmulator();
   let ledger: RevenueCatLedger;
-  let clock: FakeClock;
+  let clock: ManualClock;
 
   beforeAll(async () => {
     // Retries log a warning each; they are expected here.
