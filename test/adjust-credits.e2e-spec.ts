@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { upstreamKeyFor } from '../src/idempotency/idempotency-keys';
 import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { errorCode, GraphQLResponse } from './helpers/graphql-client';
-import { describeWithRedis, REDIS_URL } from './helpers/redis';
-import { ADMIN_SECRET, startApp, TestApp } from './helpers/test-app';
+import { describeWithRedis } from './helpers/redis';
+import { ADMIN_SECRET, startApp, startTwoInstancesOnRedis, TestApp, TwoInstances } from './helpers/test-app';
 
 const ADJUST = `mutation Adjust($input: AdjustCreditsInput!) {
   adjustCredits(input: $input) {
@@ -382,17 +382,17 @@ describe('adjustCredits', () => {
 
 describeWithRedis('adjustCredits across instances sharing one Redis', () => {
   const emulator = new RevenueCatEmulator();
+  let instances: TwoInstances | undefined;
   let first: TestApp;
   let second: TestApp;
 
   beforeAll(async () => {
     await emulator.listen();
-    first = await startApp({ emulator, env: { REDIS_URL } });
-    second = await startApp({ emulator, env: { REDIS_URL } });
+    instances = await startTwoInstancesOnRedis({ emulator });
+    ({ first, second } = instances);
   });
   afterAll(async () => {
-    await first?.close();
-    await second?.close();
+    await instances?.close();
     await emulator.close();
   });
   beforeEach(() => emulator.reset());

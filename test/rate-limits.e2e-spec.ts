@@ -1,11 +1,11 @@
 import Redis from 'ioredis';
 import { Clock } from '../src/common/clock';
+import { ManualClock, randomMinute } from '../src/common/testing/manual-clock';
 import { RATE_LIMIT_KEY_PREFIX } from '../src/rate-limit/fixed-window.storage';
 import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { errorCode, GraphQLResponse } from './helpers/graphql-client';
-import { ManualClock, randomMinute } from './helpers/manual-clock';
-import { describeWithRedis, REDIS_URL, redisClient } from './helpers/redis';
-import { ADMIN_SECRET, PREVIOUS_ADMIN_SECRET, startApp, TestApp } from './helpers/test-app';
+import { describeWithRedis, redisClient } from './helpers/redis';
+import { ADMIN_SECRET, PREVIOUS_ADMIN_SECRET, startApp, startTwoInstancesOnRedis, TestApp, TwoInstances } from './helpers/test-app';
 
 // The spec's limits: unset the test helper's lifted ones.
 const SPEC_LIMITS = {
@@ -124,6 +124,7 @@ describe('rate limits', () => {
 describeWithRedis('rate limits across instances sharing one Redis', () => {
   const emulator = new RevenueCatEmulator();
   const clock = new ManualClock(randomMinute());
+  let instances: TwoInstances | undefined;
   let first: TestApp;
   let second: TestApp;
   let redis: Redis;
@@ -131,13 +132,11 @@ describeWithRedis('rate limits across instances sharing one Redis', () => {
   beforeAll(async () => {
     redis = redisClient();
     await emulator.listen();
-    const options = { emulator, env: { ...SPEC_LIMITS, REDIS_URL }, override: (builder: any) => builder.overrideProvider(Clock).useValue(clock) };
-    first = await startApp(options);
-    second = await startApp(options);
+    instances = await startTwoInstancesOnRedis({ emulator, env: SPEC_LIMITS, override: (builder) => builder.overrideProvider(Clock).useValue(clock) });
+    ({ first, second } = instances);
   });
   afterAll(async () => {
-    await first?.close();
-    await second?.close();
+    await instances?.close();
     await emulator.close();
     const keys = await redis.keys(`${RATE_LIMIT_KEY_PREFIX}*:${Math.floor(clock.now() / 60_000)}`);
     if (keys.length > 0) await redis.del(...keys);

@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { connect, Socket } from 'node:net';
 import WebSocket from 'ws';
 import { Clock } from '../src/common/clock';
+import { ManualClock, randomMinute } from '../src/common/testing/manual-clock';
 import { RealtimeServer } from '../src/realtime/realtime.server';
-import { ManualClock, randomMinute } from './helpers/manual-clock';
 import { ADMIN_SECRET, startApp, TestApp } from './helpers/test-app';
 import { connectWs, TestWsClient, waitFor } from './helpers/ws-client';
 

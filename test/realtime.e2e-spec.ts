@@ -6,8 +6,8 @@ import { RealtimeServer } from '../src/realtime/realtime.server';
 import { SubscriberRegistry } from '../src/realtime/subscriber-registry';
 import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { TestClerk } from './helpers/clerk';
-import { describeWithRedis, REDIS_URL, redisClient } from './helpers/redis';
-import { ADMIN_SECRET, startApp, TestApp } from './helpers/test-app';
+import { describeWithRedis, redisClient } from './helpers/redis';
+import { ADMIN_SECRET, startApp, startTwoInstancesOnRedis, TestApp, TwoInstances } from './helpers/test-app';
 import { connectWs, subscribe, TestWsClient, waitFor } from './helpers/ws-client';
 
 const USAGE = `subscription Usage($userId: ID) {
@@ -251,6 +251,7 @@ describe('usageChanged over graphql-ws', () => {
 describeWithRedis('usageChanged across instances sharing one Redis', () => {
   const emulator = new RevenueCatEmulator();
   const runId = randomUUID().slice(0, 8);
+  let instances: TwoInstances | undefined;
   let writer: TestApp;
   let reader: TestApp;
   let redis: Redis;
@@ -258,12 +259,11 @@ describeWithRedis('usageChanged across instances sharing one Redis', () => {
   beforeAll(async () => {
     redis = redisClient();
     await emulator.listen();
-    writer = await startApp({ emulator, env: { REDIS_URL } });
-    reader = await startApp({ emulator, env: { REDIS_URL } });
+    instances = await startTwoInstancesOnRedis({ emulator });
+    ({ first: writer, second: reader } = instances);
   });
   afterAll(async () => {
-    await writer?.close();
-    await reader?.close();
+    await instances?.close();
     await emulator.close();
     await redis?.quit();
   });

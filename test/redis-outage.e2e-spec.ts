@@ -2,16 +2,16 @@ import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { Clock } from '../src/common/clock';
+import { ManualClock, randomMinute } from '../src/common/testing/manual-clock';
 import { IDEMPOTENCY_KEY_PREFIX } from '../src/idempotency/redis-idempotency.store';
 import { RATE_LIMIT_KEY_PREFIX } from '../src/rate-limit/fixed-window.storage';
 import { USAGE_CHANNEL_PREFIX } from '../src/realtime/redis-usage-event.bus';
 import { SubscriberRegistry } from '../src/realtime/subscriber-registry';
 import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { errorCode, GraphQLResponse } from './helpers/graphql-client';
-import { ManualClock, randomMinute } from './helpers/manual-clock';
 import { metric } from './helpers/metrics';
 import { describeWithRedis, RedisProxy, redisClient, startRedisProxy } from './helpers/redis';
-import { ADMIN_SECRET, startApp, TestApp } from './helpers/test-app';
+import { ADMIN_SECRET, startApp, startTwoInstancesOnRedis, TestApp, TwoInstances } from './helpers/test-app';
 import { connectWs, subscribe, TestWsClient, waitFor } from './helpers/ws-client';
 
 // Nothing listens on port 1: a Redis that is down from the start.
@@ -119,6 +119,7 @@ describeWithRedis('a Redis outage and its end, through a proxy, with two instanc
   const clients: TestWsClient[] = [];
   const keys: string[] = [];
   let proxy: RedisProxy;
+  let instances: TwoInstances | undefined;
   let writer: TestApp;
   let reader: TestApp;
   let redis: Redis;
@@ -145,18 +146,16 @@ describeWithRedis('a Redis outage and its end, through a proxy, with two instanc
     redis = redisClient();
     proxy = await startRedisProxy();
     await emulator.listen();
-    const options = {
+    instances = await startTwoInstancesOnRedis({
       emulator,
       env: { REDIS_URL: proxy.url, RATE_LIMIT_BALANCES_PER_MINUTE: '4' },
-      override: (builder: any) => builder.overrideProvider(Clock).useValue(clock),
-    };
-    writer = await startApp(options);
-    reader = await startApp(options);
+      override: (builder) => builder.overrideProvider(Clock).useValue(clock),
+    });
+    ({ first: writer, second: reader } = instances);
   });
   afterAll(async () => {
     await Promise.all(clients.map((ws) => ws.dispose()));
-    await writer?.close();
-    await reader?.close();
+    await instances?.close();
     await proxy?.close();
     await emulator.close();
     const window = Math.floor(clock.now() / 60_000);

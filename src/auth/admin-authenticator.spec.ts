@@ -1,4 +1,5 @@
 import { GatewayError } from '../common/errors';
+import { failureOf } from '../common/testing/failure-of';
 import { loadConfig } from '../config/app-config';
 import { AdminAuthenticator, bearerToken } from './admin-authenticator';
 
@@ -11,15 +12,7 @@ function authenticator(env: Record<string, string> = {}): AdminAuthenticator {
   );
 }
 
-function failure(run: () => unknown): GatewayError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof GatewayError) return error;
-    throw error;
-  }
-  throw new Error('expected a GatewayError');
-}
+const failure = (run: () => unknown) => failureOf(GatewayError, run);
 
 describe('AdminAuthenticator', () => {
   it('accepts the current secret and labels it', () => {

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { GatewayError } from '../common/errors';
 import { IdGenerator } from '../common/id-generator';
+import { failureOf } from '../common/testing/failure-of';
 import { loadConfig } from '../config/app-config';
 import { upstreamKeyFor } from '../idempotency/idempotency-keys';
 import { IdempotencyStore } from '../idempotency/idempotency-store.port';
@@ -36,15 +37,7 @@ function setup() {
   return { service, ledger, catalog, store, audit, events, metrics };
 }
 
-async function failure(promise: Promise<unknown>): Promise<GatewayError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof GatewayError) return error;
-    throw error;
-  }
-  throw new Error('expected a GatewayError');
-}
+const failure = (promise: Promise<unknown>) => failureOf(GatewayError, promise);
 
 describe('AdjustmentsService', () => {
   beforeAll(() => jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined));

@@ -4,8 +4,9 @@ import axios from 'axios';
 import { createServer, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { Clock } from '../common/clock';
 import { GatewayError } from '../common/errors';
+import { failureOf } from '../common/testing/failure-of';
+import { ManualClock } from '../common/testing/manual-clock';
 import { loadConfig } from '../config/app-config';
 import { RevenueCatEmulator } from '../../emulator/revenuecat-emulator';
 import { RevenueCatError } from './revenuecat-error';
@@ -13,16 +14,8 @@ import { Metrics } from '../metrics/metrics';
 import { RevenueCatLedger } from './revenuecat-ledger';
 import { UpstreamStatus } from './upstream-status';
 
-/** Records every back-off instead of waiting it out. */
-class FakeClock extends Clock {
-  readonly sleeps: number[] = [];
-  override async sleep(ms: number): Promise<void> {
-    this.sleeps.push(ms);
-  }
-}
-
 function ledgerFor(baseUrl: string, apiKey: string, projectId: string, env: Record<string, string> = {}) {
-  const clock = new FakeClock();
+  const clock = new ManualClock(Date.now());
   const config = loadConfig({
     REVENUECAT_API_URL: baseUrl,
     REVENUECAT_API_KEY: apiKey,
@@ -35,20 +28,10 @@ function ledgerFor(baseUrl: string, apiKey: string, projectId: string, env: Reco
   return { ledger: new RevenueCatLedger(new HttpService(axios.create()), clock, metrics, status, config), clock, metrics, status };
 }
 
-async function failureOf(promise: Promise<unknown>): Promise<RevenueCatError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof RevenueCatError) return error;
-    throw error;
-  }
-  throw new Error('expected a RevenueCatError');
-}
-
 describe('RevenueCatLedger against the emulator', () => {
   const emulator = new RevenueCatEmulator();
   let ledger: RevenueCatLedger;
-  let clock: FakeClock;
+  let clock: ManualClock;
 
   beforeAll(async () => {
     // Retries log a warning each; they are expected here.
@@ -141,28 +124,28 @@ describe('RevenueCatLedger against the emulator', () => {
 
   it('gives up after the configured retries on an upstream that keeps failing', async () => {
     emulator.injectFault({ endpoint: 'list_balances', status: 503, count: Infinity, backoffMs: 1 });
-    const error = await failureOf(ledger.listBalances('user_2abcXYZ', { includeEmpty: false }));
+    const error = await failureOf(RevenueCatError, ledger.listBalances('user_2abcXYZ', { includeEmpty: false }));
     expect([error.type, error.httpStatus, error.isTransient]).toEqual(['server_error', 503, true]);
     expect(emulator.count('list_balances')).toBe(3);
   });
 
   it('honours Retry-After, and fails at once when it asks for longer than a caller should wait', async () => {
     emulator.injectFault({ endpoint: 'list_currencies', status: 429, retryAfterSeconds: 30, count: Infinity });
-    const error = await failureOf(ledger.listCurrencies());
+    const error = await failureOf(RevenueCatError, ledger.listCurrencies());
     expect(error.type).toBe('rate_limit_error');
     expect(emulator.count('list_currencies')).toBe(1);
     expect(clock.sleeps).toEqual([]);
   });
 
   it('does not retry a missing customer', async () => {
-    const error = await failureOf(ledger.listBalances('user_nobody', { includeEmpty: false }));
+    const error = await failureOf(RevenueCatError, ledger.listBalances('user_nobody', { includeEmpty: false }));
     expect([error.type, error.httpStatus, error.isCustomerMissing]).toEqual(['resource_missing', 404, true]);
     expect(emulator.count('list_balances')).toBe(1);
   });
 
   it('does not retry a rejected key', async () => {
     ({ ledger } = ledgerFor(emulator.baseUrl, 'sk_wrong', emulator.projectId));
-    const error = await failureOf(ledger.listCurrencies());
+    const error = await failureOf(RevenueCatError, ledger.listCurrencies());
     expect([error.type, error.httpStatus]).toEqual(['authentication_error', 401]);
     expect(emulator.count('list_currencies')).toBe(1);
   });
@@ -170,7 +153,7 @@ describe('RevenueCatLedger against the emulator', () => {
   it('times out a hung upstream and retries it', async () => {
     emulator.injectFault({ endpoint: 'list_balances', latencyMs: 2000, count: Infinity });
     const started = Date.now();
-    const error = await failureOf(ledger.listBalances('user_2abcXYZ', { includeEmpty: false }));
+    const error = await failureOf(RevenueCatError, ledger.listBalances('user_2abcXYZ', { includeEmpty: false }));
     expect(error.type).toBe('timeout');
     expect(emulator.count('list_balances')).toBe(3);
     expect(Date.now() - started).toBeLessThan(1900);
@@ -178,13 +161,13 @@ describe('RevenueCatLedger against the emulator', () => {
 
   it('reports a dropped connection as network_error', async () => {
     emulator.injectFault({ endpoint: 'list_currencies', destroySocket: true, count: Infinity });
-    expect((await failureOf(ledger.listCurrencies())).type).toBe('network_error');
+    expect((await failureOf(RevenueCatError, ledger.listCurrencies())).type).toBe('network_error');
     expect(emulator.count('list_currencies')).toBe(3);
   });
 
   it('reports a body that is not JSON as bad_response, without retrying a 200', async () => {
     emulator.injectFault({ endpoint: 'list_currencies', rawBody: '<html>oops</html>', status: 200 });
-    expect((await failureOf(ledger.listCurrencies())).type).toBe('bad_response');
+    expect((await failureOf(RevenueCatError, ledger.listCurrencies())).type).toBe('bad_response');
     expect(emulator.count('list_currencies')).toBe(1);
   });
 
@@ -199,7 +182,7 @@ describe('RevenueCatLedger against the emulator', () => {
   });
 
   it('reports a deduction below zero as RevenueCat 422 and changes nothing', async () => {
-    const error = await failureOf(ledger.createTransaction('user_2abcXYZ', { adjustments: { CRD: -251 }, reference: 'T-2 reverse' }, 'k2'));
+    const error = await failureOf(RevenueCatError, ledger.createTransaction('user_2abcXYZ', { adjustments: { CRD: -251 }, reference: 'T-2 reverse' }, 'k2'));
     expect([error.type, error.httpStatus]).toEqual(['unprocessable_entity_error', 422]);
     expect(emulator.balanceOf('user_2abcXYZ', 'CRD')).toBe(250);
   });
@@ -223,14 +206,14 @@ describe('RevenueCatLedger pagination safety', () => {
   it('never follows a next_page to another origin, where the key would go along', async () => {
     nextPage = 'http://attacker.invalid/v2/projects/p/virtual_currencies?starting_after=A';
     const { ledger } = ledgerFor(baseUrl, 'sk', 'p');
-    expect((await failureOf(ledger.listCurrencies())).type).toBe('bad_response');
+    expect((await failureOf(RevenueCatError, ledger.listCurrencies())).type).toBe('bad_response');
     ledger.onModuleDestroy();
   });
 
   it('stops a next_page that loops', async () => {
     nextPage = '/v2/projects/p/virtual_currencies?starting_after=A';
     const { ledger } = ledgerFor(baseUrl, 'sk', 'p');
-    expect((await failureOf(ledger.listCurrencies())).type).toBe('bad_response');
+    expect((await failureOf(RevenueCatError, ledger.listCurrencies())).type).toBe('bad_response');
     ledger.onModuleDestroy();
   });
 });
@@ -290,7 +273,7 @@ describe('RevenueCatLedger answer bounds', () => {
   it('cuts a 300 MB answer off after 1 MiB as bad_response, without retrying it', async () => {
     const { ledger, metrics } = ledgerFor(baseUrl, 'sk', 'p', { REVENUECAT_TIMEOUT_MS: '20000' });
     const served = streamHugeList();
-    const error = await failureOf(ledger.listCurrencies());
+    const error = await failureOf(RevenueCatError, ledger.listCurrencies());
     expect([error.type, error.httpStatus, error.retryable]).toEqual(['bad_response', undefined, false]);
     expect(error.message).toContain('larger than 1048576 bytes');
     // The reader hung up soon after the bound: the server had sent a few MiB at most, not 300 MB.
@@ -307,7 +290,7 @@ describe('RevenueCatLedger answer bounds', () => {
     answer = (res) => res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(bomb);
     const { ledger } = ledgerFor(baseUrl, 'sk', 'p');
     expect(bomb.length).toBeLessThan(64 * 1024);
-    expect((await failureOf(ledger.listCurrencies())).type).toBe('bad_response');
+    expect((await failureOf(RevenueCatError, ledger.listCurrencies())).type).toBe('bad_response');
     expect(requests).toBe(1);
     ledger.onModuleDestroy();
   });
@@ -332,7 +315,7 @@ describe('RevenueCatLedger answer bounds', () => {
         .writeHead(200, { 'content-type': 'application/json' })
         .end(JSON.stringify({ object: 'list', items: [{ currency_code: 'x'.repeat(5000), balance: 1 }], next_page: null }));
     const { ledger } = ledgerFor(baseUrl, 'sk', 'p');
-    expect((await failureOf(ledger.listBalances('user_1', { includeEmpty: false }))).type).toBe('bad_response');
+    expect((await failureOf(RevenueCatError, ledger.listBalances('user_1', { includeEmpty: false }))).type).toBe('bad_response');
     ledger.onModuleDestroy();
   });
 });

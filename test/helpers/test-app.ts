@@ -5,7 +5,8 @@ import { APP_OPTIONS, configureApp } from '../../src/bootstrap';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { RevenueCatEmulator } from '../../emulator/revenuecat-emulator';
 import { GraphQLClient } from './graphql-client';
-import { TEST_DATABASE_URL } from './postgres';
+import { createTestSchema, TEST_DATABASE_URL } from './postgres';
+import { REDIS_URL } from './redis';
 
 export const ADMIN_SECRET = 'test-admin-secret-0123456789abcdef';
 export const PREVIOUS_ADMIN_SECRET = 'test-previous-secret-0123456789ab';
@@ -80,4 +81,35 @@ export function useEmulatorApp(options: Omit<TestAppOptions, 'emulator'> = {}): 
     await handle.emulator.close();
   });
   return handle;
+}
+
+export interface TwoInstances {
+  first: TestApp;
+  second: TestApp;
+  /** Closes both apps and drops their schema; the emulator stays the caller's to close. */
+  close(): Promise<void>;
+}
+
+/**
+ * Two instances of the app as a scaled-out deployment runs them: one emulator, one Redis (REDIS_URL, unless
+ * `env` names another, such as a RedisProxy's), one PostgreSQL schema of their own, and the same `env` and
+ * `override` for both.
+ */
+export async function startTwoInstancesOnRedis(options: TestAppOptions = {}): Promise<TwoInstances> {
+  const schema = await createTestSchema('two_instances');
+  const shared: TestAppOptions = { ...options, env: { REDIS_URL, ...options.env, DATABASE_SCHEMA: schema.name } };
+  const started: TestApp[] = [];
+  const close = async () => {
+    for (const app of started) await app.close();
+    await schema.drop();
+  };
+  try {
+    started.push(await startApp(shared));
+    started.push(await startApp(shared));
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  const [first, second] = started;
+  return { first, second, close };
 }

@@ -1,19 +1,12 @@
 import Redis from 'ioredis';
 import { randomUUID } from 'node:crypto';
-import { describeWithRedis, redisClient } from '../../test/helpers/redis';
-import { Clock } from '../common/clock';
-import { Metrics } from '../metrics/metrics';
-import { RedisHealth } from '../redis/redis-health';
-import { IdempotencyStore } from './idempotency-store.port';
-import { MemoryIdempotencyStore } from './memory-idempotency.store';
-import { IDEMPOTENCY_KEY_PREFIX, RedisIdempotencyStore } from './redis-idempotency.store';
-
-class ManualClock extends Clock {
-  time = 1_000_000;
-  override now(): number {
-    return this.time;
-  }
-}
+import { ManualClock } from '../src/common/testing/manual-clock';
+import { Metrics } from '../src/metrics/metrics';
+import { RedisHealth } from '../src/redis/redis-health';
+import { IdempotencyStore } from '../src/idempotency/idempotency-store.port';
+import { MemoryIdempotencyStore } from '../src/idempotency/memory-idempotency.store';
+import { IDEMPOTENCY_KEY_PREFIX, RedisIdempotencyStore } from '../src/idempotency/redis-idempotency.store';
+import { describeWithRedis, redisClient } from './helpers/redis';
 
 /** The same contract for every adapter; `elapse` moves time past a lease or TTL. */
 function storeContract(make: () => { store: IdempotencyStore; elapse: (ms: number) => Promise<void> }) {
@@ -77,13 +70,11 @@ function storeContract(make: () => { store: IdempotencyStore; elapse: (ms: numbe
 
 describe('MemoryIdempotencyStore', () => {
   storeContract(() => {
-    const clock = new ManualClock();
+    const clock = new ManualClock(1_000_000);
     const store = new MemoryIdempotencyStore(clock);
     return {
       store,
-      elapse: async (ms) => {
-        clock.time += ms;
-      },
+      elapse: async (ms) => clock.advance(ms),
     };
   });
 });
