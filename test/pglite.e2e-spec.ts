@@ -33,7 +33,7 @@ describe('the embedded database (PGlite)', () => {
     };
     expect(report.memory).toMatchObject(journey);
     expect(report.dir).toMatchObject(journey);
-    expect(report.reopened).toEqual({ status: 'APPLIED', balance: 125, reversedById: report.dir.reversalId, migrations: 1 });
+    expect(report.reopened).toEqual({ status: 'APPLIED', balance: 125, reversedById: report.dir.reversalId, migrations: 2 });
     expect(typeof report.dir.reversalId).toBe('string');
   }, 120_000);
 });
