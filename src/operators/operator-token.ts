@@ -48,3 +48,15 @@ export function tokenHashesEqual(a: string, b: string): boolean {
   const right = Buffer.from(b, 'utf8');
   return left.length === right.length && timingSafeEqual(left, right);
 }
+
+/** A freshly issued credential: `token` goes to its creator once; `tokenHash` and `tokenPrefix` are stored. */
+export interface IssuedToken {
+  token: string;
+  tokenHash: string;
+  tokenPrefix: string;
+}
+
+export function issueOperatorToken(key?: string): IssuedToken {
+  const token = generateOperatorToken();
+  return { token, tokenHash: hashOperatorToken(token, key), tokenPrefix: tokenPrefix(token) };
+}
