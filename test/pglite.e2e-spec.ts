@@ -29,6 +29,7 @@ describe('the embedded database (PGlite)', () => {
       reversal: 'claimed',
       secondReversal: 'already_reversed',
       listed: 2,
+      dailyLimitReserved: 2,
       ping: true,
     };
     expect(report.memory).toMatchObject(journey);
