@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { openDatabase, queryRows, type DatabaseConnection } from '../src/database/database';
 import { AdjustmentRepository, type NewAdjustment } from '../src/journal/adjustment.repository';
+import { OperatorRepository } from '../src/operators/operator.repository';
+import { issueOperatorToken } from '../src/operators/operator-token';
 
 const mb = (bytes: number) => Math.round(bytes / 1024 / 1024);
 
@@ -51,6 +53,26 @@ async function exercise(connection: DatabaseConnection): Promise<Record<string, 
   // settle() runs a transaction (the reversal and its original): PGlite's single connection must not deadlock.
   const reversed = await repository.settle(reversal.record.id, reversal.token, { status: 'APPLIED', balance: 100, balances: [] });
   const page = await repository.list({ userId: 'user_smoke' }, 10);
+  // The daily-limit reservation locks the operator's row in a transaction that also claims the record:
+  // four at once with room for two must neither deadlock on the one connection nor overshoot.
+  const operators = new OperatorRepository(connection.db);
+  const { token: _token, ...credential } = issueOperatorToken();
+  const operator = await operators.create({
+    id: randomUUID(),
+    name: 'smoke agent',
+    role: 'AGENT',
+    maxAdjustment: null,
+    dailyLimit: 50,
+    ...credential,
+    createdBy: { operatorId: null, name: 'admin', role: 'ADMIN', onBehalfOf: null },
+  });
+  const reservations = await Promise.all(
+    Array.from({ length: 4 }, () =>
+      operators.reserveAdjustment(operator.id, 25, (tx) =>
+        new AdjustmentRepository(tx).claim(adjustment({ userId: 'user_smoke_ops', actorOperatorId: operator.id, actorRole: 'AGENT' }), 60_000),
+      ),
+    ),
+  );
   return {
     id: record.id,
     whilePending: whilePending.kind,
@@ -60,6 +82,7 @@ async function exercise(connection: DatabaseConnection): Promise<Record<string, 
     secondReversal: secondReversal.kind,
     reversalId: reversed?.id,
     listed: page.nodes.length,
+    dailyLimitReserved: reservations.filter((r) => r.kind === 'reserved').length,
     ping: await connection.ping(),
   };
 }

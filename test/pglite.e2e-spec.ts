@@ -29,11 +29,12 @@ describe('the embedded database (PGlite)', () => {
       reversal: 'claimed',
       secondReversal: 'already_reversed',
       listed: 2,
+      dailyLimitReserved: 2,
       ping: true,
     };
     expect(report.memory).toMatchObject(journey);
     expect(report.dir).toMatchObject(journey);
-    expect(report.reopened).toEqual({ status: 'APPLIED', balance: 125, reversedById: report.dir.reversalId, migrations: 1 });
+    expect(report.reopened).toEqual({ status: 'APPLIED', balance: 125, reversedById: report.dir.reversalId, migrations: 2 });
     expect(typeof report.dir.reversalId).toBe('string');
   }, 120_000);
 });

@@ -1,0 +1,255 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { Clock } from '../common/clock';
+import { Database, queryRows } from '../database/database';
+import { DatabaseUnavailableError, whileAvailable } from '../database/database-errors';
+import { adjustments } from '../journal/journal.schema';
+import type { Actor } from './actor';
+import { operators, type OperatorRow } from './operators.schema';
+import { effectiveLimits, type OperatorRole } from './roles';
+
+/** One operator, as stored (never its token: only the hash and the prefix). */
+export type OperatorRecord = OperatorRow;
+
+export interface NewOperator {
+  id: string;
+  name: string;
+  role: OperatorRole;
+  maxAdjustment: number | null;
+  dailyLimit: number | null;
+  tokenHash: string;
+  tokenPrefix: string;
+  createdBy: Actor;
+}
+
+/** What updateOperator changes; an absent field stays, null clears a limit. */
+export interface OperatorPatch {
+  role?: OperatorRole;
+  maxAdjustment?: number | null;
+  dailyLimit?: number | null;
+}
+
+export type Reservation<T> =
+  /** Within the limits: `insert` ran in the same transaction and committed; `usedToday` excludes this amount. */
+  | { kind: 'reserved'; value: T; usedToday: number }
+  /** |amount| is over the operator's maxAdjustment: nothing was inserted. */
+  | { kind: 'over_max_adjustment'; maxAdjustment: number }
+  /** usedToday + |amount| would pass dailyLimit: nothing was inserted. */
+  | { kind: 'over_daily_limit'; dailyLimit: number; usedToday: number }
+  /** Unknown or revoked by now: nothing was inserted (the caller answers invalid_admin_secret). */
+  | { kind: 'revoked' };
+
+/** lastUsedAt is kept to the minute (DESIGN): one write per operator per minute at most. */
+const TOUCH_INTERVAL_MS = 60_000;
+/** The in-memory memory of recent touches is trimmed beyond this many operators. */
+const TOUCH_MEMORY = 10_000;
+
+/**
+ * In-flight journal records count against the daily limit as if applied: they were reserved before
+ * RevenueCat was called, and may yet apply (UNKNOWN ones when retried with their key).
+ */
+const DAILY_USAGE = (operatorId: string) => sql`
+  select coalesce(sum(abs(${adjustments.amount})), 0)::bigint as used
+  from ${adjustments}
+  where ${adjustments.actorOperatorId} = ${operatorId}
+    and (
+      (${adjustments.status} = 'APPLIED' and ${adjustments.settledAt} >= date_trunc('day', now() at time zone 'UTC') at time zone 'UTC')
+      or ${adjustments.status} in ('PENDING', 'UNKNOWN')
+    )`;
+
+/**
+ * Operators' data access (DESIGN "Operators and roles", "Approvals"). Every method throws
+ * DatabaseUnavailableError when the database does not answer (touchLastUsed excepted: it is best effort).
+ */
+@Injectable()
+export class OperatorRepository {
+  private readonly touched = new Map<string, number>();
+
+  constructor(
+    @Inject(Database) private readonly db: Database,
+    @Optional() private readonly clock: Clock = new Clock(),
+  ) {}
+
+  create(operator: NewOperator): Promise<OperatorRecord> {
+    const { createdBy, ...fields } = operator;
+    return whileAvailable(async () => {
+      const [created] = await this.db
+        .insert(operators)
+        .values({
+          ...fields,
+          createdByOperatorId: createdBy.operatorId,
+          createdByName: createdBy.name,
+          createdByRole: createdBy.role,
+          createdByOnBehalfOf: createdBy.onBehalfOf,
+        })
+        .returning();
+      return created!;
+    });
+  }
+
+  findById(id: string): Promise<OperatorRecord | null> {
+    return whileAvailable(async () => {
+      const [operator] = await this.db.select().from(operators).where(eq(operators.id, id));
+      return operator ?? null;
+    });
+  }
+
+  /** The operator a token authenticates: found by the token's hash, and not revoked. */
+  findByTokenHash(tokenHash: string): Promise<OperatorRecord | null> {
+    return whileAvailable(async () => {
+      const [operator] = await this.db
+        .select()
+        .from(operators)
+        .where(and(eq(operators.tokenHash, tokenHash), isNull(operators.revokedAt)));
+      return operator ?? null;
+    });
+  }
+
+  /** Oldest first (createdAt, then id); revoked ones only when asked. */
+  list(includeRevoked = false): Promise<OperatorRecord[]> {
+    return whileAvailable(() =>
+      this.db
+        .select()
+        .from(operators)
+        .where(includeRevoked ? undefined : isNull(operators.revokedAt))
+        .orderBy(asc(operators.createdAt), asc(operators.id)),
+    );
+  }
+
+  /** Changes a live operator; null when it does not exist or is revoked (a revoked operator stays as it was). */
+  update(id: string, patch: OperatorPatch): Promise<OperatorRecord | null> {
+    const set: Partial<OperatorRow> = {};
+    if (patch.role !== undefined) set.role = patch.role;
+    if (patch.maxAdjustment !== undefined) set.maxAdjustment = patch.maxAdjustment;
+    if (patch.dailyLimit !== undefined) set.dailyLimit = patch.dailyLimit;
+    return whileAvailable(async () => {
+      if (Object.keys(set).length === 0) {
+        const [current] = await this.db.select().from(operators).where(and(eq(operators.id, id), isNull(operators.revokedAt)));
+        return current ?? null;
+      }
+      const [updated] = await this.db
+        .update(operators)
+        .set(set)
+        .where(and(eq(operators.id, id), isNull(operators.revokedAt)))
+        .returning();
+      return updated ?? null;
+    });
+  }
+
+  /**
+   * Revokes at once (revoked_at = now); revoking twice keeps the first time. `revokedNow` tells the caller
+   * whether this call did it (and so should invalidate caches and close connections). Null: unknown id.
+   */
+  revoke(id: string): Promise<{ operator: OperatorRecord; revokedNow: boolean } | null> {
+    return whileAvailable(async () => {
+      const [revoked] = await this.db
+        .update(operators)
+        .set({ revokedAt: sql`now()` })
+        .where(and(eq(operators.id, id), isNull(operators.revokedAt)))
+        .returning();
+      if (revoked) return { operator: revoked, revokedNow: true };
+      const [existing] = await this.db.select().from(operators).where(eq(operators.id, id));
+      return existing ? { operator: existing, revokedNow: false } : null;
+    });
+  }
+
+  /**
+   * Records that the operator authenticated, to the minute: at most one write a minute per operator from
+   * this instance (remembered in memory), and none when another instance wrote within the minute (checked
+   * by the statement). Best effort: an unavailable database answers false instead of failing the request.
+   */
+  async touchLastUsed(id: string): Promise<boolean> {
+    const now = this.clock.now();
+    const last = this.touched.get(id);
+    if (last !== undefined && now - last < TOUCH_INTERVAL_MS) return false;
+    this.remember(id, now);
+    try {
+      const updated = await whileAvailable(() =>
+        this.db
+          .update(operators)
+          .set({ lastUsedAt: new Date(now) })
+          .where(
+            and(
+              eq(operators.id, id),
+              sql`(${operators.lastUsedAt} is null or ${operators.lastUsedAt} <= ${new Date(now - TOUCH_INTERVAL_MS).toISOString()}::timestamptz)`,
+            ),
+          )
+          .returning({ id: operators.id }),
+      );
+      return updated.length > 0;
+    } catch (error) {
+      if (error instanceof DatabaseUnavailableError) {
+        this.touched.delete(id);
+        return false;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * The sum of |amount| of the operator's APPLIED adjustments and reversals settled in the current UTC day
+   * (the database's clock, which every instance shares), all currencies together.
+   */
+  appliedToday(operatorId: string): Promise<number> {
+    return whileAvailable(async () => {
+      const [row] = await queryRows<{ used: string }>(
+        this.db,
+        sql`
+          select coalesce(sum(abs(${adjustments.amount})), 0)::bigint as used
+          from ${adjustments}
+          where ${adjustments.actorOperatorId} = ${operatorId}
+            and ${adjustments.status} = 'APPLIED'
+            and ${adjustments.settledAt} >= date_trunc('day', now() at time zone 'UTC') at time zone 'UTC'`,
+      );
+      return Number(row?.used ?? 0);
+    });
+  }
+
+  /**
+   * Checks the operator's limits and, within them, runs `insert` (the PENDING journal record, written
+   * before RevenueCat is called) in the same transaction. The operator's row is locked (FOR UPDATE) for
+   * the duration, so every instance reserving for one operator takes turns: each one sums what the ones
+   * before committed (APPLIED today, and PENDING or UNKNOWN of any day), so the daily limit holds under any
+   * concurrency. The limits are read in the transaction, so an update or a revocation committed before it
+   * applies at once. ADMIN operators have no limits (the row is still checked for revocation).
+   *
+   * For a new idempotency key only: a replay or a re-claim of an UNKNOWN record is already counted.
+   * `insert` must use only the `tx` it is given (PGlite has one connection; the outer handle would wait
+   * for this transaction forever); if it throws, nothing is kept.
+   */
+  reserveAdjustment<T>(operatorId: string, amount: number, insert: (tx: Database) => Promise<T>): Promise<Reservation<T>> {
+    return whileAvailable(() =>
+      this.db.transaction(
+        async (tx): Promise<Reservation<T>> => {
+          const [operator] = await tx
+            .select({ role: operators.role, maxAdjustment: operators.maxAdjustment, dailyLimit: operators.dailyLimit })
+            .from(operators)
+            .where(and(eq(operators.id, operatorId), isNull(operators.revokedAt)))
+            .for('update');
+          if (!operator) return { kind: 'revoked' };
+          const limits = effectiveLimits(operator);
+          if (limits.maxAdjustment !== null && Math.abs(amount) > limits.maxAdjustment) {
+            return { kind: 'over_max_adjustment', maxAdjustment: limits.maxAdjustment };
+          }
+          let usedToday = 0;
+          if (limits.dailyLimit !== null) {
+            // Read committed: this statement sees every reservation committed before the lock was granted.
+            const [row] = await queryRows<{ used: string }>(tx, DAILY_USAGE(operatorId));
+            usedToday = Number(row?.used ?? 0);
+            if (usedToday + Math.abs(amount) > limits.dailyLimit) return { kind: 'over_daily_limit', dailyLimit: limits.dailyLimit, usedToday };
+          }
+          return { kind: 'reserved', value: await insert(tx), usedToday };
+        },
+        { isolationLevel: 'read committed' },
+      ),
+    );
+  }
+
+  private remember(id: string, now: number): void {
+    if (this.touched.size >= TOUCH_MEMORY) {
+      for (const [key, at] of this.touched) if (now - at >= TOUCH_INTERVAL_MS) this.touched.delete(key);
+      if (this.touched.size >= TOUCH_MEMORY) this.touched.clear();
+    }
+    this.touched.set(id, now);
+  }
+}
