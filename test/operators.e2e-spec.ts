@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { Database, DatabaseConnection, openDatabase } from '../src/database/database';
 import { AdjustmentRepository, type NewAdjustment } from '../src/journal/adjustment.repository';
-import type { Actor } from '../src/operators/actor';
+import type { Actor } from '../src/auth/actor';
 import { APPROVAL_TTL_MS, ApprovalRequestRepository, type NewApprovalRequest } from '../src/operators/approval-request.repository';
 import { OperatorRepository, type NewOperator } from '../src/operators/operator.repository';
 import { hashOperatorToken, issueOperatorToken } from '../src/operators/operator-token';
-import { ManualClock } from './helpers/manual-clock';
+import { ManualClock } from '../src/common/testing/manual-clock';
 import { describeWithPostgres, TEST_DATABASE_URL, useTestSchema } from './helpers/postgres';
 
 const ROOT: Actor = { operatorId: null, name: 'admin', role: 'ADMIN', onBehalfOf: null };

@@ -4,7 +4,7 @@ import { Clock } from '../common/clock';
 import { Database } from '../database/database';
 import { whileAvailable } from '../database/database-errors';
 import { decodeCursor, encodeCursor, InvalidPageArgumentError, MAX_PAGE_SIZE } from '../journal/adjustment.repository';
-import type { Actor } from './actor';
+import type { Actor } from '../auth/actor';
 import { approvalRequests, type ApprovalRequestRow, type ApprovalStatus } from './operators.schema';
 
 /** DESIGN "Approvals": a request not decided within 24 hours expires. */

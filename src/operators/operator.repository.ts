@@ -4,9 +4,10 @@ import { Clock } from '../common/clock';
 import { Database, queryRows } from '../database/database';
 import { DatabaseUnavailableError, whileAvailable } from '../database/database-errors';
 import { adjustments } from '../journal/journal.schema';
-import type { Actor } from './actor';
+import type { Actor } from '../auth/actor';
 import { operators, type OperatorRow } from './operators.schema';
-import { effectiveLimits, type OperatorRole } from './roles';
+import type { OperatorRole } from '../auth/actor';
+import { effectiveLimits } from './roles';
 
 /** One operator, as stored (never its token: only the hash and the prefix). */
 export type OperatorRecord = OperatorRow;

@@ -1,6 +1,5 @@
-import { OPERATOR_ROLES, type OperatorRole } from '../journal/journal.schema';
+import { OPERATOR_ROLES, type OperatorRole } from '../auth/actor';
 
-export { OPERATOR_ROLES, type OperatorRole };
 
 /** Each role includes every role before it (DESIGN "Operators and roles"). */
 const RANK: Record<OperatorRole, number> = { VIEWER: 0, AGENT: 1, SUPERVISOR: 2, ADMIN: 3 };

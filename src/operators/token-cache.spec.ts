@@ -1,4 +1,4 @@
-import { ManualClock } from '../../test/helpers/manual-clock';
+import { ManualClock } from '../common/testing/manual-clock';
 import type { OperatorRecord } from './operator.repository';
 import { OperatorTokenCache } from './token-cache';
 
