@@ -3,6 +3,7 @@ import { Clock } from '../common/clock';
 import { GatewayError } from '../common/errors';
 import { IdGenerator } from '../common/id-generator';
 import { loadConfig } from '../config/app-config';
+import { ExactlyOnce } from '../idempotency/exactly-once';
 import { upstreamKeyFor } from '../idempotency/idempotency-keys';
 import { IdempotencyStore } from '../idempotency/idempotency-store.port';
 import { CurrencyCatalog } from '../revenuecat/currency-catalog';
@@ -11,6 +12,7 @@ import { RevenueCatError } from '../revenuecat/revenuecat-error';
 import { AdjustmentRequest, AdjustmentsService } from './adjustments.service';
 import { Lifecycle } from '../lifecycle/lifecycle';
 import { Metrics } from '../metrics/metrics';
+import { UsageChangedPublisher } from '../realtime/usage-changed.publisher';
 import { UsageEventBus } from '../realtime/usage-event-bus.port';
 import { AuditLog } from './audit-log';
 
@@ -28,11 +30,15 @@ function setup() {
   };
   const clock = { now: () => NOW, sleep: jest.fn() } as unknown as Clock;
   const ids = { uuid: () => '00000000-0000-4000-8000-000000000000' } as IdGenerator;
-  const audit = { record: jest.fn() } as unknown as jest.Mocked<AuditLog>;
+  const audit = new AuditLog();
+  jest.spyOn(audit, 'record').mockImplementation(() => undefined);
   const events: jest.Mocked<UsageEventBus> = { publish: jest.fn().mockResolvedValue(undefined), subscribe: jest.fn() };
   const metrics = new Metrics();
   const config = loadConfig({});
-  const service = new AdjustmentsService(ledger, catalog, store, clock, ids, audit, events, metrics, new Lifecycle(), config);
+  const lifecycle = new Lifecycle();
+  const exactlyOnce = new ExactlyOnce(store, metrics, config);
+  const usageChanged = new UsageChangedPublisher(events, ids, metrics, lifecycle);
+  const service = new AdjustmentsService(ledger, catalog, exactlyOnce, audit, usageChanged, lifecycle, clock, ids);
   return { service, ledger, catalog, store, audit, events, metrics };
 }
 

@@ -12,10 +12,16 @@ export interface UsageChangedEnvelope {
   occurredAt: string;
 }
 
-export function usageChanged(
-  id: string,
-  change: { userId: string; currency: string; amount: number; balance: number; adjustedAt: Date },
-): UsageChangedEnvelope {
+/** What an applied adjustment tells its user's app. */
+export interface AppliedChange {
+  userId: string;
+  currency: string;
+  amount: number;
+  balance: number;
+  adjustedAt: Date;
+}
+
+export function usageChanged(id: string, change: AppliedChange): UsageChangedEnvelope {
   return {
     id,
     type: 'usage.changed',
