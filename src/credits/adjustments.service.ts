@@ -9,7 +9,7 @@ import { Lifecycle } from '../lifecycle/lifecycle';
 import { UsageChangedPublisher } from '../realtime/usage-changed.publisher';
 import { CurrencyCatalog } from '../revenuecat/currency-catalog';
 import { Balance, Ledger } from '../revenuecat/ledger.port';
-import { RevenueCatError, toGatewayError } from '../revenuecat/revenuecat-error';
+import { fromRevenueCatError, fromTransactionError, RevenueCatError } from '../revenuecat/revenuecat-error';
 import { Adjustment, AdjustmentRequest } from './adjustment';
 import { AuditLog } from './audit-log';
 
@@ -72,7 +72,7 @@ export class AdjustmentsService {
       );
     } catch (failure) {
       if (!(failure instanceof RevenueCatError)) return { status: 'unknown', error: failure };
-      const error = await this.toAdjustmentError(failure, request);
+      const error = await fromTransactionError(failure, request.amount, () => this.currentBalance(request));
       return failure.isTransient ? { status: 'unknown', error } : { status: 'rejected', error };
     }
     return {
@@ -97,18 +97,9 @@ export class AdjustmentsService {
     try {
       known = (await this.catalog.find(code)) !== undefined;
     } catch (error) {
-      throw toGatewayError(error, 'project');
+      throw fromRevenueCatError(error, 'project');
     }
     if (!known) throw Errors.unknownCurrency(code);
-  }
-
-  /** RevenueCat's two 422s look alike: the sign of the amount tells which limit was hit. */
-  private async toAdjustmentError(error: RevenueCatError, request: AdjustmentRequest) {
-    if (error.httpStatus === 422 && error.type === 'unprocessable_entity_error') {
-      return request.amount < 0 ? Errors.insufficientBalance(await this.currentBalance(request)) : Errors.balanceLimitExceeded();
-    }
-    if (error.httpStatus === 409 && error.type === 'idempotency_error') return Errors.idempotencyKeyReused();
-    return toGatewayError(error, 'customer') as ReturnType<typeof Errors.rcCallFailed>;
   }
 
   private async currentBalance(request: AdjustmentRequest): Promise<number | undefined> {

@@ -1,4 +1,4 @@
-import { Errors } from '../common/errors';
+import { Errors, GatewayError } from '../common/errors';
 
 /**
  * A failed RevenueCat call, carrying RevenueCat's own error `type`, or `timeout`, `network_error` or
@@ -39,11 +39,28 @@ export function isRetryableStatus(status: number): boolean {
 }
 
 /**
- * RevenueCat's failure as the catalogue's error. A 404 `resource_missing` means the customer only on a
- * customer's path; on the project's own endpoints it is a misconfiguration, so an upstream failure.
+ * RevenueCat's failure as the catalogue's error; anything else passes through unchanged. A 404
+ * `resource_missing` means the customer only on a customer's path; on the project's own endpoints it is
+ * a misconfiguration, so an upstream failure.
  */
-export function toGatewayError(error: unknown, scope: 'customer' | 'project'): unknown {
+export function fromRevenueCatError(error: unknown, scope: 'customer' | 'project'): unknown {
   if (!(error instanceof RevenueCatError)) return error;
   if (scope === 'customer' && error.isCustomerMissing) return Errors.customerNotFound();
   return Errors.rcCallFailed(error.type);
+}
+
+/**
+ * A refused transaction as the catalogue's error. RevenueCat's two 422s look alike: the sign of the
+ * amount tells which limit was hit, and a refused deduction shows the balance when it can be re-read.
+ */
+export async function fromTransactionError(
+  error: RevenueCatError,
+  amount: number,
+  currentBalance: () => Promise<number | undefined>,
+): Promise<GatewayError> {
+  if (error.httpStatus === 422 && error.type === 'unprocessable_entity_error') {
+    return amount < 0 ? Errors.insufficientBalance(await currentBalance()) : Errors.balanceLimitExceeded();
+  }
+  if (error.httpStatus === 409 && error.type === 'idempotency_error') return Errors.idempotencyKeyReused();
+  return error.isCustomerMissing ? Errors.customerNotFound() : Errors.rcCallFailed(error.type);
 }
