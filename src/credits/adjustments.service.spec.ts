@@ -126,15 +126,15 @@ describe('AdjustmentsService', () => {
 
   it('answers insufficient_balance without a balance when the balance cannot be re-read', async () => {
     const { service, ledger } = setup();
-    ledger.createTransaction.mockRejectedValue(new RevenueCatError('unprocessable_entity_error', 422, false, 'no'));
-    ledger.listBalances.mockRejectedValue(new RevenueCatError('server_error', 503, true, 'down'));
+    ledger.createTransaction.mockRejectedValue(new RevenueCatError('unprocessable_entity_error', 422, 'no'));
+    ledger.listBalances.mockRejectedValue(new RevenueCatError('server_error', 503, 'down'));
     const error = await failure(service.adjust({ ...request, amount: -5 }, admin));
     expect(error.extensions).toEqual({ code: 'insufficient_balance', status: 422 });
   });
 
   it('fails with rc_call_failed and frees the key when the currency list cannot be read', async () => {
     const { service, catalog, store, ledger } = setup();
-    catalog.find.mockRejectedValue(new RevenueCatError('rate_limit_error', 429, true, 'slow down'));
+    catalog.find.mockRejectedValue(new RevenueCatError('rate_limit_error', 429, 'slow down'));
     expect((await failure(service.adjust(request, admin))).message).toBe('rc_call_failed: rate_limit_error');
     expect(store.claim).toHaveBeenCalledTimes(1);
     expect(store.release).toHaveBeenCalledWith('k-1', 'tok');
@@ -157,7 +157,7 @@ describe('AdjustmentsService', () => {
       kind: 'completed',
       outcome: JSON.stringify({ ok: true, adjustment: { id: 'adj_1', userId: 'user_1', currency: 'CRD', amount: 5, reason: 'r', balance: 5, balances: [], idempotencyKey: 'k-1', adjustedAt: '2026-11-21T10:00:00.000Z' } }),
     });
-    catalog.find.mockRejectedValue(new RevenueCatError('server_error', 503, true, 'down'));
+    catalog.find.mockRejectedValue(new RevenueCatError('server_error', 503, 'down'));
     expect(await service.adjust(request, admin)).toMatchObject({ id: 'adj_1', replayed: true });
     expect(catalog.find).not.toHaveBeenCalled();
     expect(ledger.createTransaction).not.toHaveBeenCalled();

@@ -73,7 +73,7 @@ export class AdjustmentsService {
     } catch (failure) {
       if (!(failure instanceof RevenueCatError)) return { status: 'unknown', error: failure };
       const error = await fromTransactionError(failure, request.amount, () => this.currentBalance(request));
-      return failure.isTransient ? { status: 'unknown', error } : { status: 'rejected', error };
+      return failure.outcomeUnknown ? { status: 'unknown', error } : { status: 'rejected', error };
     }
     return {
       status: 'applied',

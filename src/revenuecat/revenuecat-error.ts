@@ -1,4 +1,8 @@
 import { Errors, GatewayError } from '../common/errors';
+import { isRetryableStatus } from './retryable-errors';
+
+/** Failures of the exchange itself, with no answer from RevenueCat: worth another attempt. */
+const EXCHANGE_FAILURES = new Set(['timeout', 'network_error']);
 
 /**
  * A failed RevenueCat call, carrying RevenueCat's own error `type`, or `timeout`, `network_error` or
@@ -8,7 +12,6 @@ export class RevenueCatError extends Error {
   constructor(
     readonly type: string,
     readonly httpStatus: number | undefined,
-    readonly retryable: boolean,
     detail: string,
     readonly retryAfterMs?: number,
   ) {
@@ -20,22 +23,21 @@ export class RevenueCatError extends Error {
     return this.httpStatus === 404 && this.type === 'resource_missing';
   }
 
-  /** Failures after which we cannot know whether RevenueCat applied a write, or that may pass on their own. */
-  get isTransient(): boolean {
-    return (
-      this.retryable ||
-      this.httpStatus === undefined ||
-      this.httpStatus >= 500 ||
-      isRetryableStatus(this.httpStatus) ||
-      this.type === 'bad_response'
-    );
+  /**
+   * Retry this call now, with the same Idempotency-Key: what RevenueCat marks retryable
+   * (retryable-errors.ts), or an exchange that got no answer (a timeout, a dropped connection).
+   */
+  get retryable(): boolean {
+    return this.httpStatus === undefined ? EXCHANGE_FAILURES.has(this.type) : isRetryableStatus(this.httpStatus);
   }
-}
 
-const RETRYABLE_STATUSES = new Set([423, 429, 500, 502, 503, 504]);
-
-export function isRetryableStatus(status: number): boolean {
-  return RETRYABLE_STATUSES.has(status);
+  /**
+   * For a write, RevenueCat may or may not have applied it: no answer, a server error, a retryable
+   * refusal after the last retry, or an answer we cannot read. Every other failure is definitive.
+   */
+  get outcomeUnknown(): boolean {
+    return this.retryable || this.httpStatus === undefined || this.httpStatus >= 500 || this.type === 'bad_response';
+  }
 }
 
 /**
