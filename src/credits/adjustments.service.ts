@@ -13,8 +13,6 @@ import { fromRevenueCatError, fromTransactionError, RevenueCatError } from '../r
 import { Adjustment, AdjustmentRequest } from './adjustment';
 import { AuditLog } from './audit-log';
 
-export type { Adjustment, AdjustmentRequest } from './adjustment';
-
 /** Grants and deductions, applied exactly once per idempotency key whatever the retries, crashes or instances. */
 @Injectable()
 export class AdjustmentsService {
