@@ -1,7 +1,8 @@
 import { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { EmulatorAnswer, errorAnswer } from './emulator-errors';
 
-export const MAX_BODY_BYTES = 64 * 1024;
+/** The largest request body the emulator reads, like RevenueCat's own limit (not the gateway's). */
+const MAX_EMULATED_BODY_BYTES = 64 * 1024;
 /** Past this an oversized upload is cut off instead of drained, so a runaway client cannot pin the emulator. */
 const MAX_DRAIN_BYTES = 1024 * 1024;
 
@@ -32,7 +33,7 @@ export function readBody(req: IncomingMessage): Promise<RequestBody> {
     let received = 0;
     const onData = (chunk: Buffer) => {
       received += chunk.length;
-      if (received <= MAX_BODY_BYTES) {
+      if (received <= MAX_EMULATED_BODY_BYTES) {
         chunks.push(chunk);
       } else if (received > MAX_DRAIN_BYTES) {
         cleanup();
@@ -41,7 +42,7 @@ export function readBody(req: IncomingMessage): Promise<RequestBody> {
     };
     const onEnd = () => {
       cleanup();
-      const tooLarge = received > MAX_BODY_BYTES;
+      const tooLarge = received > MAX_EMULATED_BODY_BYTES;
       resolve({ text: tooLarge ? '' : Buffer.concat(chunks).toString('utf8'), tooLarge, truncated: false });
     };
     const onError = (error: Error) => {
@@ -84,7 +85,7 @@ export function singleHeader(value: string | string[] | undefined): string | und
 }
 
 export function bodyTooLargeAnswer(): EmulatorAnswer {
-  return errorAnswer(400, 'invalid_request', `The request body exceeds ${MAX_BODY_BYTES} bytes`);
+  return errorAnswer(400, 'invalid_request', `The request body exceeds ${MAX_EMULATED_BODY_BYTES} bytes`);
 }
 
 export function writeAnswer(

@@ -97,13 +97,30 @@ export const Errors = {
   insufficientBalance: (balance?: number) =>
     new GatewayError('insufficient_balance', undefined, balance === undefined ? {} : { balance }),
   balanceLimitExceeded: () => new GatewayError('balance_limit_exceeded'),
-  rateLimited: (retryAfterSeconds: number) => new GatewayError('rate_limited', undefined, { retryAfterSeconds }),
+  rateLimited: (retryAfterSeconds: number, problem?: string) =>
+    new GatewayError('rate_limited', problem === undefined ? undefined : `rate_limited: ${problem}`, { retryAfterSeconds }),
   internal: () => new GatewayError('internal_error'),
   /** `dependency` names the part of this service that is missing (never a host, URL or credential). */
   dependencyUnavailable: (dependency: string) =>
     new GatewayError('dependency_unavailable', `dependency_unavailable: ${dependency} does not answer; nothing was changed; retry`),
   shuttingDown: () => new GatewayError('shutting_down', undefined, { retryAfterSeconds: 1 }),
 };
+
+/** An error as every response shows it, over HTTP or graphql-ws: the catalogue's message and extensions, and the request id. */
+export interface FormattedError {
+  message: string;
+  extensions: Record<string, unknown>;
+}
+
+export function formatError(error: GatewayError, requestId: string | undefined): FormattedError {
+  const extensions = requestId === undefined ? { ...error.extensions } : { ...error.extensions, requestId };
+  return { message: error.message, extensions };
+}
+
+/** A whole response body holding one error, for refusals made before GraphQL runs. */
+export function errorBody(error: GatewayError, requestId: string | undefined): string {
+  return JSON.stringify({ errors: [formatError(error, requestId)] });
+}
 
 /**
  * A graphql-js parse failure as the catalogue sees it: the token cap is `query_too_complex`, any other

@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { Logger } from '@nestjs/common';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
-import { Errors, GatewayError, parseFailure } from './errors';
+import { Errors, formatError, GatewayError, parseFailure } from './errors';
 import { currentRequestId } from './request-scope';
 
 const logger = new Logger('GraphQLErrors');
@@ -17,21 +17,18 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   // Validation rules report our errors too; Apollo wraps those, keeping ours as the original.
   const reported = original instanceof GraphQLError ? original.originalError : undefined;
   const mapped =
-    original instanceof GatewayError ? original : reported instanceof GatewayError ? reported : translate(formatted, original);
+    original instanceof GatewayError ? original : reported instanceof GatewayError ? reported : fromApolloError(formatted, original);
+  const { message, extensions } = formatError(mapped, currentRequestId());
   return {
-    message: mapped.message,
+    message,
     ...(formatted.locations && { locations: formatted.locations }),
     ...(formatted.path && { path: formatted.path }),
-    extensions: withRequestId(mapped.extensions),
+    extensions,
   };
 }
 
-function withRequestId(extensions: Record<string, unknown>): Record<string, unknown> {
-  const requestId = currentRequestId();
-  return requestId === undefined ? { ...extensions } : { ...extensions, requestId };
-}
-
-function translate(formatted: GraphQLFormattedError, original: unknown): GatewayError {
+/** Apollo's and graphql-js's own codes in the catalogue's terms; anything else is ours to hide and log. */
+function fromApolloError(formatted: GraphQLFormattedError, original: unknown): GatewayError {
   const code = formatted.extensions?.code;
   const message = formatted.message;
   switch (code) {

@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import type { Metrics } from '../metrics/metrics';
-import type { GatewayError } from './errors';
+import { errorBody, GatewayError } from './errors';
 
 /**
  * Refuses a request before GraphQL runs (shutdown, auth, body): counted by code, and answered with a
@@ -14,10 +14,10 @@ export function refuseRequest(res: Response, error: GatewayError, metrics: Metri
   res
     .status(error.status)
     .type('application/json')
-    .send(JSON.stringify({ errors: [{ message: error.message, extensions: withRequestId(error.extensions, res.req) }] }));
+    .send(errorBody(error, requestIdOf(res.req)));
 }
 
-export function withRequestId(extensions: Record<string, unknown> | undefined, req: unknown): Record<string, unknown> {
+function requestIdOf(req: unknown): string | undefined {
   const id = (req as { id?: unknown } | undefined)?.id;
-  return typeof id === 'string' ? { ...extensions, requestId: id } : { ...extensions };
+  return typeof id === 'string' ? id : undefined;
 }

@@ -7,11 +7,11 @@ export function createValidationPipe(): ValidationPipe {
     transform: true,
     forbidUnknownValues: true,
     validateCustomDecorators: false,
-    exceptionFactory: (errors: ValidationError[]) => toGatewayError(errors),
+    exceptionFactory: (errors: ValidationError[]) => fromValidationErrors(errors),
   });
 }
 
-function toGatewayError(errors: ValidationError[]): GatewayError {
+function fromValidationErrors(errors: ValidationError[]): GatewayError {
   const flat = flatten(errors);
   if (flat.some((error) => error.property === 'amount' && error.constraints?.notEquals)) {
     return Errors.amountMustBeNonzero();

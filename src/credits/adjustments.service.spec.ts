@@ -4,14 +4,17 @@ import { GatewayError } from '../common/errors';
 import { IdGenerator } from '../common/id-generator';
 import { failureOf } from '../common/testing/failure-of';
 import { loadConfig } from '../config/app-config';
+import { ExactlyOnce } from '../idempotency/exactly-once';
 import { upstreamKeyFor } from '../idempotency/idempotency-keys';
 import { IdempotencyStore } from '../idempotency/idempotency-store.port';
 import { CurrencyCatalog } from '../revenuecat/currency-catalog';
 import { Ledger } from '../revenuecat/ledger.port';
 import { RevenueCatError } from '../revenuecat/revenuecat-error';
-import { AdjustmentRequest, AdjustmentsService } from './adjustments.service';
+import { AdjustmentRequest } from './adjustment';
+import { AdjustmentsService } from './adjustments.service';
 import { Lifecycle } from '../lifecycle/lifecycle';
 import { Metrics } from '../metrics/metrics';
+import { UsageChangedPublisher } from '../realtime/usage-changed.publisher';
 import { UsageEventBus } from '../realtime/usage-event-bus.port';
 import { AuditLog } from './audit-log';
 
@@ -29,11 +32,15 @@ function setup() {
   };
   const clock = { now: () => NOW, sleep: jest.fn() } as unknown as Clock;
   const ids = { uuid: () => '00000000-0000-4000-8000-000000000000' } as IdGenerator;
-  const audit = { record: jest.fn() } as unknown as jest.Mocked<AuditLog>;
+  const audit = new AuditLog();
+  jest.spyOn(audit, 'record').mockImplementation(() => undefined);
   const events: jest.Mocked<UsageEventBus> = { publish: jest.fn().mockResolvedValue(undefined), subscribe: jest.fn() };
   const metrics = new Metrics();
   const config = loadConfig({});
-  const service = new AdjustmentsService(ledger, catalog, store, clock, ids, audit, events, metrics, new Lifecycle(), config);
+  const lifecycle = new Lifecycle();
+  const exactlyOnce = new ExactlyOnce(store, metrics, config);
+  const usageChanged = new UsageChangedPublisher(events, ids, metrics, lifecycle);
+  const service = new AdjustmentsService(ledger, catalog, exactlyOnce, audit, usageChanged, lifecycle, clock, ids);
   return { service, ledger, catalog, store, audit, events, metrics };
 }
 
@@ -113,15 +120,15 @@ describe('AdjustmentsService', () => {
 
   it('answers insufficient_balance without a balance when the balance cannot be re-read', async () => {
     const { service, ledger } = setup();
-    ledger.createTransaction.mockRejectedValue(new RevenueCatError('unprocessable_entity_error', 422, false, 'no'));
-    ledger.listBalances.mockRejectedValue(new RevenueCatError('server_error', 503, true, 'down'));
+    ledger.createTransaction.mockRejectedValue(new RevenueCatError('unprocessable_entity_error', 422, 'no'));
+    ledger.listBalances.mockRejectedValue(new RevenueCatError('server_error', 503, 'down'));
     const error = await failure(service.adjust({ ...request, amount: -5 }, admin));
     expect(error.extensions).toEqual({ code: 'insufficient_balance', status: 422 });
   });
 
   it('fails with rc_call_failed and frees the key when the currency list cannot be read', async () => {
     const { service, catalog, store, ledger } = setup();
-    catalog.find.mockRejectedValue(new RevenueCatError('rate_limit_error', 429, true, 'slow down'));
+    catalog.find.mockRejectedValue(new RevenueCatError('rate_limit_error', 429, 'slow down'));
     expect((await failure(service.adjust(request, admin))).message).toBe('rc_call_failed: rate_limit_error');
     expect(store.claim).toHaveBeenCalledTimes(1);
     expect(store.release).toHaveBeenCalledWith('k-1', 'tok');
@@ -144,7 +151,7 @@ describe('AdjustmentsService', () => {
       kind: 'completed',
       outcome: JSON.stringify({ ok: true, adjustment: { id: 'adj_1', userId: 'user_1', currency: 'CRD', amount: 5, reason: 'r', balance: 5, balances: [], idempotencyKey: 'k-1', adjustedAt: '2026-11-21T10:00:00.000Z' } }),
     });
-    catalog.find.mockRejectedValue(new RevenueCatError('server_error', 503, true, 'down'));
+    catalog.find.mockRejectedValue(new RevenueCatError('server_error', 503, 'down'));
     expect(await service.adjust(request, admin)).toMatchObject({ id: 'adj_1', replayed: true });
     expect(catalog.find).not.toHaveBeenCalled();
     expect(ledger.createTransaction).not.toHaveBeenCalled();

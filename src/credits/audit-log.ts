@@ -1,4 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { AdminPrincipal } from '../auth/admin-authenticator';
+import { GatewayError } from '../common/errors';
+import type { Adjustment, AdjustmentRequest } from './adjustment';
 
 export interface AuditEntry {
   /** Which credential: `admin` or `admin:previous`; never the secret. */
@@ -15,10 +18,26 @@ export interface AuditEntry {
   balance?: number;
 }
 
-/** One structured line per adjustment attempt, for whoever must later explain a balance. */
+/** The audit trail: one structured line per adjustment attempt, for whoever must later explain a balance. */
 @Injectable()
 export class AuditLog {
   private readonly logger = new Logger('Audit');
+
+  succeeded(actor: AdminPrincipal, request: AdjustmentRequest, adjustment: Adjustment): void {
+    this.record({
+      actor: actor.label,
+      ...request,
+      outcome: adjustment.replayed ? 'replayed' : 'applied',
+      replayed: adjustment.replayed,
+      adjustmentId: adjustment.id,
+      balance: adjustment.balance,
+    });
+  }
+
+  failed(actor: AdminPrincipal, request: AdjustmentRequest, error: unknown): void {
+    const outcome = error instanceof GatewayError ? error.code : 'internal_error';
+    this.record({ actor: actor.label, ...request, outcome, replayed: false });
+  }
 
   record(entry: AuditEntry): void {
     this.logger.log({ event: 'credits.adjustment', ...entry });

@@ -4,14 +4,16 @@ import { AdminAuthGuard } from '../auth/admin-auth.guard';
 import type { AuthenticatedRequest } from '../auth/admin-auth.middleware';
 import { Errors } from '../common/errors';
 import { GqlThrottlerGuard } from '../rate-limit/gql-throttler.guard';
-import { Adjustment, AdjustmentsService } from './adjustments.service';
+import { Balance, VirtualCurrency } from '../revenuecat/ledger.port';
+import { Adjustment } from './adjustment';
+import { AdjustmentsService } from './adjustments.service';
 import { CreditsService } from './credits.service';
 import { Metrics } from '../metrics/metrics';
 import { AdjustCreditsInput, isIdempotencyKey } from './dto/adjust-credits.input';
 import { BalancesArgs } from './dto/balances.args';
-import { CreditAdjustment } from './models/credit-adjustment.model';
-import { CurrencyBalance } from './models/currency-balance.model';
-import { VirtualCurrency } from './models/virtual-currency.model';
+import { AdjustmentModel } from './models/adjustment.model';
+import { BalanceModel } from './models/balance.model';
+import { VirtualCurrencyModel } from './models/virtual-currency.model';
 
 @Resolver()
 @UseGuards(AdminAuthGuard, GqlThrottlerGuard)
@@ -22,17 +24,17 @@ export class CreditsResolver {
     private readonly metrics: Metrics,
   ) {}
 
-  @Query(() => [VirtualCurrency], { description: "The project's configured virtual currencies." })
+  @Query(() => [VirtualCurrencyModel], { description: "The project's configured virtual currencies." })
   currencies(): Promise<VirtualCurrency[]> {
     return this.metrics.measure('currencies', () => this.credits.currencies());
   }
 
-  @Query(() => [CurrencyBalance], { description: "One customer's balances, keyed by Clerk user_id." })
-  balances(@Args() { userId, includeEmpty }: BalancesArgs): Promise<CurrencyBalance[]> {
+  @Query(() => [BalanceModel], { description: "One customer's balances, keyed by Clerk user_id." })
+  balances(@Args() { userId, includeEmpty }: BalancesArgs): Promise<Balance[]> {
     return this.metrics.measure('balances', () => this.credits.balances(userId, includeEmpty));
   }
 
-  @Mutation(() => CreditAdjustment, {
+  @Mutation(() => AdjustmentModel, {
     nullable: true,
     description: 'Grant (positive amount) or deduct (negative amount) credits with an audit reason, exactly once per idempotency key.',
   })

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { CurrencyCatalog } from '../revenuecat/currency-catalog';
 import { Balance, Ledger, VirtualCurrency } from '../revenuecat/ledger.port';
-import { toGatewayError } from '../revenuecat/revenuecat-error';
+import { fromRevenueCatError } from '../revenuecat/revenuecat-error';
 
 @Injectable()
 export class CreditsService {
@@ -14,7 +14,7 @@ export class CreditsService {
     try {
       return await this.catalog.list();
     } catch (error) {
-      throw toGatewayError(error, 'project');
+      throw fromRevenueCatError(error, 'project');
     }
   }
 
@@ -22,7 +22,7 @@ export class CreditsService {
     try {
       return await this.ledger.listBalances(userId, { includeEmpty });
     } catch (error) {
-      throw toGatewayError(error, 'customer');
+      throw fromRevenueCatError(error, 'customer');
     }
   }
 }

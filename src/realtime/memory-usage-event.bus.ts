@@ -1,12 +1,12 @@
 import { SubscriberRegistry, UsageListener } from './subscriber-registry';
-import type { UsageChangedEnvelope } from './usage-changed.event';
+import type { UsageChangedEvent } from './usage-changed.event';
 import type { Unsubscribe, UsageEventBus } from './usage-event-bus.port';
 
 /** In-process delivery: correct for a single instance. */
 export class MemoryUsageEventBus implements UsageEventBus {
   constructor(private readonly registry: SubscriberRegistry) {}
 
-  async publish(event: UsageChangedEnvelope): Promise<void> {
+  async publish(event: UsageChangedEvent): Promise<void> {
     this.registry.deliverToUser(event);
     this.registry.deliverToEveryone(event);
   }

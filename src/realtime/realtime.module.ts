@@ -8,6 +8,7 @@ import { MemoryUsageEventBus } from './memory-usage-event.bus';
 import { RealtimeServer } from './realtime.server';
 import { RedisUsageEventBus } from './redis-usage-event.bus';
 import { SubscriberRegistry } from './subscriber-registry';
+import { UsageChangedPublisher } from './usage-changed.publisher';
 import { UsageChangedResolver } from './usage-changed.resolver';
 import { UsageEventBus } from './usage-event-bus.port';
 
@@ -22,8 +23,9 @@ import { UsageEventBus } from './usage-event-bus.port';
         redis ? new RedisUsageEventBus(redis, registry, health) : new MemoryUsageEventBus(registry),
     },
     UsageChangedResolver,
+    UsageChangedPublisher,
     RealtimeServer,
   ],
-  exports: [UsageEventBus, SubscriberRegistry, RealtimeServer],
+  exports: [UsageEventBus, UsageChangedPublisher, SubscriberRegistry, RealtimeServer],
 })
 export class RealtimeModule {}

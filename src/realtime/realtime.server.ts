@@ -13,6 +13,7 @@ import { ConnectionAuthenticator, ConnectionRefused, TOKEN_EXPIRED } from '../au
 import type { Principal } from '../auth/principal';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
+import { errorBody, Errors, GatewayError } from '../common/errors';
 import { GRAPHQL_PATH } from '../common/graphql-path';
 import { QUERY_LIMITS, queryLimitRules } from '../common/query-limits';
 import { Metrics } from '../metrics/metrics';
@@ -177,13 +178,14 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
     // The slot is taken now, before anything is awaited, so a burst of parallel upgrades cannot all pass
     // the check at once; it is given back when this socket closes, whatever the path that closes it.
     if (!this.takeSlot(socket, client)) {
-      refuse(socket, 429, 'too many open connections from this client', 5);
+      refuse(socket, Errors.rateLimited(5, 'too many open connections from this client'));
       return;
     }
     this.attempts
       .increment(`ws-connect:${client}`, ATTEMPT_WINDOW_MS, this.config.realtime.connectAttemptsPerMinute, 0, 'ws')
       .then(
-        ({ isBlocked, timeToExpire }) => !isBlocked || refuse(socket, 429, 'too many connection attempts from this client', timeToExpire),
+        ({ isBlocked, timeToExpire }) =>
+          !isBlocked || refuse(socket, Errors.rateLimited(timeToExpire, 'too many connection attempts from this client')),
         (error: Error) => {
           // A counter that cannot be read (Redis away) must not take realtime down; the open cap still holds.
           this.logger.warn(`connection attempt count unavailable: ${error.message}`);
@@ -237,13 +239,13 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
 }
 
 /** Refuses a WebSocket upgrade with a plain HTTP answer, before any WebSocket exists. */
-function refuse(socket: Duplex, status: 429, message: string, retryAfterSeconds: number): false {
+function refuse(socket: Duplex, error: GatewayError): false {
   if (socket.destroyed) return false;
-  const body = JSON.stringify({
-    errors: [{ message: `rate_limited: ${message}`, extensions: { code: 'rate_limited', status, retryAfterSeconds } }],
-  });
+  // No request id: an upgrade is refused before Express, which assigns it, sees the request.
+  const body = errorBody(error, undefined);
+  const { status } = error;
   socket.end(
-    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nRetry-After: ${retryAfterSeconds}\r\nContent-Type: application/json\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nRetry-After: ${error.details.retryAfterSeconds}\r\nContent-Type: application/json\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
   return false;

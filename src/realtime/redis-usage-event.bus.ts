@@ -4,14 +4,14 @@ import { randomUUID } from 'node:crypto';
 import { RedisHealth } from '../redis/redis-health';
 import { closeRedis } from '../redis/redis.module';
 import { SubscriberRegistry, UsageListener } from './subscriber-registry';
-import type { UsageChangedEnvelope } from './usage-changed.event';
+import type { UsageChangedEvent } from './usage-changed.event';
 import type { Unsubscribe, UsageEventBus } from './usage-event-bus.port';
 
 export const USAGE_CHANNEL_PREFIX = 'credits-gateway:usage:user:';
 const EVERY_USER_PATTERN = `${USAGE_CHANNEL_PREFIX}*`;
 
 /** On the wire: the envelope, plus the instance that published it (ignored by instances that do not know it). */
-type WireEvent = UsageChangedEnvelope & { publishedBy?: string };
+type WireEvent = UsageChangedEvent & { publishedBy?: string };
 
 /**
  * Delivery across instances: one Redis channel per user. An instance subscribes to a user's channel
@@ -56,7 +56,7 @@ export class RedisUsageEventBus implements UsageEventBus, OnApplicationShutdown 
   }
 
   /** Delivered here at once, whatever Redis's state; rejects when it could not be sent to other instances. */
-  async publish(event: UsageChangedEnvelope): Promise<void> {
+  async publish(event: UsageChangedEvent): Promise<void> {
     this.registry.deliverToUser(event);
     this.registry.deliverToEveryone(event);
     if (!this.health.usable) throw new Error("Redis does not answer: delivered to this instance's subscribers only");

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Metrics } from '../metrics/metrics';
-import type { UsageChangedEnvelope } from './usage-changed.event';
+import type { UsageChangedEvent } from './usage-changed.event';
 
 /** Whatever takes a subscriber's events: an object, so no closure is needed per subscriber. */
 export interface UsageListener {
-  push(event: UsageChangedEnvelope): void;
+  push(event: UsageChangedEvent): void;
 }
 
 /**
@@ -37,12 +37,12 @@ export class SubscriberRegistry {
     return { last: true };
   }
 
-  deliverToUser(event: UsageChangedEnvelope): void {
+  deliverToUser(event: UsageChangedEvent): void {
     const listeners = this.byUser.get(event.userId);
     if (listeners) this.deliver(listeners, event);
   }
 
-  deliverToEveryone(event: UsageChangedEnvelope): void {
+  deliverToEveryone(event: UsageChangedEvent): void {
     this.deliver(this.everyone, event);
   }
 
@@ -53,7 +53,7 @@ export class SubscriberRegistry {
     return { users: this.byUser.size, listeners, everyone: this.everyone.size };
   }
 
-  private deliver(listeners: Set<UsageListener>, event: UsageChangedEnvelope): void {
+  private deliver(listeners: Set<UsageListener>, event: UsageChangedEvent): void {
     for (const listener of listeners) listener.push(event);
     this.metrics.realtimeEventsDelivered.inc(listeners.size);
   }

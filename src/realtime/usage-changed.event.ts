@@ -1,7 +1,5 @@
-import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
-
-/** The silent control envelope, as published and as delivered. `occurredAt` is ISO-8601. */
-export interface UsageChangedEnvelope {
+/** The silent control envelope, as published (through Redis too) and as delivered. `occurredAt` is ISO-8601. */
+export interface UsageChangedEvent {
   id: string;
   type: 'usage.changed';
   silent: true;
@@ -12,10 +10,16 @@ export interface UsageChangedEnvelope {
   occurredAt: string;
 }
 
-export function usageChanged(
-  id: string,
-  change: { userId: string; currency: string; amount: number; balance: number; adjustedAt: Date },
-): UsageChangedEnvelope {
+/** What an applied adjustment tells its user's app. */
+export interface AppliedChange {
+  userId: string;
+  currency: string;
+  amount: number;
+  balance: number;
+  adjustedAt: Date;
+}
+
+export function usageChanged(id: string, change: AppliedChange): UsageChangedEvent {
   return {
     id,
     type: 'usage.changed',
@@ -26,31 +30,4 @@ export function usageChanged(
     balance: change.balance,
     occurredAt: change.adjustedAt.toISOString(),
   };
-}
-
-@ObjectType({ description: 'Silent control envelope: the app refreshes its balance, no user-visible notification.' })
-export class UsageChangedEvent {
-  @Field(() => ID, { description: 'Unique per event, for de-duplication on the client.' })
-  id!: string;
-
-  @Field({ description: 'Always "usage.changed".' })
-  type!: string;
-
-  @Field({ description: 'Always true.' })
-  silent!: boolean;
-
-  @Field(() => ID)
-  userId!: string;
-
-  @Field()
-  currency!: string;
-
-  @Field(() => Int, { description: 'The applied adjustment: positive granted, negative deducted.' })
-  delta!: number;
-
-  @Field(() => Int, { description: 'The balance of `currency` after the change.' })
-  balance!: number;
-
-  @Field(() => Date)
-  occurredAt!: Date;
 }

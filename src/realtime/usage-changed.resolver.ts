@@ -7,7 +7,8 @@ import { IsCustomerId } from '../credits/dto/validators';
 import { Lifecycle } from '../lifecycle/lifecycle';
 import { Metrics } from '../metrics/metrics';
 import { EventQueue } from './event-queue';
-import { UsageChangedEnvelope, UsageChangedEvent } from './usage-changed.event';
+import type { UsageChangedEvent } from './usage-changed.event';
+import { UsageChangedEventModel } from './usage-changed.model';
 import { UsageEventBus } from './usage-event-bus.port';
 
 // Each event carries the latest balance, so a client that fell this far behind needs only the newest.
@@ -40,19 +41,18 @@ export class UsageChangedResolver {
     this.dropped = () => metrics.realtimeEventsDropped.inc();
   }
 
-  @Subscription(() => UsageChangedEvent, {
+  @Subscription(() => UsageChangedEventModel, {
     description: 'A silent usage.changed envelope for every applied adjustment, routed by user.',
-    // Envelopes travel as JSON (through Redis too); the DateTime scalar wants a Date back.
-    resolve: (event: UsageChangedEnvelope) => ({ ...event, occurredAt: new Date(event.occurredAt) }),
+    resolve: UsageChangedEventModel.from,
   })
   async usageChanged(
     @Args() { userId }: UsageChangedArgs,
     @Context() { principal }: RealtimeContext,
-  ): Promise<AsyncIterableIterator<UsageChangedEnvelope>> {
+  ): Promise<AsyncIterableIterator<UsageChangedEvent>> {
     return this.metrics.measure('usageChanged', async () => {
       const target = watchedUser(principal, userId ?? null);
       // The queue is the listener itself: a subscriber costs as few objects as possible (10,000 add up).
-      const queue = new EventQueue<UsageChangedEnvelope>(MAX_BUFFERED_EVENTS, this.dropped, this.lifecycle.deliveries);
+      const queue = new EventQueue<UsageChangedEvent>(MAX_BUFFERED_EVENTS, this.dropped, this.lifecycle.deliveries);
       queue.release = await this.bus.subscribe(target, queue);
       return queue;
     });

@@ -125,7 +125,7 @@ describe('RevenueCatLedger against the emulator', () => {
   it('gives up after the configured retries on an upstream that keeps failing', async () => {
     emulator.injectFault({ endpoint: 'list_balances', status: 503, count: Infinity, backoffMs: 1 });
     const error = await failureOf(RevenueCatError, ledger.listBalances('user_2abcXYZ', { includeEmpty: false }));
-    expect([error.type, error.httpStatus, error.isTransient]).toEqual(['server_error', 503, true]);
+    expect([error.type, error.httpStatus, error.outcomeUnknown]).toEqual(['server_error', 503, true]);
     expect(emulator.count('list_balances')).toBe(3);
   });
 
@@ -141,6 +141,25 @@ describe('RevenueCatLedger against the emulator', () => {
     const error = await failureOf(RevenueCatError, ledger.listBalances('user_nobody', { includeEmpty: false }));
     expect([error.type, error.httpStatus, error.isCustomerMissing]).toEqual(['resource_missing', 404, true]);
     expect(emulator.count('list_balances')).toBe(1);
+  });
+
+  it.each([
+    [423, 'resource_locked_error'],
+    [429, 'rate_limit_error'],
+    [500, 'server_error'],
+    [503, 'server_error'],
+  ])('retries a %i %s, which DESIGN lists as retryable', async (status, type) => {
+    emulator.injectFault({ endpoint: 'list_balances', status, type, count: Infinity, backoffMs: 1, retryAfterSeconds: 0 });
+    const error = await failureOf(RevenueCatError, ledger.listBalances('user_2abcXYZ', { includeEmpty: false }));
+    expect([error.type, error.httpStatus, error.retryable, error.outcomeUnknown]).toEqual([type, status, true, true]);
+    expect(emulator.count('list_balances')).toBe(3);
+  });
+
+  it.each([502, 504])('does not retry a %i, whose outcome stays unknown', async (status) => {
+    emulator.injectFault({ endpoint: 'create_transaction', status, count: Infinity, backoffMs: 1 });
+    const error = await failureOf(RevenueCatError, ledger.createTransaction('user_2abcXYZ', { adjustments: { CRD: 1 }, reference: 'T-1 gateway' }, 'k-502'));
+    expect([error.httpStatus, error.retryable, error.outcomeUnknown]).toEqual([status, false, true]);
+    expect(emulator.count('create_transaction')).toBe(1);
   });
 
   it('does not retry a rejected key', async () => {

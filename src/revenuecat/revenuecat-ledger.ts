@@ -10,7 +10,7 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { Metrics } from '../metrics/metrics';
 import { Balance, Ledger, ProductGrant, Transaction, VirtualCurrency } from './ledger.port';
-import { isRetryableStatus, RevenueCatError } from './revenuecat-error';
+import { RevenueCatError } from './revenuecat-error';
 import { UpstreamStatus } from './upstream-status';
 
 export type RevenueCatEndpoint = 'list_currencies' | 'list_balances' | 'create_transaction';
@@ -97,7 +97,7 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
     let url: string | undefined = firstUrl;
     for (let page = 0; url !== undefined; page++) {
       if (page >= MAX_PAGES || seen.has(url)) {
-        throw new RevenueCatError('bad_response', 200, false, `${endpoint} pagination did not end`);
+        throw new RevenueCatError('bad_response', 200, `${endpoint} pagination did not end`);
       }
       seen.add(url);
       const list: { items: T[]; nextPage?: string } = toList(await this.send(endpoint, 'GET', url), toItem, endpoint);
@@ -113,7 +113,7 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
     const next = new URL(nextPage, this.origin);
     // The key goes with every request, so it must never follow a link off RevenueCat's origin.
     if (next.origin !== this.origin) {
-      throw new RevenueCatError('bad_response', 200, false, 'next_page points at another origin');
+      throw new RevenueCatError('bad_response', 200, 'next_page points at another origin');
     }
     return next.toString();
   }
@@ -200,12 +200,7 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
 
   /** How long to wait before the next attempt, or undefined when the failure is final. */
   private retryDelay(failure: RevenueCatError, attempt: number): number | undefined {
-    if (attempt >= this.settings.maxRetries) return undefined;
-    const retryable =
-      failure.type === 'timeout' ||
-      failure.type === 'network_error' ||
-      (failure.httpStatus !== undefined && isRetryableStatus(failure.httpStatus));
-    if (!retryable) return undefined;
+    if (attempt >= this.settings.maxRetries || !failure.retryable) return undefined;
     const delay = failure.retryAfterMs ?? Math.min(100 * 2 ** attempt, this.settings.maxBackoffMs) + Math.floor(Math.random() * 50);
     // An upstream that asks for a longer pause than a caller should wait fails now; the caller may retry.
     return delay <= this.settings.maxBackoffMs ? delay : undefined;
@@ -220,7 +215,7 @@ function parseBody(response: AxiosResponse<string>, endpoint: string): unknown {
   try {
     return JSON.parse(response.data);
   } catch {
-    return new RevenueCatError('bad_response', response.status, false, `${endpoint} answered a body that is not JSON`);
+    return new RevenueCatError('bad_response', response.status, `${endpoint} answered a body that is not JSON`);
   }
 }
 
@@ -230,12 +225,11 @@ function toUpstreamError(response: AxiosResponse<string>): RevenueCatError {
     const parsed: unknown = JSON.parse(response.data);
     if (isRecord(parsed)) body = parsed;
   } catch {
-    // A proxy's HTML error page: the status still decides whether to retry.
+    // A proxy's HTML error page: the status still decides whether to retry (RevenueCatError.retryable).
   }
   const type = typeof body.type === 'string' && /^[a-z_]{1,64}$/.test(body.type) ? body.type : 'bad_response';
-  const retryable = body.retryable === true || isRetryableStatus(response.status);
   const message = typeof body.message === 'string' ? body.message.slice(0, 300) : 'no error body';
-  return new RevenueCatError(type, response.status, retryable, message, retryAfterMs(response, body));
+  return new RevenueCatError(type, response.status, message, retryAfterMs(response, body));
 }
 
 /** The longer of RevenueCat's two hints: `backoff_ms` in the body and the `Retry-After` header. */
@@ -253,18 +247,18 @@ function toTransportError(error: unknown, timeoutMs: number): RevenueCatError {
   const code = error instanceof AxiosError ? error.code : undefined;
   if (code === AxiosError.ERR_BAD_RESPONSE && (error as AxiosError).message.includes('maxContentLength')) {
     // Not retried: the same upstream would send the same oversized answer.
-    return new RevenueCatError('bad_response', undefined, false, `answer larger than ${MAX_ANSWER_BYTES} bytes`);
+    return new RevenueCatError('bad_response', undefined, `answer larger than ${MAX_ANSWER_BYTES} bytes`);
   }
   const aborted = error instanceof AxiosError && (error.code === 'ERR_CANCELED' || error.name === 'CanceledError');
   if (code === 'ETIMEDOUT' || code === 'ECONNABORTED' || aborted) {
-    return new RevenueCatError('timeout', undefined, true, `no answer within ${timeoutMs} ms`);
+    return new RevenueCatError('timeout', undefined, `no answer within ${timeoutMs} ms`);
   }
-  return new RevenueCatError('network_error', undefined, true, code ?? 'connection failed');
+  return new RevenueCatError('network_error', undefined, code ?? 'connection failed');
 }
 
 function toList<T>(body: unknown, toItem: (raw: unknown) => T, endpoint: string): { items: T[]; nextPage?: string } {
   if (!isRecord(body) || !Array.isArray(body.items)) {
-    throw new RevenueCatError('bad_response', 200, false, `${endpoint} answered without an items list`);
+    throw new RevenueCatError('bad_response', 200, `${endpoint} answered without an items list`);
   }
   const nextPage = typeof body.next_page === 'string' && body.next_page !== '' ? body.next_page : undefined;
   return { items: body.items.map(toItem), nextPage };
@@ -272,7 +266,7 @@ function toList<T>(body: unknown, toItem: (raw: unknown) => T, endpoint: string)
 
 function toCurrency(raw: unknown): VirtualCurrency {
   if (!isRecord(raw) || !isCurrencyCode(raw.code) || typeof raw.name !== 'string') {
-    throw new RevenueCatError('bad_response', 200, false, 'a virtual currency without a valid code or a name');
+    throw new RevenueCatError('bad_response', 200, 'a virtual currency without a valid code or a name');
   }
   const grants = Array.isArray(raw.product_grants) ? raw.product_grants : [];
   return {
@@ -294,7 +288,7 @@ function toProductGrant(raw: Record<string, unknown>): ProductGrant {
 
 function toBalance(raw: unknown): Balance {
   if (!isRecord(raw) || !isCurrencyCode(raw.currency_code) || !Number.isSafeInteger(raw.balance)) {
-    throw new RevenueCatError('bad_response', 200, false, 'a balance without a valid currency_code or an integer balance');
+    throw new RevenueCatError('bad_response', 200, 'a balance without a valid currency_code or an integer balance');
   }
   return {
     currency: raw.currency_code,

@@ -1,7 +1,8 @@
 import { Field, Int, ObjectType } from '@nestjs/graphql';
+import type { ProductGrant, VirtualCurrency } from '../../revenuecat/ledger.port';
 
-@ObjectType({ description: 'How a product purchase grants a virtual currency.' })
-export class ProductGrant {
+@ObjectType('ProductGrant', { description: 'How a product purchase grants a virtual currency.' })
+export class ProductGrantModel implements ProductGrant {
   @Field(() => [String])
   productIds!: string[];
 
@@ -15,8 +16,8 @@ export class ProductGrant {
   expireAtCycleEnd!: boolean | null;
 }
 
-@ObjectType({ description: 'A virtual currency configured in the RevenueCat project.' })
-export class VirtualCurrency {
+@ObjectType('VirtualCurrency', { description: 'A virtual currency configured in the RevenueCat project.' })
+export class VirtualCurrencyModel implements VirtualCurrency {
   @Field()
   code!: string;
 
@@ -26,6 +27,6 @@ export class VirtualCurrency {
   @Field(() => String, { nullable: true })
   description!: string | null;
 
-  @Field(() => [ProductGrant])
-  productGrants!: ProductGrant[];
+  @Field(() => [ProductGrantModel])
+  productGrants!: ProductGrantModel[];
 }

@@ -1,7 +1,8 @@
 import { Field, Int, ObjectType } from '@nestjs/graphql';
+import type { Balance } from '../../revenuecat/ledger.port';
 
-@ObjectType({ description: "One customer's balance of one virtual currency." })
-export class CurrencyBalance {
+@ObjectType('CurrencyBalance', { description: "One customer's balance of one virtual currency." })
+export class BalanceModel implements Balance {
   @Field({ description: 'The currency code.' })
   currency!: string;
 

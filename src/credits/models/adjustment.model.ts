@@ -1,8 +1,9 @@
 import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
-import { CurrencyBalance } from './currency-balance.model';
+import type { Adjustment } from '../adjustment';
+import { BalanceModel } from './balance.model';
 
-@ObjectType({ description: 'An applied grant or deduction.' })
-export class CreditAdjustment {
+@ObjectType('CreditAdjustment', { description: 'An applied grant or deduction.' })
+export class AdjustmentModel implements Adjustment {
   @Field(() => ID, { description: "The gateway's id for this adjustment; the same on every replay." })
   id!: string;
 
@@ -21,8 +22,8 @@ export class CreditAdjustment {
   @Field(() => Int, { description: "The adjusted currency's balance after the adjustment." })
   balance!: number;
 
-  @Field(() => [CurrencyBalance], { description: 'The balances RevenueCat returned with the transaction.' })
-  balances!: CurrencyBalance[];
+  @Field(() => [BalanceModel], { description: 'The balances RevenueCat returned with the transaction.' })
+  balances!: BalanceModel[];
 
   @Field(() => String, { nullable: true })
   idempotencyKey!: string | null;
