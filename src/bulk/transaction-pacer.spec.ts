@@ -2,14 +2,27 @@ import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
 import { Metrics } from '../metrics/metrics';
 import { RedisHealth } from '../redis/redis-health';
-import { ManualClock, randomMinute } from '../../test/helpers/manual-clock';
+import { Clock } from '../common/clock';
+import { randomMinute } from '../../test/helpers/manual-clock';
 import { describeWithRedis, redisClient } from '../../test/helpers/redis';
 import { RedisPacingStore } from './redis-pacing.store';
 import { MAX_PAUSE_MS, TransactionPacer } from './transaction-pacer';
 
 /** A manual clock whose sleeps move it forward: a bulk waiter's waits become exact, instant time steps. */
-class SleepingClock extends ManualClock {
+class SleepingClock extends Clock {
   onSleep?: (ms: number) => void;
+
+  constructor(public time: number) {
+    super();
+  }
+
+  override now(): number {
+    return this.time;
+  }
+
+  advance(ms: number): void {
+    this.time += ms;
+  }
 
   override async sleep(ms: number): Promise<void> {
     this.advance(ms);
