@@ -84,6 +84,11 @@ export class MemoryPacingStore implements PacingStore {
     return Math.max(0, this.pausedUntil - now);
   }
 
+  /** Until this instance's next bulk slot by its own schedule. */
+  bulkDueInMs(now: number): number {
+    return Math.max(0, this.nextBulkAt - now);
+  }
+
   /** Counts a transaction taken now (here, or in Redis while it answers). */
   record(kind: 'bulk' | 'interactive', now: number, limits: PacingLimits): void {
     this.expire(now);

@@ -65,8 +65,9 @@ function pacerSuite({ redis, health }: Setup): void {
   async function bulkTimes(count: number): Promise<number[]> {
     const times: number[] = [];
     for (let i = 0; i < count; i++) {
-      await pacer.takeBulk();
-      times.push(clock.now());
+      const grantedAt = await pacer.takeBulk();
+      expect(grantedAt).toBe(clock.now());
+      times.push(grantedAt);
     }
     return times;
   }
@@ -189,6 +190,27 @@ describeWithRedis('TransactionPacer through Redis (the same rules, applied by th
   });
 
   pacerSuite({ redis: () => client, health: () => health });
+
+  it('keeps the spacing of the slots it took alone when Redis answers again (no burst at the switch back)', async () => {
+    const start = randomMinute();
+    const clock = new SleepingClock(start);
+    const keyPrefix = `test:{pacing-${randomUUID()}}:`;
+    const flaky = { usable: true, commandFailed: () => undefined } as unknown as RedisHealth;
+    const pacer = new TransactionPacer(client, flaky, clock, { transactionsPerMinute: BUDGET, bulkSharePercent: SHARE, keyPrefix });
+    try {
+      await pacer.takeBulk();
+      Object.assign(flaky, { usable: false });
+      await pacer.takeBulk();
+      expect([clock.now(), pacer.status.shared]).toEqual([start + Math.ceil(INTERVAL), false]);
+      // Redis's schedule says the next slot is due now; this instance's own slot says 133 ms from now.
+      Object.assign(flaky, { usable: true });
+      await pacer.takeBulk();
+      expect(clock.now()).toBeGreaterThanOrEqual(start + 2 * INTERVAL);
+      expect(pacer.status.shared).toBe(true);
+    } finally {
+      await client.del(...RedisPacingStore.keys(keyPrefix));
+    }
+  });
 
   it('shares the schedule, the budget and pauses between instances using one key prefix', async () => {
     const start = randomMinute();

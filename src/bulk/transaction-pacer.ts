@@ -97,21 +97,21 @@ export class TransactionPacer {
         this.local.record('interactive', now, this.limits);
         return shared;
       },
-      () => this.local.takeInteractive(now, this.limits),
+      () => this.local.takeInteractive(this.clock.now(), this.limits),
     );
     return { withinBudget: take.withinBudget, pausedForMs: Math.max(take.pausedForMs, this.local.pausedForMs(now)) };
   }
 
   /**
-   * Resolves when a bulk transaction may be sent now (the slot is taken: send exactly one). Rejects with
-   * the signal's reason once `signal` aborts, having taken nothing.
+   * Resolves when a bulk transaction may be sent now (the slot is taken: send exactly one), with the
+   * clock time the slot was granted at. Rejects with the signal's reason once `signal` aborts, having
+   * taken nothing.
    */
-  async takeBulk(signal?: AbortSignal): Promise<void> {
+  async takeBulk(signal?: AbortSignal): Promise<number> {
     for (;;) {
       signal?.throwIfAborted();
-      const now = this.clock.now();
-      const waitMs = await this.tryBulk(now);
-      if (waitMs <= 0) return;
+      const { waitMs, at } = await this.tryBulk(this.clock.now());
+      if (waitMs <= 0) return at;
       await this.sleep(Math.min(Math.max(1, Math.ceil(waitMs)), MAX_WAIT_STEP_MS), signal);
     }
   }
@@ -150,17 +150,25 @@ export class TransactionPacer {
     };
   }
 
-  private async tryBulk(now: number): Promise<number> {
+  /** A slot taken at `at` (waitMs 0), or how long to wait before asking again. */
+  private async tryBulk(now: number): Promise<{ waitMs: number; at: number }> {
     const pausedForMs = this.local.pausedForMs(now);
-    if (pausedForMs > 0) return pausedForMs;
+    if (pausedForMs > 0) return { waitMs: pausedForMs, at: now };
+    // Back from a fallback, Redis has not seen the slots this instance took alone: keep their spacing.
+    const ownDueInMs = this.fallingBack ? this.local.bulkDueInMs(now) : 0;
+    if (ownDueInMs > 0) return { waitMs: ownDueInMs, at: now };
     const member = this.nextMember();
     return this.withStore(
       async (store) => {
         const waitMs = await store.takeBulk(now, this.limits, member);
         if (waitMs <= 0) this.local.record('bulk', now, this.limits);
-        return waitMs;
+        return { waitMs, at: now };
       },
-      () => this.local.takeBulk(now, this.limits),
+      async () => {
+        // Now, not when Redis was asked: a failed command may have taken up to its timeout.
+        const at = this.clock.now();
+        return { waitMs: await this.local.takeBulk(at, this.limits), at };
+      },
     );
   }
 
