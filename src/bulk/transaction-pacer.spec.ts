@@ -6,7 +6,13 @@ import { Clock } from '../common/clock';
 import { randomMinute } from '../../test/helpers/manual-clock';
 import { describeWithRedis, redisClient } from '../../test/helpers/redis';
 import { RedisPacingStore } from './redis-pacing.store';
-import { MAX_PAUSE_MS, TransactionPacer } from './transaction-pacer';
+import { Test } from '@nestjs/testing';
+import { CommonModule } from '../common/common.module';
+import { loadConfig } from '../config/app-config';
+import { ConfigModule } from '../config/config.module';
+import { MetricsModule } from '../metrics/metrics.module';
+import { RedisModule } from '../redis/redis.module';
+import { MAX_PAUSE_MS, TRANSACTION_PACER_PROVIDERS, TransactionPacer } from './transaction-pacer';
 
 /** A manual clock whose sleeps move it forward: a bulk waiter's waits become exact, instant time steps. */
 class SleepingClock extends Clock {
@@ -172,6 +178,20 @@ function pacerSuite({ redis, health }: Setup): void {
     expect(clock.now()).toBe(start + Math.ceil(INTERVAL));
   });
 }
+
+describe('TRANSACTION_PACER_PROVIDERS', () => {
+  it('builds the pacer from the configuration and the global Redis, metrics and clock providers', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [ConfigModule.register(loadConfig({ REVENUECAT_TRANSACTIONS_PER_MINUTE: '240', BULK_SHARE_PERCENT: '50' })), CommonModule, MetricsModule, RedisModule],
+      providers: TRANSACTION_PACER_PROVIDERS,
+    }).compile();
+    try {
+      expect(moduleRef.get(TransactionPacer).status).toMatchObject({ shared: false, transactionsPerMinute: 240, bulkPerMinute: 120, bulkIntervalMs: 500 });
+    } finally {
+      await moduleRef.close();
+    }
+  });
+});
 
 describe('TransactionPacer on one instance (no Redis)', () => {
   const health = new RedisHealth(null, new Metrics());
