@@ -114,4 +114,29 @@ describe('loadConfig', () => {
       /^ADMIN_SECRET_PREVIOUS is set but ADMIN_SECRET is not/,
     );
   });
+
+  describe('RevenueCat transaction pacing', () => {
+    it('defaults to RevenueCat\'s 480 a minute, 75% of it for bulk jobs', () => {
+      expect(loadConfig({}).pacing).toEqual({ transactionsPerMinute: 480, bulkSharePercent: 75 });
+    });
+
+    it('reads REVENUECAT_TRANSACTIONS_PER_MINUTE and BULK_SHARE_PERCENT', () => {
+      expect(loadConfig({ REVENUECAT_TRANSACTIONS_PER_MINUTE: '600', BULK_SHARE_PERCENT: '50' }).pacing).toEqual({
+        transactionsPerMinute: 600,
+        bulkSharePercent: 50,
+      });
+    });
+
+    it.each([
+      ['REVENUECAT_TRANSACTIONS_PER_MINUTE', '0', /^REVENUECAT_TRANSACTIONS_PER_MINUTE must be a whole number from 1 to 60000 \(got 0\)/],
+      ['REVENUECAT_TRANSACTIONS_PER_MINUTE', '480.5', /^REVENUECAT_TRANSACTIONS_PER_MINUTE must be a whole number/],
+      ['REVENUECAT_TRANSACTIONS_PER_MINUTE', '60001', /^REVENUECAT_TRANSACTIONS_PER_MINUTE must be a whole number from 1 to 60000/],
+      ['BULK_SHARE_PERCENT', '0', /^BULK_SHARE_PERCENT must be a whole number from 1 to 100 \(got 0\)/],
+      ['BULK_SHARE_PERCENT', '101', /^BULK_SHARE_PERCENT must be a whole number from 1 to 100/],
+      ['BULK_SHARE_PERCENT', '75%', /^BULK_SHARE_PERCENT must be a whole number/],
+    ])('stops on a bad %s (%s)', (variable, value, message) => {
+      expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
+      expect(() => loadConfig({ [variable]: value })).toThrow(message);
+    });
+  });
 });

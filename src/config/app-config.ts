@@ -40,6 +40,13 @@ export interface AppConfig {
     connectAttemptsPerMinute: number;
     keepAliveMs: number;
   };
+  /** RevenueCat transactions: one budget for every instance and caller, and the part bulk jobs may use. */
+  pacing: PacingConfig;
+}
+
+export interface PacingConfig {
+  transactionsPerMinute: number;
+  bulkSharePercent: number;
 }
 
 /** Where the journal lives (DATABASE_URL). `schema` is the PostgreSQL schema to use (DATABASE_SCHEMA). */
@@ -114,6 +121,10 @@ export function loadConfig(env: Env): AppConfig {
       maxConnectionsPerClient: integer(env, 'WS_MAX_CONNECTIONS_PER_CLIENT', 100, 1, 1_000_000),
       connectAttemptsPerMinute: integer(env, 'WS_CONNECT_ATTEMPTS_PER_MINUTE', 120, 1, 1_000_000),
       keepAliveMs: integer(env, 'WS_KEEPALIVE_SECONDS', 12, 1, 3600) * 1000,
+    },
+    pacing: {
+      transactionsPerMinute: integer(env, 'REVENUECAT_TRANSACTIONS_PER_MINUTE', 480, 1, 60_000),
+      bulkSharePercent: integer(env, 'BULK_SHARE_PERCENT', 75, 1, 100),
     },
   };
   if (config.revenueCat.projectId !== undefined && !/^[A-Za-z0-9_-]{1,255}$/.test(config.revenueCat.projectId)) {
