@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import { Metrics } from '../metrics/metrics';
 import { RedisHealth } from '../redis/redis-health';
 import { Clock } from '../common/clock';
-import { randomMinute } from '../../test/helpers/manual-clock';
+import { randomMinute } from '../common/testing/manual-clock';
 import { describeWithRedis, redisClient } from '../../test/helpers/redis';
 import { RedisPacingStore } from './redis-pacing.store';
 import { Test } from '@nestjs/testing';
