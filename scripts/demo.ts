@@ -12,8 +12,12 @@ async function main(): Promise<void> {
   const emulator = new RevenueCatEmulator();
   const emulatorUrl = await emulator.listen(Number(process.env.EMULATOR_PORT ?? 0));
   const adminSecret = process.env.ADMIN_SECRET ?? `demo-${randomBytes(16).toString('hex')}`;
+  // The embedded database, in memory, unless told otherwise; one instance, so no Redis with it.
+  const databaseUrl = process.env.DATABASE_URL ?? 'pglite:memory';
   const config = loadConfig({
     ...process.env,
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: databaseUrl.startsWith('pglite:') ? undefined : process.env.REDIS_URL,
     ADMIN_SECRET: adminSecret,
     REVENUECAT_API_KEY: emulator.apiKey,
     REVENUECAT_PROJECT_ID: emulator.projectId,

@@ -12,6 +12,7 @@ import { formatGraphQLError, httpStatusPlugin, noSubscriptionsOverHttpPlugin } f
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CreditsModule } from './credits/credits.module';
+import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
@@ -33,6 +34,7 @@ export class AppModule implements NestModule {
         LifecycleModule,
         MetricsModule,
         RedisModule,
+        DatabaseModule,
         AuthModule,
         RateLimitModule,
         GraphQLModule.forRoot<ApolloDriverConfig>({

@@ -51,7 +51,7 @@ describe('adjustCredits', () => {
         reason: 'TICKET-123 goodwill',
         balance: 300,
         balances: [{ currency: 'CRD', name: 'Credits', balance: 300 }],
-        idempotencyKey: null,
+        idempotencyKey: expect.stringMatching(/^gw_[0-9a-f-]{36}$/),
         replayed: false,
         adjustedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
       });
@@ -296,7 +296,7 @@ describe('adjustCredits', () => {
       await adjust(app, { userId: 'user_2abcXYZ', amount: 5, reason: 'T-16 no key' });
       const keys = upstreamAttempts(emulator).map((request) => request.idempotencyKey);
       expect(keys).toHaveLength(2);
-      expect(keys[0]).toMatch(/^cag_[0-9a-f-]{36}$/);
+      expect(keys[0]).toMatch(/^cag_[0-9a-f]{64}$/);
       expect(keys[1]).toBe(keys[0]);
     });
 
@@ -368,7 +368,7 @@ describe('adjustCredits', () => {
         expect(lines).toEqual([
           expect.objectContaining({ actor: 'admin', userId: 'user_2abcXYZ', currency: 'CRD', amount: 15, reason: 'T-21 audited', idempotencyKey: key, outcome: 'applied', replayed: false, balance: 265 }),
           expect.objectContaining({ outcome: 'replayed', replayed: true, balance: 265 }),
-          expect.objectContaining({ amount: -9999, outcome: 'insufficient_balance', replayed: false, idempotencyKey: null }),
+          expect.objectContaining({ amount: -9999, outcome: 'insufficient_balance', replayed: false, idempotencyKey: expect.stringMatching(/^gw_[0-9a-f-]{36}$/) }),
         ]);
         const text = JSON.stringify(lines);
         expect(text).not.toContain(ADMIN_SECRET);

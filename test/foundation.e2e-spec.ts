@@ -50,7 +50,7 @@ describe('foundation: auth, currencies and balances over GraphQL', () => {
       expect(anonymous.body.data).toBeUndefined();
       const admin = await app.client.query<{ __schema: { queryType: { fields: Array<{ name: string }> } } }>(introspection);
       expect(admin.status).toBe(200);
-      expect(admin.body.data?.__schema.queryType.fields.map((field) => field.name)).toEqual(['balances', 'currencies']);
+      expect(admin.body.data?.__schema.queryType.fields.map((field) => field.name)).toEqual(['adjustment', 'adjustments', 'balances', 'currencies']);
     });
 
     it('refuses a GET query without a bearer', async () => {

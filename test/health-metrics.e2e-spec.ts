@@ -16,7 +16,7 @@ async function get(app: TestApp, path: string): Promise<{ status: number; body: 
   return { status: response.status, body, text, headers: response.headers };
 }
 
-const REDIS_FALLBACK = 'rate limits counted per instance; realtime events reach this instance only; keyed adjustCredits answers 503 dependency_unavailable';
+const REDIS_FALLBACK = 'rate limits counted per instance; realtime events reach this instance only';
 
 describe('health probes', () => {
   const ctx = useEmulatorApp();
@@ -34,9 +34,11 @@ describe('health probes', () => {
       lifecycle: { status: 'up' },
       config: { status: 'up' },
       redis: { status: 'up', mode: 'not configured: state is in-process' },
+      database: { status: 'up', kind: 'postgres', answering: true },
       revenuecat: { status: 'up' },
     });
     expect(emulator.requests.length).toBe(before);
+    expect(sample((await get(ctx.app, '/metrics')).text, 'credits_dependency_up', { dependency: 'database' })).toBe(1);
   });
 
   it('turns unready when the last RevenueCat call could not reach it, and ready again after one that did', async () => {

@@ -103,7 +103,7 @@ describe('hostile upstream answers', () => {
     };
     expect(JSON.stringify({ object: 'list', items: balances, next_page: null }).length).toBeGreaterThan(880_000);
     const store = app.app.get<IdempotencyStore>(IdempotencyStore);
-    const complete = jest.spyOn(store, 'complete');
+    const settle = jest.spyOn(store, 'settle');
     try {
       const input = { userId: 'user_big', amount: 2, reason: 'T-50 large answer', idempotencyKey: `key-${randomUUID()}` };
       const first = await app.client.query<{ adjustCredits: { balance: number; balances: Array<{ currency: string; name: string }> } }>(ADJUST, { input });
@@ -114,13 +114,16 @@ describe('hostile upstream answers', () => {
       expect(result.balances).toHaveLength(100);
       expect(result.balances.at(-1)).toEqual({ currency: 'CRD', name: 'n'.repeat(50), balance: 42 });
       expect(Math.max(...result.balances.map((balance) => balance.name.length))).toBe(50);
-      expect(complete).toHaveBeenCalledTimes(1);
-      expect(complete.mock.calls[0][3].length).toBeLessThan(16 * 1024);
+      // The outcome the journal record keeps: the bounded list, small whatever RevenueCat sent.
+      expect(settle).toHaveBeenCalledTimes(1);
+      const outcome = settle.mock.calls[0][2];
+      expect(outcome.status === 'APPLIED' && [outcome.balance, outcome.balances]).toEqual([42, result.balances]);
+      expect(JSON.stringify(outcome).length).toBeLessThan(16 * 1024);
       const replay = await app.client.query<{ adjustCredits: Record<string, unknown> }>(ADJUST, { input });
       expect(replay.body.data!.adjustCredits).toEqual({ ...result, replayed: true });
       expect(paths.filter((path) => path.startsWith('POST'))).toHaveLength(1);
     } finally {
-      complete.mockRestore();
+      settle.mockRestore();
     }
   });
 });

@@ -3,7 +3,6 @@ import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { Clock } from '../src/common/clock';
 import { ManualClock, randomMinute } from '../src/common/testing/manual-clock';
-import { IDEMPOTENCY_KEY_PREFIX } from '../src/idempotency/redis-idempotency.store';
 import { RATE_LIMIT_KEY_PREFIX } from '../src/rate-limit/fixed-window.storage';
 import { USAGE_CHANNEL_PREFIX } from '../src/realtime/redis-usage-event.bus';
 import { SubscriberRegistry } from '../src/realtime/subscriber-registry';
@@ -19,10 +18,6 @@ const DEAD_REDIS_URL = 'redis://127.0.0.1:1';
 const USAGE = `subscription Usage($userId: ID) { usageChanged(userId: $userId) { userId delta balance } }`;
 const ADJUST = `mutation Adjust($input: AdjustCreditsInput!) { adjustCredits(input: $input) { balance replayed } }`;
 const BALANCES = `query Balances($userId: ID!) { balances(userId: $userId) { balance } }`;
-const DEPENDENCY_UNAVAILABLE = {
-  message: 'dependency_unavailable: the idempotency store does not answer; nothing was changed; retry',
-  extensions: { code: 'dependency_unavailable', status: 503 },
-};
 
 type Usage = { usageChanged: { userId: string; delta: number; balance: number } };
 
@@ -85,14 +80,14 @@ describe('Redis down from the start', () => {
     expect(warnings(warn, /^rate limits: Redis does not answer/)).toHaveLength(1);
   });
 
-  it('refuses a keyed adjustment with 503 dependency_unavailable and sends nothing to RevenueCat', async () => {
-    const refused = await adjust(app, { userId: 'user_demo_rich', amount: 5, reason: 'OUT-2 keyed', idempotencyKey: `out-${randomUUID()}` });
-    expect(refused.status).toBe(503);
-    expect(refused.body.data).toEqual({ adjustCredits: null });
-    expect(refused.body.errors).toHaveLength(1);
-    expect(refused.body.errors![0]).toMatchObject(DEPENDENCY_UNAVAILABLE);
-    expect(emulator.transactions).toHaveLength(0);
-    expect(emulator.balanceOf('user_demo_rich', 'CRD')).toBe(100_000);
+  it('applies a keyed adjustment exactly once: its record is in the journal, not in Redis', async () => {
+    const input = { userId: 'user_demo_rich', amount: 5, reason: 'OUT-2 keyed', idempotencyKey: `out-${randomUUID()}` };
+    const before = emulator.transactions.length;
+    const applied = await adjust(app, input);
+    expect(applied.status).toBe(200);
+    const replayed = await adjust(app, input);
+    expect(replayed.body.data?.adjustCredits).toEqual({ balance: applied.body.data!.adjustCredits!.balance, replayed: true });
+    expect(emulator.transactions).toHaveLength(before + 1);
   });
 
   it("accepts a new subscription at once and hands it this instance's events", async () => {
@@ -162,7 +157,6 @@ describeWithRedis('a Redis outage and its end, through a proxy, with two instanc
     const stale = [
       ...(await redis.keys(`${RATE_LIMIT_KEY_PREFIX}*:${window - 1}`)),
       ...(await redis.keys(`${RATE_LIMIT_KEY_PREFIX}*:${window}`)),
-      ...keys.map((idempotencyKey) => IDEMPOTENCY_KEY_PREFIX + idempotencyKey),
     ];
     if (stale.length > 0) await redis.del(...stale);
     await redis.quit();
@@ -184,13 +178,16 @@ describeWithRedis('a Redis outage and its end, through a proxy, with two instanc
     proxy.cut();
     await waitFor(async () => (await redisUp(writer)) === 0 && (await redisUp(reader)) === 0, 5000, 'both instances to see Redis gone');
 
-    // During: reads and keyless adjustments work; a keyed adjustment is refused with nothing sent upstream.
+    // During: reads and adjustments work; a keyed adjustment applies once across both instances, since
+    // its exactly-once record is in the shared database (another user, so the balances below stay put).
     const transactions = emulator.transactions.length;
     expect((await writer.client.query(BALANCES, { userId: alice })).status).toBe(200);
-    const refused = await adjust(writer, { userId: alice, amount: 50, reason: 'OUT-11 keyed', idempotencyKey: key() });
-    expect(refused.status).toBe(503);
-    expect(refused.body.errors![0]).toMatchObject(DEPENDENCY_UNAVAILABLE);
-    expect(emulator.transactions).toHaveLength(transactions);
+    const dave = `${runId}_dave`;
+    emulator.addCustomer(dave, { CRD: 100 });
+    const during = { userId: dave, amount: 50, reason: 'OUT-11 keyed', idempotencyKey: key() };
+    expect((await adjust(writer, during)).body.data?.adjustCredits).toEqual({ balance: 150, replayed: false });
+    expect((await adjust(reader, during)).body.data?.adjustCredits).toEqual({ balance: 150, replayed: true });
+    expect(emulator.transactions).toHaveLength(transactions + 1);
 
     // New subscriptions are accepted at once and get this instance's events.
     const bobDuring = subscribe<Usage>(connect(reader), USAGE, { userId: bob });
@@ -243,15 +240,12 @@ describeWithRedis('a Redis outage and its end, through a proxy, with two instanc
     try {
       expect((await writer.client.query(BALANCES, { userId })).status).toBe(200);
       expect(await metric(writer, 'credits_rate_limit_fallback')).toBe(1);
-      const refused = await adjust(writer, input);
-      expect(refused.body.errors![0]).toMatchObject(DEPENDENCY_UNAVAILABLE);
-      expect(emulator.transactions.filter((transaction) => transaction.customerId === userId)).toHaveLength(0);
+      // The keyed adjustment needs no Redis: it applies at once, without waiting on the silent link.
+      expect((await adjust(writer, input)).body.data?.adjustCredits).toEqual({ balance: 105, replayed: false });
+      expect(emulator.transactions.filter((transaction) => transaction.customerId === userId)).toHaveLength(1);
     } finally {
       proxy.restore();
     }
-    // The same key goes through once Redis answers: the refused attempt left no claim behind.
-    await waitFor(async () => (await adjust(writer, input)).status === 200, 10_000, 'the keyed adjustment to go through');
-    expect(emulator.transactions.filter((transaction) => transaction.customerId === userId)).toHaveLength(1);
     expect((await adjust(reader, input)).body.data?.adjustCredits).toEqual({ balance: 105, replayed: true });
   }, 60_000);
 });

@@ -113,7 +113,6 @@ function gatewayEnv(options: BenchOptions, emulator: Emulator, secret: string, r
     WS_MAX_CONNECTIONS_PER_CLIENT: '1000000',
     WS_CONNECT_ATTEMPTS_PER_MINUTE: '1000000',
     // Records of the benchmark's unique keys should not sit in a shared Redis for a day.
-    IDEMPOTENCY_TTL_SECONDS: '600',
     // Several instances share Redis, so they need a shared PostgreSQL too (the embedded default refuses REDIS_URL).
     ...(redis ? { REDIS_URL: options.redisUrl, DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' } : {}),
   };

@@ -1,3 +1,5 @@
+import type { AdminPrincipal } from './admin-authenticator';
+
 /** Roles, each including the ones before it (DESIGN "Operators and roles"). */
 export const OPERATOR_ROLES = ['VIEWER', 'AGENT', 'SUPERVISOR', 'ADMIN'] as const;
 export type OperatorRole = (typeof OPERATOR_ROLES)[number];
@@ -12,4 +14,9 @@ export interface Actor {
   name: string;
   role: OperatorRole;
   onBehalfOf: string | null;
+}
+
+/** The actor of a request made with `principal`. The root secrets act as ADMIN, with no operator id. */
+export function actorFor(principal: AdminPrincipal, onBehalfOf: string | null): Actor {
+  return { operatorId: null, name: principal.label, role: 'ADMIN', onBehalfOf };
 }

@@ -39,6 +39,17 @@ export const ERROR_CATALOGUE = {
     status: 503,
     message: 'dependency_unavailable: a service this operation needs does not answer; nothing was changed; retry',
   },
+  approval_required: {
+    status: 403,
+    message: 'approval_required: over your limits; nothing was applied; a supervisor can approve the request',
+  },
+  not_found: { status: 404, message: 'not_found: no such object' },
+  already_reversed: { status: 409, message: 'already_reversed: this adjustment has been reversed already' },
+  invalid_state: { status: 409, message: 'invalid_state: the object is not in a state that allows this' },
+  not_reversible: {
+    status: 422,
+    message: 'not_reversible: only an APPLIED adjustment that is not itself a reversal can be reversed',
+  },
   shutting_down: { status: 503, message: 'shutting_down: this instance is shutting down; retry, another instance will answer' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
@@ -52,6 +63,15 @@ export type ErrorDetails = {
   retryAfterSeconds?: number;
   currency?: string;
   missing?: string[];
+  /** A journal record's: the adjustment this error is about, and its (possibly gateway-assigned) key. */
+  adjustmentId?: string;
+  idempotencyKey?: string;
+  /** `unknown`: RevenueCat may or may not have applied it; retry with the same idempotency key to settle it. */
+  outcome?: 'unknown';
+  dependency?: string;
+  requiredRole?: string;
+  approvalRequestId?: string;
+  reversalId?: string;
 };
 
 export class GatewayError extends GraphQLError {
@@ -102,7 +122,14 @@ export const Errors = {
   internal: () => new GatewayError('internal_error'),
   /** `dependency` names the part of this service that is missing (never a host, URL or credential). */
   dependencyUnavailable: (dependency: string) =>
-    new GatewayError('dependency_unavailable', `dependency_unavailable: ${dependency} does not answer; nothing was changed; retry`),
+    new GatewayError('dependency_unavailable', `dependency_unavailable: ${dependency} does not answer; nothing was changed; retry`, {
+      dependency,
+    }),
+  approvalRequired: (approvalRequestId: string) => new GatewayError('approval_required', undefined, { approvalRequestId }),
+  notFound: (field: string) => new GatewayError('not_found', `not_found: no object with that ${field}`, { field }),
+  alreadyReversed: (reversalId: string) => new GatewayError('already_reversed', undefined, { reversalId }),
+  invalidState: (problem: string) => new GatewayError('invalid_state', `invalid_state: ${problem}`),
+  notReversible: () => new GatewayError('not_reversible', undefined, { field: 'adjustmentId' }),
   shuttingDown: () => new GatewayError('shutting_down', undefined, { retryAfterSeconds: 1 }),
 };
 

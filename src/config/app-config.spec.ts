@@ -5,7 +5,6 @@ describe('loadConfig', () => {
     const config = loadConfig({});
     expect(config.port).toBe(3000);
     expect(config.revenueCat.apiUrl).toBe(DEFAULT_REVENUECAT_API_URL);
-    expect(config.idempotencyTtlMs).toBe(86_400_000);
     expect(config.requestBodyTimeoutMs).toBe(10_000);
     expect(config.redisUrl).toBeUndefined();
     expect(missingAdminConfig(config)).toEqual(['ADMIN_SECRET', 'REVENUECAT_API_KEY', 'REVENUECAT_PROJECT_ID']);
@@ -35,7 +34,6 @@ describe('loadConfig', () => {
     ['PORT', '70000', /^PORT must be a whole number/],
     ['REVENUECAT_API_URL', 'ftp://example.test', /^REVENUECAT_API_URL must use http: or https:/],
     ['REVENUECAT_TIMEOUT_MS', '-5', /^REVENUECAT_TIMEOUT_MS must be a whole number/],
-    ['IDEMPOTENCY_TTL_SECONDS', '1', /^IDEMPOTENCY_TTL_SECONDS must be a whole number from 60/],
     ['REVENUECAT_PROJECT_ID', 'proj/../x', /^REVENUECAT_PROJECT_ID must be 1 to 255/],
     ['CLERK_JWT_KEY', 'not a pem', /^CLERK_JWT_KEY must be a PEM public key/],
     ['DATABASE_URL', 'mysql://root@127.0.0.1/credits', /^DATABASE_URL must be postgres:\/\/user@host:port\/database, pglite:memory or pglite:<directory>/],

@@ -25,7 +25,6 @@ export interface AppConfig {
   redisUrl?: string;
   database: DatabaseConfig;
   clerkJwtKey?: string;
-  idempotencyTtlMs: number;
   idempotencyLeaseMs: number;
   logLevel: LogLevel;
   shutdownGraceMs: number;
@@ -34,7 +33,7 @@ export interface AppConfig {
   /** Express's `trust proxy`: false, true, a hop count, or addresses/subnets/names of trusted proxies. */
   trustProxy: boolean | number | string[];
   /** Requests per minute, per caller, per operation. */
-  rateLimits: { currencies: number; balances: number; adjustCredits: number };
+  rateLimits: { currencies: number; balances: number; adjustCredits: number; reads: number };
   realtime: {
     maxConnectionsPerClient: number;
     connectAttemptsPerMinute: number;
@@ -106,7 +105,6 @@ export function loadConfig(env: Env): AppConfig {
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     database: databaseConfig(env),
     clerkJwtKey: clerkJwtKey?.replace(/\\n/g, '\n'),
-    idempotencyTtlMs: integer(env, 'IDEMPOTENCY_TTL_SECONDS', 86400, 60, 30 * 86400) * 1000,
     idempotencyLeaseMs: integer(env, 'IDEMPOTENCY_LEASE_SECONDS', 60, 5, 3600) * 1000,
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_SECONDS', 25, 0, 600) * 1000,
@@ -116,6 +114,7 @@ export function loadConfig(env: Env): AppConfig {
       currencies: integer(env, 'RATE_LIMIT_CURRENCIES_PER_MINUTE', 60, 1, 1_000_000),
       balances: integer(env, 'RATE_LIMIT_BALANCES_PER_MINUTE', 120, 1, 1_000_000),
       adjustCredits: integer(env, 'RATE_LIMIT_ADJUST_CREDITS_PER_MINUTE', 30, 1, 1_000_000),
+      reads: integer(env, 'RATE_LIMIT_READS_PER_MINUTE', 120, 1, 1_000_000),
     },
     realtime: {
       maxConnectionsPerClient: integer(env, 'WS_MAX_CONNECTIONS_PER_CLIENT', 100, 1, 1_000_000),

@@ -1,3 +1,4 @@
+import type { Actor } from '../auth/actor';
 import type { Balance } from '../revenuecat/ledger.port';
 
 export interface AdjustmentRequest {
@@ -6,10 +7,13 @@ export interface AdjustmentRequest {
   amount: number;
   /** Already trimmed. */
   reason: string;
+  /** The client's key; null: the gateway assigns one (returned with the result and in errors). */
   idempotencyKey: string | null;
+  /** Who asks: the credential, and whom an internal tool says it acts for. */
+  actor: Actor;
 }
 
-/** An applied grant or deduction, as answered (GraphQL `CreditAdjustment`) and as kept for replays. */
+/** An applied grant or deduction, as answered (GraphQL `CreditAdjustment`): its journal record, applied. */
 export interface Adjustment {
   id: string;
   userId: string;
@@ -18,7 +22,11 @@ export interface Adjustment {
   reason: string;
   balance: number;
   balances: Balance[];
-  idempotencyKey: string | null;
+  idempotencyKey: string;
   replayed: boolean;
   adjustedAt: Date;
+  actor: Actor;
+  approvedBy: Actor | null;
+  /** The adjustment this one reverses, if it is a reversal. */
+  reversesId: string | null;
 }

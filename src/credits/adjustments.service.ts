@@ -1,15 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { AdminPrincipal } from '../auth/admin-authenticator';
-import { Clock } from '../common/clock';
 import { Errors } from '../common/errors';
 import { IdGenerator } from '../common/id-generator';
-import { ExactlyOnce, Outcome, ResultRecord, settled } from '../idempotency/exactly-once';
+import { Attempt, ExactlyOnce } from '../idempotency/exactly-once';
+import { AdjustmentRecord, NewAdjustment } from '../idempotency/idempotency-store.port';
 import { adjustmentIdFor, requestFingerprint, upstreamKeyFor } from '../idempotency/idempotency-keys';
 import { Lifecycle } from '../lifecycle/lifecycle';
 import { UsageChangedPublisher } from '../realtime/usage-changed.publisher';
 import { CurrencyCatalog } from '../revenuecat/currency-catalog';
 import { Balance, Ledger } from '../revenuecat/ledger.port';
 import { fromRevenueCatError, fromTransactionError, RevenueCatError } from '../revenuecat/revenuecat-error';
+import { actorOf, approverOf } from '../journal/record-model';
 import { Adjustment, AdjustmentRequest } from './adjustment';
 import { AuditLog } from './audit-log';
 
@@ -23,70 +23,54 @@ export class AdjustmentsService {
     private readonly audit: AuditLog,
     private readonly usageChanged: UsageChangedPublisher,
     private readonly lifecycle: Lifecycle,
-    private readonly clock: Clock,
     private readonly ids: IdGenerator,
   ) {}
 
   /** Shutdown waits for an adjustment from its first step to its answer. */
-  adjust(request: AdjustmentRequest, actor: AdminPrincipal): Promise<Adjustment> {
+  adjust(asked: AdjustmentRequest): Promise<Adjustment> {
+    // A keyless request gets a key of the gateway's, so it has a journal record and can be retried.
+    const request = { ...asked, idempotencyKey: asked.idempotencyKey ?? `gw_${this.ids.uuid()}` };
     return this.lifecycle.track(async () => {
       try {
-        const adjustment = await this.applyOnce(request);
-        if (!adjustment.replayed) this.usageChanged.announce(adjustment);
-        this.audit.succeeded(actor, request, adjustment);
+        const { record, replayed, announce } = await this.exactlyOnce.run({
+          record: newRecord(request, request.idempotencyKey),
+          // An unknown currency may be created a moment later, and an unreachable catalogue may answer
+          // again: nothing was sent, so nothing is written.
+          prepare: () => this.requireCurrency(request.currency),
+          apply: (claimed) => this.send(claimed),
+        });
+        const adjustment = toAdjustment(record, replayed);
+        if (announce) this.usageChanged.announce(adjustment);
+        this.audit.succeeded(request, adjustment);
         return adjustment;
       } catch (error) {
-        this.audit.failed(actor, request, error);
+        this.audit.failed(request, error);
         throw error;
       }
     });
   }
 
-  private async applyOnce(request: AdjustmentRequest): Promise<Adjustment> {
-    const key = request.idempotencyKey;
-    if (key === null) {
-      await this.requireCurrency(request.currency);
-      return settled(await this.apply(request, `cag_${this.ids.uuid()}`));
-    }
-    return this.exactlyOnce.run({
-      key,
-      fingerprint: requestFingerprint(request),
-      // An unknown currency may be created a moment later, and an unreachable catalogue may answer
-      // again: nothing was sent, so the key is freed rather than remembered.
-      prepare: () => this.requireCurrency(request.currency),
-      // The upstream key follows from the client's, so a retry after an unknown outcome cannot apply twice.
-      apply: () => this.apply(request, upstreamKeyFor(key)),
-      result: ADJUSTMENT_RECORD,
-    });
-  }
-
-  private async apply(request: AdjustmentRequest, upstreamKey: string): Promise<Outcome<Adjustment>> {
+  /** The RevenueCat transaction of a claimed record, under the record's own upstream key. */
+  private async send(record: AdjustmentRecord): Promise<Attempt> {
     let balances: Balance[];
     try {
       balances = await this.ledger.createTransaction(
-        request.userId,
-        { adjustments: { [request.currency]: request.amount }, reference: request.reason },
-        upstreamKey,
+        record.userId,
+        { adjustments: { [record.currency]: record.amount }, reference: record.reason },
+        record.upstreamKey,
       );
     } catch (failure) {
-      if (!(failure instanceof RevenueCatError)) return { status: 'unknown', error: failure };
-      const error = await fromTransactionError(failure, request.amount, () => this.currentBalance(request));
-      return failure.outcomeUnknown ? { status: 'unknown', error } : { status: 'rejected', error };
+      if (!(failure instanceof RevenueCatError)) {
+        // Not an upstream answer (a bug on our side, mid-exchange): RevenueCat may have applied it.
+        return { status: 'UNKNOWN', error: Errors.internal() };
+      }
+      const error = await fromTransactionError(failure, record.amount, () => this.currentBalance(record));
+      return failure.outcomeUnknown ? { status: 'UNKNOWN', error } : { status: 'REJECTED', error };
     }
     return {
-      status: 'applied',
-      value: {
-        id: adjustmentIdFor(upstreamKey),
-        userId: request.userId,
-        currency: request.currency,
-        amount: request.amount,
-        reason: request.reason,
-        balance: balances.find((balance) => balance.currency === request.currency)?.balance ?? 0,
-        balances: boundedBalances(balances, request.currency),
-        idempotencyKey: request.idempotencyKey,
-        replayed: false,
-        adjustedAt: new Date(this.clock.now()),
-      },
+      status: 'APPLIED',
+      balance: balances.find((balance) => balance.currency === record.currency)?.balance ?? 0,
+      balances: boundedBalances(balances, record.currency),
     };
   }
 
@@ -100,29 +84,60 @@ export class AdjustmentsService {
     if (!known) throw Errors.unknownCurrency(code);
   }
 
-  private async currentBalance(request: AdjustmentRequest): Promise<number | undefined> {
+  private async currentBalance(record: AdjustmentRecord): Promise<number | undefined> {
     try {
-      const balances = await this.ledger.listBalances(request.userId, { includeEmpty: true });
-      return balances.find((balance) => balance.currency === request.currency)?.balance ?? 0;
+      const balances = await this.ledger.listBalances(record.userId, { includeEmpty: true });
+      return balances.find((balance) => balance.currency === record.currency)?.balance ?? 0;
     } catch {
       return undefined;
     }
   }
 }
 
-/** An adjustment's record keeps everything but `replayed`, which a replay sets. */
-const ADJUSTMENT_RECORD: ResultRecord<Adjustment> = {
-  toRecord: ({ replayed: _replayed, adjustedAt, ...rest }) => ({ adjustment: { ...rest, adjustedAt: adjustedAt.toISOString() } }),
-  fromRecord: (record) => {
-    const adjustment = record.adjustment as Omit<Adjustment, 'replayed' | 'adjustedAt'> & { adjustedAt: string };
-    return { ...adjustment, adjustedAt: new Date(adjustment.adjustedAt), replayed: true };
-  },
-};
+/**
+ * The journal record an adjustment starts as. Its RevenueCat key, and so its id, follow from its
+ * idempotency key: identical on every attempt, so a retry after an unknown outcome cannot apply twice.
+ */
+function newRecord(request: AdjustmentRequest, key: string): NewAdjustment {
+  const upstreamKey = upstreamKeyFor(key);
+  return {
+    id: adjustmentIdFor(upstreamKey),
+    idempotencyKey: key,
+    fingerprint: requestFingerprint(request),
+    userId: request.userId,
+    currency: request.currency,
+    amount: request.amount,
+    reason: request.reason,
+    upstreamKey,
+    actorOperatorId: request.actor.operatorId,
+    actorName: request.actor.name,
+    actorRole: request.actor.role,
+    actorOnBehalfOf: request.actor.onBehalfOf,
+  };
+}
+
+function toAdjustment(record: AdjustmentRecord, replayed: boolean): Adjustment {
+  return {
+    id: record.id,
+    userId: record.userId,
+    currency: record.currency,
+    amount: record.amount,
+    reason: record.reason,
+    balance: record.balance ?? 0,
+    balances: record.balances ?? [],
+    idempotencyKey: record.idempotencyKey,
+    replayed,
+    adjustedAt: record.settledAt ?? record.createdAt,
+    actor: actorOf(record),
+    approvedBy: approverOf(record),
+    reversesId: record.reversesId,
+  };
+}
 
 /**
  * A project holds at most 100 currencies, so a customer has at most 100 balances. The list is answered
- * and stored in the idempotency record: an upstream answer listing more is cut to 100 (the adjusted
- * currency kept), so neither the answer nor the record grows with what RevenueCat sends.
+ * and stored in the journal: an upstream answer listing more is cut to 100 (the adjusted currency
+ * kept), so neither the answer nor the record grows with what RevenueCat sends.
  */
 const MAX_PROJECT_CURRENCIES = 100;
 

@@ -1,16 +1,20 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { AdminPrincipal } from '../auth/admin-authenticator';
 import { GatewayError } from '../common/errors';
 import type { Adjustment, AdjustmentRequest } from './adjustment';
 
 export interface AuditEntry {
-  /** Which credential: `admin` or `admin:previous`; never the secret. */
+  /** Which credential: the operator's name, or `admin` / `admin:previous`; never the secret or token. */
   actor: string;
+  /** The operator's id; null for the root secrets. */
+  operatorId: string | null;
+  role: string;
+  /** What an internal tool said in X-On-Behalf-Of, as it asserted it. */
+  onBehalfOf: string | null;
   userId: string;
   currency: string;
   amount: number;
   reason: string;
-  idempotencyKey: string | null;
+  idempotencyKey: string;
   /** `applied`, `replayed`, or the error code. */
   outcome: string;
   replayed: boolean;
@@ -23,10 +27,9 @@ export interface AuditEntry {
 export class AuditLog {
   private readonly logger = new Logger('Audit');
 
-  succeeded(actor: AdminPrincipal, request: AdjustmentRequest, adjustment: Adjustment): void {
+  succeeded(request: AdjustmentRequest & { idempotencyKey: string }, adjustment: Adjustment): void {
     this.record({
-      actor: actor.label,
-      ...request,
+      ...fieldsOf(request),
       outcome: adjustment.replayed ? 'replayed' : 'applied',
       replayed: adjustment.replayed,
       adjustmentId: adjustment.id,
@@ -34,12 +37,28 @@ export class AuditLog {
     });
   }
 
-  failed(actor: AdminPrincipal, request: AdjustmentRequest, error: unknown): void {
+  failed(request: AdjustmentRequest & { idempotencyKey: string }, error: unknown): void {
     const outcome = error instanceof GatewayError ? error.code : 'internal_error';
-    this.record({ actor: actor.label, ...request, outcome, replayed: false });
+    const adjustmentId = error instanceof GatewayError ? error.details.adjustmentId : undefined;
+    this.record({ ...fieldsOf(request), outcome, replayed: false, ...(adjustmentId ? { adjustmentId } : {}) });
   }
 
   record(entry: AuditEntry): void {
     this.logger.log({ event: 'credits.adjustment', ...entry });
   }
+}
+
+function fieldsOf(request: AdjustmentRequest & { idempotencyKey: string }) {
+  const { actor, userId, currency, amount, reason, idempotencyKey } = request;
+  return {
+    actor: actor.name,
+    operatorId: actor.operatorId,
+    role: actor.role,
+    onBehalfOf: actor.onBehalfOf,
+    userId,
+    currency,
+    amount,
+    reason,
+    idempotencyKey,
+  };
 }

@@ -1,6 +1,8 @@
 import { UseGuards } from '@nestjs/common';
 import { Args, Context, Mutation, Query, Resolver } from '@nestjs/graphql';
+import { actorFor } from '../auth/actor';
 import { AdminAuthGuard } from '../auth/admin-auth.guard';
+import { onBehalfOf } from '../auth/on-behalf-of';
 import type { AuthenticatedRequest } from '../auth/admin-auth.middleware';
 import { Errors } from '../common/errors';
 import { GqlThrottlerGuard } from '../rate-limit/gql-throttler.guard';
@@ -41,8 +43,9 @@ export class CreditsResolver {
   adjustCredits(@Args('input') input: AdjustCreditsInput, @Context('req') req: AuthenticatedRequest): Promise<Adjustment> {
     return this.metrics.measure('adjustCredits', async () => {
       const idempotencyKey = resolveIdempotencyKey(input.idempotencyKey, req.headers['idempotency-key']);
+      const actor = actorFor(req.principal!, onBehalfOf(req.headers['x-on-behalf-of']));
       const { userId, currency, amount, reason } = input;
-      return this.adjustments.adjust({ userId, currency, amount, reason, idempotencyKey }, req.principal!);
+      return this.adjustments.adjust({ userId, currency, amount, reason, idempotencyKey, actor });
     });
   }
 }

@@ -1,11 +1,18 @@
+import { GatewayError } from '../common/errors';
+
 /**
  * The database did not answer (down, unreachable, too slow, shutting down): nothing was changed by the
  * failed statement, and the caller may retry. The API answers it as 503 `dependency_unavailable`.
  * `message` never carries the connection URL or the statement's parameters.
  */
-export class DatabaseUnavailableError extends Error {
-  constructor(message = 'the database does not answer', override readonly cause?: unknown) {
-    super(message);
+export class DatabaseUnavailableError extends GatewayError {
+  constructor(
+    readonly detail = 'the database does not answer',
+    override readonly cause?: unknown,
+  ) {
+    super('dependency_unavailable', 'dependency_unavailable: the database does not answer; nothing was changed; retry', {
+      dependency: 'database',
+    });
     this.name = 'DatabaseUnavailableError';
   }
 }

@@ -8,11 +8,13 @@ import { Lifecycle } from '../lifecycle/lifecycle';
 import { RedisHealth } from '../redis/redis-health';
 import { REDIS_CLIENT } from '../redis/redis.module';
 import { UpstreamStatus } from '../revenuecat/upstream-status';
+import { DatabaseConnection } from '../database/database';
+import { Metrics } from '../metrics/metrics';
 
 const REDIS_PING_TIMEOUT_MS = 1000;
 /** What an instance does while Redis does not answer (README, "Several instances"). */
-const REDIS_FALLBACK =
-  'rate limits counted per instance; realtime events reach this instance only; keyed adjustCredits answers 503 dependency_unavailable';
+const REDIS_FALLBACK = 'rate limits counted per instance; realtime events reach this instance only';
+const DATABASE_DOWN = 'currencies, balances and subscriptions serve; adjustments and history answer 503 dependency_unavailable';
 
 /** Unauthenticated probes. Their answers name what is missing or down, never a value or a secret. */
 @Controller()
@@ -24,6 +26,8 @@ export class HealthController {
     private readonly upstream: UpstreamStatus,
     @Inject(REDIS_CLIENT) private readonly redis: Redis | null,
     private readonly redisHealth: RedisHealth,
+    @Inject(DatabaseConnection) private readonly database: DatabaseConnection,
+    private readonly metrics: Metrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -63,6 +67,14 @@ export class HealthController {
             () => false,
           ));
         return answering ? check.up({ answering }) : check.up({ answering, fallback: REDIS_FALLBACK });
+      },
+      async () => {
+        // Ready either way: the instance still serves currencies, balances and subscriptions.
+        const check = this.indicator.check('database');
+        const answering = await this.database.ping().catch(() => false);
+        this.metrics.dependencyUp.set({ dependency: 'database' }, answering ? 1 : 0);
+        const kind = this.database.kind;
+        return answering ? check.up({ kind, answering }) : check.up({ kind, answering, unavailable: DATABASE_DOWN });
       },
       () => {
         const check = this.indicator.check('revenuecat');

@@ -3,43 +3,43 @@ import { ErrorCode, ErrorDetails, Errors, GatewayError } from '../common/errors'
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { Metrics } from '../metrics/metrics';
-import { IdempotencyStore } from './idempotency-store.port';
+import { AdjustmentRecord, IdempotencyStore, NewAdjustment, Outcome } from './idempotency-store.port';
 
-/**
- * What became of the one side effect a key guards. The names are the journal's record states: an
- * `applied` or `rejected` outcome is definitive (stored and replayed); after an `unknown` one the
- * side effect may or may not have happened, and only a retry with the same key can tell.
- */
-export type Outcome<T> =
-  | { status: 'applied'; value: T }
-  | { status: 'rejected'; error: GatewayError }
-  | { status: 'unknown'; error: unknown };
+/** What became of the one RevenueCat transaction a record guards. */
+export type Attempt =
+  | { status: 'APPLIED'; balance: number; balances: Array<{ currency: string; name: string | null; balance: number }> }
+  /** A definitive refusal: stored, and replayed as exactly this error. */
+  | { status: 'REJECTED'; error: GatewayError }
+  /** Ambiguous: RevenueCat may or may not have applied it; a retry with the same key settles it. */
+  | { status: 'UNKNOWN'; error: GatewayError };
 
-/** How an applied result is kept in its record (any JSON object but `ok`) and read back as a replay. */
-export interface ResultRecord<T> {
-  toRecord(value: T): Record<string, unknown>;
-  fromRecord(record: Record<string, unknown>): T;
-}
-
-export interface OnceOnly<T> {
-  key: string;
-  /** What makes two requests the same request for this key. */
-  fingerprint: string;
-  /** Checks made before anything is sent; a failure frees the key, since nothing happened. */
+export interface OnceOnly {
+  /** The record to write PENDING before anything is sent (its key, fingerprint, who, what). */
+  record: NewAdjustment;
+  /** Checks made before the first attempt only (a new key); a failure writes nothing. */
   prepare(): Promise<void>;
-  /** The side effect itself, reporting what became of it. */
-  apply(): Promise<Outcome<T>>;
-  result: ResultRecord<T>;
+  /** The transaction itself, sent with the record's upstream key, reporting what became of it. */
+  apply(record: AdjustmentRecord): Promise<Attempt>;
 }
 
-/** The record a finished key keeps: the result, or the definitive error, of the first request. */
-type StoredOutcome = ({ ok: true } & Record<string, unknown>) | { ok: false; code: ErrorCode; message: string; details: ErrorDetails };
+export interface Settled {
+  record: AdjustmentRecord;
+  /** True when the record was already settled (or another request settled it): no new effect. */
+  replayed: boolean;
+  /**
+   * Whether this request made the record APPLIED, so its usage.changed is this request's to announce
+   * (once per record: not on a replay, and not while the settlement could not be stored, since the
+   * request that stores it later announces it then).
+   */
+  announce: boolean;
+}
 
 /**
- * The exactly-once protocol over the IdempotencyStore port: claim the key, then either replay its
- * record, refuse a conflicting request, or run the side effect and settle the record with what became
- * of it. A store that cannot be written never undoes or repeats a side effect: the key stays claimed
- * until its lease ends.
+ * The exactly-once protocol over the journal: a key already settled is replayed from its record alone
+ * (neither RevenueCat nor the currency list is needed); a new key is checked, written PENDING, sent,
+ * and settled APPLIED, REJECTED or UNKNOWN. An UNKNOWN record, or a PENDING one whose lease ran out
+ * (a crash between RevenueCat and the settlement), is claimed again by the next request with its key
+ * and sent again with the same upstream key, so RevenueCat replays or applies it, never twice.
  */
 @Injectable()
 export class ExactlyOnce {
@@ -51,9 +51,11 @@ export class ExactlyOnce {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async run<T>(once: OnceOnly<T>): Promise<T> {
-    const { key, fingerprint } = once;
-    const claim = await this.store.claim(key, fingerprint, this.config.idempotencyLeaseMs);
+  async run(once: OnceOnly): Promise<Settled> {
+    const existing = await this.store.findByIdempotencyKey(once.record.idempotencyKey);
+    if (existing === null) await once.prepare();
+
+    const claim = await this.store.claim(once.record, this.config.idempotencyLeaseMs);
     switch (claim.kind) {
       case 'mismatch':
         this.metrics.idempotencyConflicts.inc({ kind: 'reused' });
@@ -61,63 +63,61 @@ export class ExactlyOnce {
       case 'in_progress':
         this.metrics.idempotencyConflicts.inc({ kind: 'in_progress' });
         throw Errors.idempotencyKeyInProgress();
-      case 'completed':
-        // A replay is answered from the record alone: `prepare` is for fresh claims only.
+      case 'already_reversed':
+        throw Errors.alreadyReversed(claim.reversalId);
+      case 'settled':
         this.metrics.idempotencyReplays.inc();
-        return replay(JSON.parse(claim.outcome) as StoredOutcome, once.result);
+        return { record: replayable(claim.record), replayed: true, announce: false };
     }
 
+    const attempt = answered(await once.apply(claim.record), claim.record);
+    const outcome = toOutcome(attempt);
+    let settled: AdjustmentRecord | null | undefined;
     try {
-      await once.prepare();
+      settled = await this.store.settle(claim.record.id, claim.token, outcome);
     } catch (error) {
-      await this.release(key, claim.token);
-      throw error;
+      // RevenueCat has answered; the record stays PENDING until its lease ends, and the next request
+      // with this key sends it again under the same upstream key, which RevenueCat replays.
+      this.logger.warn(`adjustment ${claim.record.id} not settled as ${attempt.status}: ${(error as Error).message}`);
     }
-
-    const outcome = await once.apply();
-    switch (outcome.status) {
-      case 'applied':
-        await this.complete(key, claim.token, fingerprint, { ok: true, ...once.result.toRecord(outcome.value) });
-        return outcome.value;
-      case 'rejected': {
-        const { code, message, details } = outcome.error;
-        await this.complete(key, claim.token, fingerprint, { ok: false, code, message, details });
-        throw outcome.error;
-      }
-      case 'unknown':
-        // The caller's retry reaches the side effect with the same key, which settles it.
-        await this.release(key, claim.token);
-        throw outcome.error;
-    }
-  }
-
-  private async complete(key: string, token: string, fingerprint: string, outcome: StoredOutcome): Promise<void> {
-    try {
-      const stored = await this.store.complete(key, token, fingerprint, JSON.stringify(outcome), this.config.idempotencyTtlMs);
-      if (!stored) this.logger.warn('an idempotency record was claimed by another request after its lease ran out');
-    } catch (error) {
-      this.warn('complete', key, error);
-    }
-  }
-
-  private release(key: string, token: string): Promise<void> {
-    return this.store.release(key, token).catch((error: unknown) => this.warn('release', key, error));
-  }
-
-  private warn(operation: string, key: string, error: unknown): void {
-    const reason = error instanceof Error ? error.message : String(error);
-    this.logger.warn(`idempotency ${operation} failed for a key of length ${key.length}: ${reason}`);
+    if (attempt.status !== 'APPLIED') throw attempt.error;
+    const record = settled ?? { ...claim.record, ...settledColumns(outcome), settledAt: new Date() };
+    // null: another request re-claimed the record after this lease ran out; it settles and announces it.
+    return { record, replayed: settled === null, announce: settled != null };
   }
 }
 
-/** The value of a settled outcome, or its error thrown: for a side effect that no key guards. */
-export function settled<T>(outcome: Outcome<T>): T {
-  if (outcome.status === 'applied') return outcome.value;
-  throw outcome.error;
+/** An APPLIED record is returned; a REJECTED or CANCELLED one is answered with the error it was given. */
+function replayable(record: AdjustmentRecord): AdjustmentRecord {
+  if (record.status === 'APPLIED') return record;
+  const code = (record.errorCode ?? 'internal_error') as ErrorCode;
+  const details = (record.errorDetails ?? {}) as ErrorDetails;
+  throw new GatewayError(code, record.errorMessage ?? undefined, details);
 }
 
-function replay<T>(outcome: StoredOutcome, result: ResultRecord<T>): T {
-  if (!outcome.ok) throw new GatewayError(outcome.code, outcome.message, outcome.details);
-  const { ok: _ok, ...record } = outcome;
-  return result.fromRecord(record);
+function toOutcome(attempt: Attempt): Outcome {
+  if (attempt.status === 'APPLIED') return attempt;
+  const { code, message, details } = attempt.error;
+  return { status: attempt.status, error: { code, message, details: { ...details } } };
+}
+
+function settledColumns(outcome: Outcome): Partial<AdjustmentRecord> {
+  if (outcome.status === 'APPLIED') return { status: 'APPLIED', balance: outcome.balance, balances: outcome.balances };
+  return { status: outcome.status, errorCode: outcome.error.code, errorMessage: outcome.error.message };
+}
+
+/**
+ * A failed attempt's error as the caller gets it, and as a replay answers it again: naming the record
+ * and its key (which the gateway may have assigned), and, if ambiguous, saying so.
+ */
+function answered(attempt: Attempt, record: AdjustmentRecord): Attempt {
+  if (attempt.status === 'APPLIED') return attempt;
+  const { code, message, details } = attempt.error;
+  const error = new GatewayError(code, message, {
+    ...details,
+    adjustmentId: record.id,
+    idempotencyKey: record.idempotencyKey,
+    ...(attempt.status === 'UNKNOWN' ? { outcome: 'unknown' as const } : {}),
+  });
+  return { status: attempt.status, error };
 }

@@ -1,26 +1,18 @@
-export type ClaimResult =
-  /** The caller owns the key until it completes or releases it, or the lease runs out. */
-  | { kind: 'claimed'; token: string }
-  /** Another request holds the key right now. */
-  | { kind: 'in_progress' }
-  /** The key was used for a request with another fingerprint. */
-  | { kind: 'mismatch' }
-  /** The key's request finished; `outcome` is what `complete` stored. */
-  | { kind: 'completed'; outcome: string };
+import type { AdjustmentRecord, ClaimResult, NewAdjustment, Outcome } from '../journal/adjustment.repository';
+
+export type { AdjustmentRecord, ClaimResult, NewAdjustment, Outcome };
 
 /**
- * Exactly-once bookkeeping for client idempotency keys. Every method is atomic with respect to every
- * other instance sharing the store.
+ * Where the exactly-once record of an adjustment lives: its journal entry (DESIGN "Exactly once", "The
+ * journal"). Claims are atomic across every instance sharing the database; a claim is a lease.
+ * Every method throws `dependency_unavailable` when the store does not answer.
  */
 export interface IdempotencyStore {
-  claim(key: string, fingerprint: string, leaseMs: number): Promise<ClaimResult>;
-  /**
-   * Stores the final outcome for `ttlMs`. False when another request claimed the key after this claim's
-   * lease ran out; that request reaches RevenueCat with the same upstream key, so nothing applies twice.
-   */
-  complete(key: string, token: string, fingerprint: string, outcome: string, ttlMs: number): Promise<boolean>;
-  /** Frees the key after a transient failure, so the caller may retry; only the owner's token frees it. */
-  release(key: string, token: string): Promise<void>;
+  findByIdempotencyKey(key: string): Promise<AdjustmentRecord | null>;
+  /** Writes the record PENDING for a new key, or says what the key holds (re-claiming an UNKNOWN or expired one). */
+  claim(record: NewAdjustment, leaseMs: number): Promise<ClaimResult>;
+  /** Settles a claimed record; null when the lease was lost to another request (which settles it instead). */
+  settle(id: string, token: string, outcome: Outcome): Promise<AdjustmentRecord | null>;
 }
 
 export const IdempotencyStore = Symbol('IdempotencyStore');

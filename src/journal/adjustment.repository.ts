@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { and, desc, eq, gte, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
+import { GatewayError } from '../common/errors';
 import { Database } from '../database/database';
 import { databaseErrorDetails, whileAvailable } from '../database/database-errors';
 import {
@@ -69,9 +70,12 @@ export interface AdjustmentPage {
 }
 
 /** A `first` or `after` the API must refuse as invalid_argument; `field` names the argument. */
-export class InvalidPageArgumentError extends Error {
-  constructor(readonly field: 'first' | 'after', message: string) {
-    super(message);
+export class InvalidPageArgumentError extends GatewayError {
+  constructor(
+    readonly field: 'first' | 'after',
+    problem: string,
+  ) {
+    super('invalid_argument', `invalid_argument: ${problem}`, { field });
     this.name = 'InvalidPageArgumentError';
   }
 }

@@ -35,7 +35,12 @@ export class GqlThrottlerGuard extends ThrottlerGuard {
   /** Each limited root field's limit a minute; undefined for a field that has none. */
   static limitFor(config: AppConfig, parentType: string, fieldName: string): number | undefined {
     const limits: Record<string, Record<string, number> | undefined> = {
-      Query: { currencies: config.rateLimits.currencies, balances: config.rateLimits.balances },
+      Query: {
+        currencies: config.rateLimits.currencies,
+        balances: config.rateLimits.balances,
+        adjustment: config.rateLimits.reads,
+        adjustments: config.rateLimits.reads,
+      },
       Mutation: { adjustCredits: config.rateLimits.adjustCredits },
     };
     const forType = limits[parentType];
@@ -68,7 +73,7 @@ export class GqlThrottlerGuard extends ThrottlerGuard {
     res.setHeader('RateLimit-Remaining', Math.max(0, limit - totalHits));
     res.setHeader('RateLimit-Reset', timeToExpire);
     if (isBlocked) {
-      // Refused before the resolver runs, so the operations interceptor never sees it.
+      // Refused before the resolver runs, so the resolver's own measure() never sees it.
       this.metrics.operations.inc({ operation, code: 'rate_limited' });
       res.setHeader('Retry-After', timeToExpire);
       throw Errors.rateLimited(timeToExpire);

@@ -47,10 +47,20 @@ export async function startApp(options: TestAppOptions = {}): Promise<TestApp> {
     WS_CONNECT_ATTEMPTS_PER_MINUTE: '100000',
     ...options.env,
   };
+  // A schema of its own unless the caller shares one (two instances): runs and suites never see each
+  // other's journal, and a fixed idempotency key in one test is new in the next run.
+  const schema = env.DATABASE_SCHEMA === undefined && env.DATABASE_URL?.startsWith('postgres') ? await createTestSchema('app') : undefined;
+  if (schema) env.DATABASE_SCHEMA = schema.name;
   const config = loadConfig(env);
   let builder = Test.createTestingModule({ imports: [AppModule.register(config)] });
   if (options.override) builder = options.override(builder);
-  const moduleRef = await builder.compile();
+  let moduleRef;
+  try {
+    moduleRef = await builder.compile();
+  } catch (error) {
+    await schema?.drop();
+    throw error;
+  }
   const app = configureApp(moduleRef.createNestApplication({ ...APP_OPTIONS, logger: false }), config);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address();
@@ -62,7 +72,10 @@ export async function startApp(options: TestAppOptions = {}): Promise<TestApp> {
     graphqlUrl,
     config,
     client: new GraphQLClient(graphqlUrl, ADMIN_SECRET),
-    close: () => app.close(),
+    close: async () => {
+      await app.close();
+      await schema?.drop();
+    },
   };
 }
 

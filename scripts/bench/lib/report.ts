@@ -301,7 +301,7 @@ export function generatedSection(results: BenchResults): string {
         'host: the emulator\'s and the load generator\'s work is on the same cores as the server measured, the same for every path.',
       `- **The gateway** is \`createApp\` from \`src/bootstrap.ts\` as \`node dist/main.js\` runs it, with \`NODE_ENV=production\`, ` +
         `\`LOG_LEVEL=${options.logLevel}\`, its own rate limits lifted to 1,000,000 a minute (otherwise the figure would be of 429s), ` +
-        '`IDEMPOTENCY_TTL_SECONDS=600` (so a shared Redis is not left with a day of benchmark keys). Everything else is the default.',
+        'Everything else is the default.',
       '- **The plain server** (`scripts/bench/plain-apollo-server.ts`): `@apollo/server` on Express 5 with the same `balances` ' +
         'field, a constant-time bearer check, and one upstream GET over a keep-alive `node:http` agent (128 sockets, as the ' +
         'gateway\'s). No validation, query limits, rate limits, logging, metrics or error mapping.',

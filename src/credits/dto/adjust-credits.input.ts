@@ -44,7 +44,7 @@ export class AdjustCreditsInput {
 
   @Field(() => String, {
     nullable: true,
-    description: 'Replaying the same key returns the first result instead of adjusting again (kept 24 h).',
+    description: 'Replaying the same key returns the first result instead of adjusting again (for as long as the journal keeps the record: always).',
   })
   @IsOptional()
   @IsIdempotencyKey()
