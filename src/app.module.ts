@@ -2,17 +2,19 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { GraphQLModule } from '@nestjs/graphql';
+import { AdminAuthMiddleware } from './auth/admin-auth.middleware';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
-import { GraphqlFrontDoorMiddleware } from './common/graphql-front-door.middleware';
 import { GRAPHQL_PATH } from './common/graphql-path';
-import { JsonBodyMiddleware } from './common/json-body.middleware';
 import { QUERY_LIMITS, queryLimitRules } from './common/query-limits';
 import { formatGraphQLError, httpStatusPlugin, noSubscriptionsOverHttpPlugin } from './common/graphql-errors';
+import { RequestScopeMiddleware } from './common/request-scope';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CreditsModule } from './credits/credits.module';
+import { JsonBodyMiddleware } from './graphql/json-body.middleware';
 import { HealthModule } from './health/health.module';
+import { DrainGateMiddleware } from './lifecycle/drain-gate.middleware';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -25,7 +27,6 @@ export class AppModule implements NestModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      providers: [JsonBodyMiddleware],
       imports: [
         ConfigModule.register(config),
         CommonModule,
@@ -67,7 +68,14 @@ export class AppModule implements NestModule {
     };
   }
 
+  /**
+   * What every /graphql request goes through before Apollo, in this order: the request's scope opened
+   * (so every error, Apollo's own included, carries its id), refused while shutting down, authenticated
+   * before its body is read, its body read within bounds.
+   */
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(GraphqlFrontDoorMiddleware).forRoutes({ path: GRAPHQL_PATH, method: RequestMethod.ALL });
+    consumer
+      .apply(RequestScopeMiddleware, DrainGateMiddleware, AdminAuthMiddleware, JsonBodyMiddleware)
+      .forRoutes({ path: GRAPHQL_PATH, method: RequestMethod.ALL });
   }
 }
