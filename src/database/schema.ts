@@ -1,2 +1,2 @@
 /** Every table of the service, in one place: what drizzle-kit diffs and what the Database is typed with. */
-export * from '../journal/journal.schema';
+export * from './journal.schema';
