@@ -1,14 +1,17 @@
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { AdminAuthMiddleware } from './auth/admin-auth.middleware';
 import { AuthModule } from './auth/auth.module';
 import { CommonModule } from './common/common.module';
+import { GatewayErrorFilter } from './common/gateway-error.filter';
 import { GRAPHQL_PATH } from './common/graphql-path';
 import { QUERY_LIMITS, queryLimitRules } from './common/query-limits';
 import { formatGraphQLError, httpStatusPlugin, noSubscriptionsOverHttpPlugin } from './common/graphql-errors';
 import { RequestScopeMiddleware } from './common/request-scope';
+import { createValidationPipe } from './common/validation.pipe';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CreditsModule } from './credits/credits.module';
@@ -27,6 +30,11 @@ export class AppModule implements NestModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
+      // Providers rather than app.useGlobal*: every app built from this module validates and answers alike.
+      providers: [
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_FILTER, useClass: GatewayErrorFilter },
+      ],
       imports: [
         ConfigModule.register(config),
         CommonModule,
