@@ -68,7 +68,7 @@ export class GqlThrottlerGuard extends ThrottlerGuard {
     res.setHeader('RateLimit-Remaining', Math.max(0, limit - totalHits));
     res.setHeader('RateLimit-Reset', timeToExpire);
     if (isBlocked) {
-      // Refused before the resolver runs, so the operations interceptor never sees it.
+      // Refused before the resolver runs, so its Metrics.measure never counts it: counted here.
       this.metrics.operations.inc({ operation, code: 'rate_limited' });
       res.setHeader('Retry-After', timeToExpire);
       throw Errors.rateLimited(timeToExpire);
