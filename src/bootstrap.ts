@@ -3,8 +3,6 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
-import { GatewayErrorFilter } from './common/gateway-error.filter';
-import { createValidationPipe } from './common/validation.pipe';
 import type { AppConfig } from './config/app-config';
 
 /** Nest's own JSON parser is off: /graphql has a bounded one of its own, after authentication. */
@@ -16,10 +14,9 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   return configureApp(app, config);
 }
 
+/** What can only be set on the app instance: its logger and Express settings. Pipe and filter are AppModule's. */
 export function configureApp<T extends INestApplication>(app: T, config: AppConfig): T {
   app.useLogger(app.get(Logger));
-  app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new GatewayErrorFilter());
   const express = app.getHttpAdapter().getInstance();
   express.disable('x-powered-by');
   express.set('trust proxy', config.trustProxy);

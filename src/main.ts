@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './bootstrap';
 import { ConfigError, loadConfig, missingAdminConfig } from './config/app-config';
-import { shutdownOnSignals } from './lifecycle/shutdown';
+import { shutdownOnSignals } from './shutdown';
 
 async function main(): Promise<void> {
   let config;

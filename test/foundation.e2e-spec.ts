@@ -1,5 +1,10 @@
+import { Test } from '@nestjs/testing';
 import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
-import { errorCode } from './helpers/graphql-client';
+import { AppModule } from '../src/app.module';
+import { APP_OPTIONS } from '../src/bootstrap';
+import { loadConfig } from '../src/config/app-config';
+import { errorCode, GraphQLClient } from './helpers/graphql-client';
+import { TEST_DATABASE_URL } from './helpers/postgres';
 import { ADMIN_SECRET, PREVIOUS_ADMIN_SECRET, startApp, TestApp, useEmulatorApp } from './helpers/test-app';
 
 const BALANCES = `query Balances($userId: ID!, $includeEmpty: Boolean! = false) {
@@ -297,6 +302,33 @@ describe('ADMIN_SECRET comparison', () => {
       expect([response.status, errorCode(response)]).toEqual([403, 'invalid_admin_secret']);
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('an app built from AppModule alone, without configureApp', () => {
+  it('validates input and answers catalogue errors like the configured app: the pipe and filter are providers', async () => {
+    const emulator = new RevenueCatEmulator();
+    await emulator.listen();
+    const config = loadConfig({
+      ADMIN_SECRET,
+      REVENUECAT_API_KEY: emulator.apiKey,
+      REVENUECAT_PROJECT_ID: emulator.projectId,
+      REVENUECAT_API_URL: emulator.baseUrl,
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: TEST_DATABASE_URL,
+    });
+    const moduleRef = await Test.createTestingModule({ imports: [AppModule.register(config)] }).compile();
+    const app = moduleRef.createNestApplication({ ...APP_OPTIONS, logger: false });
+    try {
+      await app.listen(0, '127.0.0.1');
+      const client = new GraphQLClient(`http://127.0.0.1:${app.getHttpServer().address().port}/graphql`, ADMIN_SECRET);
+      const response = await client.query(BALANCES, { userId: 'u'.repeat(1501) });
+      expect([response.status, errorCode(response), response.body.errors?.[0]?.extensions?.field]).toEqual([400, 'invalid_argument', 'userId']);
+      expect(emulator.count('list_balances')).toBe(0);
+    } finally {
+      await app.close();
+      await emulator.close();
     }
   });
 });

@@ -4,7 +4,7 @@ import { sql } from 'drizzle-orm';
 import { DatabaseConnection, openDatabase, queryRows } from '../src/database/database';
 import { DatabaseUnavailableError, whileAvailable } from '../src/database/database-errors';
 import { AdjustmentRecord, AdjustmentRepository, InvalidPageArgumentError, NewAdjustment, encodeCursor } from '../src/journal/adjustment.repository';
-import { adjustments, AdjustmentStatus } from '../src/journal/journal.schema';
+import { adjustments, AdjustmentStatus } from '../src/database/journal.schema';
 import { createTestSchema, describeWithPostgres, TEST_DATABASE_URL, useTestSchema } from './helpers/postgres';
 
 const LEASE_MS = 60_000;
@@ -68,7 +68,7 @@ describeWithPostgres('database on PostgreSQL', () => {
       { connectTimeoutMs: 500 },
     ).then(() => null, (error: Error) => error);
     expect(failure).toBeInstanceOf(DatabaseUnavailableError);
-    expect(failure!.message).toBe('PostgreSQL does not answer at start-up');
+    expect((failure as DatabaseUnavailableError).detail).toBe('PostgreSQL does not answer at start-up');
   });
 
   describe('after start', () => {

@@ -112,9 +112,11 @@ function gatewayEnv(options: BenchOptions, emulator: Emulator, secret: string, r
     RATE_LIMIT_ADJUST_CREDITS_PER_MINUTE: '1000000',
     WS_MAX_CONNECTIONS_PER_CLIENT: '1000000',
     WS_CONNECT_ATTEMPTS_PER_MINUTE: '1000000',
-    // Records of the benchmark's unique keys should not sit in a shared Redis for a day.
-    // Several instances share Redis, so they need a shared PostgreSQL too (the embedded default refuses REDIS_URL).
-    ...(redis ? { REDIS_URL: options.redisUrl, DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' } : {}),
+    // One instance: the embedded journal, in memory (each process its own; a shared pglite:<dir> is one
+    // process's). Several instances share Redis, so they need a shared PostgreSQL (the embedded engine refuses REDIS_URL).
+    ...(redis
+      ? { REDIS_URL: options.redisUrl, DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' }
+      : { DATABASE_URL: 'pglite:memory' }),
   };
 }
 

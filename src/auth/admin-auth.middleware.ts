@@ -27,7 +27,7 @@ export class AdminAuthMiddleware implements NestMiddleware {
       req.principal = this.authenticator.authenticate(req.headers.authorization);
     } catch (error) {
       if (!(error instanceof GatewayError)) return next(error);
-      return refuseRequest(res, error, this.metrics);
+      return refuseRequest(res, error, this.metrics.requestsRefused);
     }
     next();
   }

@@ -1,8 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { missingAdminConfig } from '../config/app-config';
-import type { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/config.module';
+import { APP_CONFIG, missingAdminConfig, type AppConfig } from '../config/app-config';
 import { Errors } from '../common/errors';
 
 /** Who made a request. `label` is what audit logs record: never the secret itself. */

@@ -1,7 +1,6 @@
 import { verifyToken } from '@clerk/backend';
 import { Inject, Injectable } from '@nestjs/common';
-import type { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/config.module';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 
 export class InvalidSessionToken extends Error {
   constructor(readonly reason: 'token_expired' | 'token_not_active' | 'invalid_token') {

@@ -1,13 +1,17 @@
 import type { Response } from 'express';
-import type { Metrics } from '../metrics/metrics';
-import { errorBody, GatewayError } from './errors';
+import { errorBody, type GatewayError } from './errors';
+
+/** Where refusals are counted by code: Metrics.requestsRefused (named by shape, so common/ stays below metrics/). */
+export interface RefusalCounter {
+  inc(labels: { code: string }): void;
+}
 
 /**
  * Refuses a request before GraphQL runs (shutdown, auth, body): counted by code, and answered with a
  * GraphQL-shaped error body carrying the request id like every other error.
  */
-export function refuseRequest(res: Response, error: GatewayError, metrics: Metrics): void {
-  metrics.requestsRefused.inc({ code: error.code });
+export function refuseRequest(res: Response, error: GatewayError, refused: RefusalCounter): void {
+  refused.inc({ code: error.code });
   if (error.code === 'missing_bearer') res.setHeader('WWW-Authenticate', 'Bearer realm="credits-admin"');
   const retryAfter = error.details.retryAfterSeconds;
   if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));

@@ -1,3 +1,5 @@
+import { Injectable, NestMiddleware } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
 import { AsyncLocalStorage } from 'node:async_hooks';
 
 const scope = new AsyncLocalStorage<string>();
@@ -13,4 +15,12 @@ export function runInRequestScope<T>(requestId: unknown, work: () => T): T {
 
 export function currentRequestId(): string | undefined {
   return scope.getStore();
+}
+
+/** Opens the request's scope: everything after it on the route, Apollo included, runs inside. */
+@Injectable()
+export class RequestScopeMiddleware implements NestMiddleware {
+  use(req: Request, _res: Response, next: NextFunction): void {
+    runInRequestScope(req.id, () => next());
+  }
 }

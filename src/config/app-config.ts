@@ -7,6 +7,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** The injection token of the AppConfig (ConfigModule provides it): `@Inject(APP_CONFIG) config: AppConfig`. */
+export const APP_CONFIG = Symbol('AppConfig');
+
 /** The process environment, parsed and validated once at start. Secrets are kept but never printed. */
 export interface AppConfig {
   port: number;

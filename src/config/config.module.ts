@@ -1,7 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
-import type { AppConfig } from './app-config';
-
-export const APP_CONFIG = Symbol('AppConfig');
+import { APP_CONFIG, type AppConfig } from './app-config';
 
 @Global()
 @Module({})

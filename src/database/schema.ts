@@ -1,3 +1,3 @@
 /** Every table of the service, in one place: what drizzle-kit diffs and what the Database is typed with. */
-export * from '../journal/journal.schema';
-export * from '../operators/operators.schema';
+export * from './journal.schema';
+export * from './operators.schema';

@@ -1,9 +1,7 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import type Redis from 'ioredis';
-import { missingAdminConfig } from '../config/app-config';
-import type { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/config.module';
+import { APP_CONFIG, missingAdminConfig, type AppConfig } from '../config/app-config';
 import { Lifecycle } from '../lifecycle/lifecycle';
 import { RedisHealth } from '../redis/redis-health';
 import { REDIS_CLIENT } from '../redis/redis.module';

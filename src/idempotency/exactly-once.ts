@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ErrorCode, ErrorDetails, Errors, GatewayError } from '../common/errors';
-import type { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/config.module';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
 import { AdjustmentRecord, IdempotencyStore, NewAdjustment, Outcome } from './idempotency-store.port';
 

@@ -11,7 +11,7 @@ import {
   type AdjustmentStatus,
   type NewAdjustmentRow,
   type StoredBalance,
-} from './journal.schema';
+} from '../database/journal.schema';
 
 /** One journal entry, as stored. */
 export type AdjustmentRecord = AdjustmentRow;

@@ -16,6 +16,6 @@ export class DrainGateMiddleware implements NestMiddleware {
   use(req: Request, res: Response, next: NextFunction): void {
     if (!this.lifecycle.draining) return next();
     res.setHeader('Connection', 'close');
-    refuseRequest(res, Errors.shuttingDown(), this.metrics);
+    refuseRequest(res, Errors.shuttingDown(), this.metrics.requestsRefused);
   }
 }

@@ -1,7 +1,6 @@
 import { Global, Module } from '@nestjs/common';
-import { DrainGateMiddleware } from './drain-gate.middleware';
 import { Lifecycle } from './lifecycle';
 
 @Global()
-@Module({ providers: [Lifecycle, DrainGateMiddleware], exports: [Lifecycle, DrainGateMiddleware] })
+@Module({ providers: [Lifecycle], exports: [Lifecycle] })
 export class LifecycleModule {}

@@ -5,7 +5,7 @@ import { Database } from '../database/database';
 import { whileAvailable } from '../database/database-errors';
 import { decodeCursor, encodeCursor, InvalidPageArgumentError, MAX_PAGE_SIZE } from '../journal/adjustment.repository';
 import type { Actor } from '../auth/actor';
-import { approvalRequests, type ApprovalRequestRow, type ApprovalStatus } from './operators.schema';
+import { approvalRequests, type ApprovalRequestRow, type ApprovalStatus } from '../database/operators.schema';
 
 /** DESIGN "Approvals": a request not decided within 24 hours expires. */
 export const APPROVAL_TTL_MS = 24 * 60 * 60 * 1000;

@@ -3,9 +3,9 @@ import { and, asc, eq, isNull, sql } from 'drizzle-orm';
 import { Clock } from '../common/clock';
 import { Database, queryRows } from '../database/database';
 import { DatabaseUnavailableError, whileAvailable } from '../database/database-errors';
-import { adjustments } from '../journal/journal.schema';
+import { adjustments } from '../database/journal.schema';
 import type { Actor } from '../auth/actor';
-import { operators, type OperatorRow } from './operators.schema';
+import { operators, type OperatorRow } from '../database/operators.schema';
 import type { OperatorRole } from '../auth/actor';
 import { effectiveLimits } from './roles';
 

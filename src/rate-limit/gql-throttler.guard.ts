@@ -9,8 +9,7 @@ import type { Request, Response } from 'express';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { AuthenticatedRequest } from '../auth/admin-auth.middleware';
 import { Errors } from '../common/errors';
-import type { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/config.module';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
 
 /**
@@ -73,7 +72,7 @@ export class GqlThrottlerGuard extends ThrottlerGuard {
     res.setHeader('RateLimit-Remaining', Math.max(0, limit - totalHits));
     res.setHeader('RateLimit-Reset', timeToExpire);
     if (isBlocked) {
-      // Refused before the resolver runs, so the resolver's own measure() never sees it.
+      // Refused before the resolver runs, so its Metrics.measure never counts it: counted here.
       this.metrics.operations.inc({ operation, code: 'rate_limited' });
       res.setHeader('Retry-After', timeToExpire);
       throw Errors.rateLimited(timeToExpire);

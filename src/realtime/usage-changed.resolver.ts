@@ -3,7 +3,7 @@ import { Inject } from '@nestjs/common';
 import { IsOptional } from 'class-validator';
 import type { Principal } from '../auth/principal';
 import { Errors } from '../common/errors';
-import { IsCustomerId } from '../credits/dto/validators';
+import { IsCustomerId } from '../common/validators';
 import { Lifecycle } from '../lifecycle/lifecycle';
 import { Metrics } from '../metrics/metrics';
 import { EventQueue } from './event-queue';

@@ -2,7 +2,7 @@ import { Field, ID, InputType, Int } from '@nestjs/graphql';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Length, Matches, Max, Min, NotEquals } from 'class-validator';
 import { isWellFormedText } from '../../common/text';
-import { IsCustomerId, IsReason, IsWellFormedText } from './validators';
+import { IsCustomerId, IsReason, IsWellFormedText } from '../../common/validators';
 
 export const MAX_ADJUSTMENT = 2_000_000_000;
 // Declared before the class: its decorators read them while the class is being defined.

@@ -1,5 +1,5 @@
 import { ArgsType, Field, ID } from '@nestjs/graphql';
-import { IsCustomerId } from './validators';
+import { IsCustomerId } from '../../common/validators';
 
 @ArgsType()
 export class BalancesArgs {

@@ -1,9 +1,9 @@
 import { ArgsType, Field, ID, InputType, Int } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
 import { IsDate, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
-import { IsCustomerId, IsWellFormedText } from '../../credits/dto/validators';
-import { ADJUSTMENT_STATUSES } from '../journal.schema';
-import type { AdjustmentStatus } from '../journal.schema';
+import { IsCustomerId, IsWellFormedText } from '../../common/validators';
+import { ADJUSTMENT_STATUSES } from '../../database/journal.schema';
+import type { AdjustmentStatus } from '../../database/journal.schema';
 import { AdjustmentStatusEnum } from '../models/adjustment-record.model';
 import { MAX_PAGE_SIZE } from '../adjustment.repository';
 

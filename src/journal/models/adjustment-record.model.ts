@@ -1,7 +1,7 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
 import { ActorModel } from '../../auth/actor.model';
-import { ADJUSTMENT_STATUSES } from '../journal.schema';
-import type { AdjustmentStatus } from '../journal.schema';
+import { ADJUSTMENT_STATUSES } from '../../database/journal.schema';
+import type { AdjustmentStatus } from '../../database/journal.schema';
 
 export const AdjustmentStatusEnum = Object.fromEntries(ADJUSTMENT_STATUSES.map((status) => [status, status])) as {
   [S in AdjustmentStatus]: S;

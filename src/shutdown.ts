@@ -1,6 +1,6 @@
 import { INestApplication, Logger } from '@nestjs/common';
-import { RealtimeServer } from '../realtime/realtime.server';
-import { Lifecycle } from './lifecycle';
+import { Lifecycle } from './lifecycle/lifecycle';
+import { RealtimeServer } from './realtime/realtime.server';
 
 /**
  * SIGTERM (and SIGINT): stop taking new work (readiness fails, new GraphQL requests get 503), let the

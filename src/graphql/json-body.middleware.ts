@@ -1,10 +1,9 @@
 import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
 import { json, NextFunction, Request, Response } from 'express';
-import type { AppConfig } from '../config/app-config';
-import { APP_CONFIG } from '../config/config.module';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { Errors, GatewayError } from '../common/errors';
+import { refuseRequest } from '../common/http-error-response';
 import { Metrics } from '../metrics/metrics';
-import { Errors, GatewayError } from './errors';
-import { refuseRequest } from './http-error-response';
 
 /** The largest GraphQL request body accepted; a real operation with its variables is a few KiB. */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -43,14 +42,14 @@ export class JsonBodyMiddleware implements NestMiddleware {
       if (!error) return next();
       const refused = refusal((error as { type?: string }).type);
       if (refused.code === 'payload_too_large') this.refuseAndClose(res, refused);
-      else refuseRequest(res, refused, this.metrics);
+      else refuseRequest(res, refused, this.metrics.requestsRefused);
     });
   }
 
   /** With `Connection: close`, Node ends the connection once the answer is written, unread body and all. */
   private refuseAndClose(res: Response, error: GatewayError): void {
     res.setHeader('Connection', 'close');
-    refuseRequest(res, error, this.metrics);
+    refuseRequest(res, error, this.metrics.requestsRefused);
   }
 }
 

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { IsString, Length, Matches, NotEquals, ValidateBy } from 'class-validator';
-import { isWellFormedText } from '../../common/text';
+import { isWellFormedText } from './text';
 
 // C0 and C1 control characters, DEL included.
 const CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f-\u009f]*$/;
