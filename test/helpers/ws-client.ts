@@ -10,7 +10,7 @@ export interface TestWsClient {
   client: Client;
   /** Resolves when the socket closes, with the server's code and reason. */
   closed: Promise<Closed>;
-  /** Resolves when the server acknowledged the connection. */
+  /** Resolves when the server acknowledged the connection; rejects if it closed (or was refused) first. */
   connected: Promise<void>;
   dispose(): Promise<void>;
 }
@@ -19,8 +19,14 @@ export interface TestWsClient {
 export function connectWs(httpUrl: string, authorization?: string): TestWsClient {
   let onClosed!: (closed: Closed) => void;
   let onConnected!: () => void;
+  let onRefused!: (error: Error) => void;
   const closed = new Promise<Closed>((resolve) => (onClosed = resolve));
-  const connected = new Promise<void>((resolve) => (onConnected = resolve));
+  const connected = new Promise<void>((resolve, reject) => {
+    onConnected = resolve;
+    onRefused = reject;
+  });
+  // Tests that expect a refusal await `closed` only; this keeps their unawaited `connected` quiet.
+  connected.catch(() => undefined);
   const client = createClient({
     url: httpUrl.replace(/^http/, 'ws') + '/graphql',
     webSocketImpl: WebSocket,
@@ -32,7 +38,9 @@ export function connectWs(httpUrl: string, authorization?: string): TestWsClient
       closed: (event) => {
         const { code, reason } = event as { code: number; reason: string | Buffer };
         onClosed({ code, reason: String(reason) });
+        onRefused(new Error(`the connection closed before it was acknowledged: ${code} ${String(reason)}`));
       },
+      error: (error) => onRefused(new Error(`the connection failed before it was acknowledged: ${String((error as Error)?.message ?? error)}`)),
     },
     onNonLazyError: () => undefined,
   });
