@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { OPERATOR_ROLES } from '../auth/actor';
-import { check, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { check, index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
+import { inList, instant } from './columns';
 
 export const ADJUSTMENT_STATUSES = ['QUEUED', 'PENDING', 'APPLIED', 'REJECTED', 'UNKNOWN', 'CANCELLED'] as const;
 export type AdjustmentStatus = (typeof ADJUSTMENT_STATUSES)[number];
@@ -15,11 +16,6 @@ export interface StoredBalance {
   balance: number;
 }
 
-/** Milliseconds, like JavaScript's Date: a page cursor carries createdAt exactly as it is stored. */
-const instant = (name: string) => timestamp(name, { withTimezone: true, precision: 3, mode: 'date' });
-
-/** Lists a TS union as SQL literals, for check constraints and partial indexes (values are our own constants). */
-const inList = (values: readonly string[]) => sql.raw(values.map((value) => `'${value}'`).join(', '));
 
 /**
  * The journal: one row per adjustment attempt, which is also its idempotency record (DESIGN "The journal",
