@@ -60,9 +60,16 @@ async function main(): Promise<void> {
     '# deduct more than the balance: 422 insufficient_balance with the current balance',
     curl('mutation { adjustCredits(input: { userId: "user_2abcXYZ", amount: -100000, reason: "DEMO-2 too much" }) { balance } }'),
     '',
+    '# the journal: what was given to this user, by whom, and how it ended (refusals too), newest first',
+    curl(
+      '{ adjustments(filter: { userId: "user_2abcXYZ" }) { nodes { id amount reason status errorCode balance actor { name onBehalfOf } createdAt } pageInfo { endCursor hasNextPage } } }',
+      ` -H 'X-On-Behalf-Of: you@support.example'`,
+    ),
+    '',
     '# watch usage.changed events over graphql-ws (in a third terminal; then run the grant again with a new key)',
     `GATEWAY_URL=http://${config.host}:${config.port} TOKEN="$ADMIN_SECRET" npm run subscribe -- user_2abcXYZ`,
     '',
+    'The journal is in memory here (DATABASE_URL=pglite:memory): it is gone when the demo stops.',
     'Ctrl-C stops both.',
     '',
   ];
