@@ -52,9 +52,11 @@ async function main(): Promise<void> {
     '# one customer\'s balances',
     curl('{ balances(userId: "user_2abcXYZ", includeEmpty: true) { currency name balance } }'),
     '',
-    '# grant 50 credits (run it twice: the second answer is the replay, and nothing is applied again)',
+    '# grant 50 credits (run it twice: the second answer is the replay, and nothing is applied again);',
+    '# X-On-Behalf-Of is how an internal tool names the person it acts for, kept in the journal',
     curl(
       'mutation { adjustCredits(input: { userId: "user_2abcXYZ", amount: 50, reason: "DEMO-1 goodwill", idempotencyKey: "demo-1" }) { id balance replayed } }',
+      ` -H 'X-On-Behalf-Of: you@support.example'`,
     ),
     '',
     '# deduct more than the balance: 422 insufficient_balance with the current balance',
@@ -63,7 +65,6 @@ async function main(): Promise<void> {
     '# the journal: what was given to this user, by whom, and how it ended (refusals too), newest first',
     curl(
       '{ adjustments(filter: { userId: "user_2abcXYZ" }) { nodes { id amount reason status errorCode balance actor { name onBehalfOf } createdAt } pageInfo { endCursor hasNextPage } } }',
-      ` -H 'X-On-Behalf-Of: you@support.example'`,
     ),
     '',
     '# watch usage.changed events over graphql-ws (in a third terminal; then run the grant again with a new key)',
