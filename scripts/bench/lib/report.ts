@@ -368,7 +368,8 @@ export function generatedSection(results: BenchResults): string {
   lines.push(
     [
       '- **One process per server**, all on loopback: the RevenueCat emulator (rate limits lifted, request recording off), ' +
-        'the plain `@apollo/server`, the gateway (no Redis), the gateway with Redis, and a fresh gateway for fan-out and ' +
+        'the plain `@apollo/server`, the gateway (no Redis, journal on PGlite), the gateway with its journal on PostgreSQL, ' +
+        'the gateway with Redis (journal on PostgreSQL), a gateway for the history scenario, and a fresh gateway for fan-out and ' +
         'memory (run with `--expose-gc`). The load generator is this script\'s own process (autocannon for HTTP, ' +
         '`graphql-ws` `createClient` over `ws` for subscribers). Server CPU is `process.cpuUsage()` read by each server and ' +
         'sent over IPC, memory is `process.memoryUsage()` after two forced GCs. All share the machine\'s cores, as on a small ' +
