@@ -33,13 +33,21 @@ describe('npm run bench -- --smoke', () => {
     if (code !== 0) throw new Error(`the smoke run exited with ${code}:\n${output}`);
 
     const report = readFileSync(out, 'utf8');
-    // A throughput figure for each of the three balances paths, and one for adjustCredits.
+    // A throughput figure for each of the three balances paths, and adjustCredits on each journal.
     expect(report).toMatch(/\| direct: GET the emulator[^|]*\| \*\*[\d,]+\*\* \|/);
     expect(report).toMatch(/\| plain `@apollo\/server`[^|]*\| \*\*[\d,]+\*\* \|/);
     expect(report).toMatch(/\| \*\*the service\*\* \| \*\*[\d,]+\*\* \|/);
-    expect(report).toMatch(/\| the service, no Redis[^|]*\| \*\*[\d,]+\*\* \|/);
+    expect(report).toMatch(/\| the service, one instance, journal on PGlite[^|]*\| \*\*[\d,]+\*\* \|/);
+    expect(report).toMatch(/\| the service, one instance, journal on PostgreSQL \| \*\*[\d,]+\*\* \|/);
     // With Redis: a figure, or said to be skipped (no Redis here), never silently absent.
-    expect(report).toMatch(/\| the service with Redis \(idempotency[^|]*\| (\*\*[\d,]+\*\*|skipped: [^|]+) \|/);
+    expect(report).toMatch(/\| the service with Redis \(counters in Redis\), journal on PostgreSQL \| (\*\*[\d,]+\*\*|skipped: [^|]+) \|/);
+    expect(report).toContain('| before (Redis idempotency store)');
+    // History: each filter's first page measured over HTTP, its plan read, the target judged.
+    for (const label of ['{userId}', '{operatorId}', '{operatorId, createdAfter, createdBefore} (7 days)', '{userId, status: [APPLIED]}']) {
+      expect(report).toContain(`| \`${label}\` | **`);
+      expect(report).toMatch(new RegExp(`\\| 5\\. \`adjustments\\(filter: ${label.replace(/[{}()[\]]/g, '\\$&')}\\)\` first page \\|.*\\| \\*\\*(PASS|MISS)\\*\\* \\|`));
+    }
+    expect(report).toContain('10,000 adjustments over 20 users, 1 operator (');
     // Fan-out latency and memory at the smoke's largest level, and the targets judged.
     expect(report).toMatch(/\| 50 \| 10 \/ 10 \/ 0 \| [\d.]+ \| \*\*[\d.]+\*\* \|/);
     expect(report).toMatch(/\| 50 \| 50 \/ 50 \| [\d.]+ \| [\d.]+ \| \*\*-?[\d.]+\*\* \|/);
@@ -50,6 +58,10 @@ describe('npm run bench -- --smoke', () => {
     const results = JSON.parse(readFileSync(json, 'utf8'));
     expect(results.failures).toEqual([]);
     expect(results.balances.service.requestsPerSecond).toBeGreaterThan(0);
+    expect(results.history.rows).toBe(10_000);
+    expect(results.history.filters.map((filter: { pageSize: number }) => filter.pageSize)).toEqual([20, 20, 20, 20]);
+    for (const filter of results.history.filters) expect(filter.plan.indexes.length).toBeGreaterThan(0);
+    expect(results.adjust.postgres.requestsPerSecond).toBeGreaterThan(0);
     expect(results.fanout.levels.map((level: { subscribers: number }) => level.subscribers)).toEqual([0, 25, 50]);
   }, 120_000);
 });

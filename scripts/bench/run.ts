@@ -9,17 +9,30 @@
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { Client } from 'pg';
+import type { AdjustmentFilter } from '../../src/journal/adjustment.repository';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { Child, killAllChildren, REPO_ROOT, startChild } from './lib/children';
 import { adjustOnce, closeEventAgent, EventRecord, sendEvents, SubscriberPool } from './lib/fanout';
+import {
+  benchSchema,
+  dropSchema,
+  explainFirstPage,
+  HISTORY_DAYS,
+  HISTORY_PAGE,
+  historyOperator,
+  historyUser,
+  seedHistory,
+} from './lib/history';
 import { checkOnce, HttpFigures, HttpTarget, LoadSettings, measureHttp } from './lib/http-load';
 import { machineInfo, openFilesLimit } from './lib/machine';
 import { BenchOptions, parseOptions, UsageError, USAGE } from './lib/options';
 import { writeReport } from './lib/report';
-import type { BenchResults, FanoutLevel, FanoutResults, MemoryFigures, Maybe } from './lib/results';
+import type { BenchResults, FanoutLevel, FanoutResults, HistoryFilterFigures, HistoryResults, MemoryFigures, Maybe } from './lib/results';
 import { percentile, sleep, nowMs, withTimeout } from './lib/stats';
 
 const BENCH_USER = (i: number) => `bench_user_${i}`;
@@ -30,6 +43,11 @@ const SPARE_USERS = 200;
 const FD_HEADROOM = 512;
 const BALANCES_QUERY = '{ balances(userId: "user_2abcXYZ") { currency balance } }';
 const ADJUST_MUTATION = 'mutation ($input: AdjustCreditsInput!) { adjustCredits(input: $input) { id balance replayed } }';
+const HISTORY_QUERY =
+  'query ($filter: AdjustmentFilter, $first: Int!) { adjustments(filter: $filter, first: $first) ' +
+  '{ nodes { id userId currency amount status createdAt actor { name } } pageInfo { endCursor hasNextPage } } }';
+/** Tells this run's PostgreSQL schemas apart from another run's (bench_<purpose>_<runId>). */
+const RUN_ID = randomBytes(4).toString('hex');
 
 function log(message: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -84,6 +102,21 @@ function redisReachable(url: string): Promise<boolean> {
   });
 }
 
+/** PostgreSQL's version if it answers at `url`, undefined if not; never throws. */
+async function postgresVersion(url: string): Promise<string | undefined> {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const result = await client.query<{ server_version: string }>('show server_version');
+    return result.rows[0]?.server_version ?? 'unknown';
+  } catch {
+    return undefined;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
 /** Only what the servers need: nothing inherited (a stray REDIS_URL or CLERK_JWT_KEY) changes what is measured. */
 function baseEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { NODE_ENV: 'production' };
@@ -98,7 +131,14 @@ interface Emulator {
   projectId: string;
 }
 
-function gatewayEnv(options: BenchOptions, emulator: Emulator, secret: string, redis: boolean): NodeJS.ProcessEnv {
+/**
+ * Where the gateway keeps its journal: `pglite` one instance, embedded in memory; `postgres` one instance
+ * on PostgreSQL in `schema`; `redis` Redis for counters and the feed, the journal on PostgreSQL in `schema`
+ * (several instances share Redis, so they need a shared PostgreSQL: the embedded engine refuses REDIS_URL).
+ */
+type JournalOn = { kind: 'pglite' } | { kind: 'postgres'; schema: string } | { kind: 'redis'; schema: string };
+
+function gatewayEnv(options: BenchOptions, emulator: Emulator, secret: string, journal: JournalOn): NodeJS.ProcessEnv {
   return {
     ...baseEnv(),
     LOG_LEVEL: options.logLevel,
@@ -110,13 +150,13 @@ function gatewayEnv(options: BenchOptions, emulator: Emulator, secret: string, r
     RATE_LIMIT_CURRENCIES_PER_MINUTE: '1000000',
     RATE_LIMIT_BALANCES_PER_MINUTE: '1000000',
     RATE_LIMIT_ADJUST_CREDITS_PER_MINUTE: '1000000',
+    RATE_LIMIT_READS_PER_MINUTE: '1000000',
     WS_MAX_CONNECTIONS_PER_CLIENT: '1000000',
     WS_CONNECT_ATTEMPTS_PER_MINUTE: '1000000',
-    // One instance: the embedded journal, in memory (each process its own; a shared pglite:<dir> is one
-    // process's). Several instances share Redis, so they need a shared PostgreSQL (the embedded engine refuses REDIS_URL).
-    ...(redis
-      ? { REDIS_URL: options.redisUrl, DATABASE_URL: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' }
-      : { DATABASE_URL: 'pglite:memory' }),
+    ...(journal.kind === 'pglite'
+      ? { DATABASE_URL: 'pglite:memory' }
+      : { DATABASE_URL: options.databaseUrl, DATABASE_SCHEMA: journal.schema }),
+    ...(journal.kind === 'redis' ? { REDIS_URL: options.redisUrl } : {}),
   };
 }
 
@@ -193,13 +233,14 @@ async function benchAdjust(
   settings: LoadSettings,
   emulator: Emulator,
   gateway: { child: Child; url: string },
+  gatewayPostgres: Maybe<{ child: Child; url: string }>,
   gatewayRedis: Maybe<{ child: Child; url: string }>,
   secret: string,
 ): Promise<NonNullable<Exclude<BenchResults['adjust'], { skipped: string }>>> {
-  const runId = randomBytes(4).toString('hex');
+  const runId = RUN_ID;
   let counter = 0;
   // Every request is a new adjustment (a unique idempotency key, as the README asks callers to send) for
-  // a random user, so the figure includes the idempotency claim and record, and no replays.
+  // a random user, so the figure includes the journal's claim (a PENDING row) and settlement, and no replays.
   const makeBody = () =>
     JSON.stringify({
       query: ADJUST_MUTATION,
@@ -216,20 +257,93 @@ async function benchAdjust(
   const ok = (status: number, text: string) =>
     status === 200 && text.includes('"replayed":false') ? undefined : 'expected HTTP 200 with an applied adjustment';
 
-  const target: HttpTarget = { url: `${gateway.url}/graphql`, method: 'POST', headers, makeBody };
-  await checkOnce(target, ok);
-  log(`adjustCredits: the service without Redis (${settings.durationSeconds} s, ${settings.connections} connections)`);
-  const memory = await measureHttp(target, settings, [gateway.child, emulator.child]);
-  let redis: Maybe<HttpFigures>;
-  if ('skipped' in gatewayRedis) {
-    redis = gatewayRedis;
-  } else {
-    const redisTarget: HttpTarget = { url: `${gatewayRedis.url}/graphql`, method: 'POST', headers, makeBody };
-    await checkOnce(redisTarget, ok);
-    log('adjustCredits: the service with Redis');
-    redis = await measureHttp(redisTarget, settings, [gatewayRedis.child, emulator.child]);
+  const measure = async (label: string, server: Maybe<{ child: Child; url: string }>): Promise<Maybe<HttpFigures>> => {
+    if ('skipped' in server) return server;
+    const target: HttpTarget = { url: `${server.url}/graphql`, method: 'POST', headers, makeBody };
+    await checkOnce(target, ok);
+    log(`adjustCredits: ${label} (${settings.durationSeconds} s, ${settings.connections} connections)`);
+    return measureHttp(target, settings, [server.child, emulator.child]);
+  };
+  const pglite = await measure('the journal on PGlite', gateway);
+  if ('skipped' in pglite) throw new Error(pglite.skipped);
+  const postgres = await measure('the journal on PostgreSQL', gatewayPostgres);
+  const redis = await measure('Redis, the journal on PostgreSQL', gatewayRedis);
+  return { pglite, postgres, redis };
+}
+
+// ---------------------------------------------------------------------------------------------- history
+
+/**
+ * `adjustments` first pages over a large journal: a fresh schema, migrated and seeded here, a gateway of
+ * its own on it, one connection (each request waits for the previous one, so the latency is the service's,
+ * not a queue's), and the plan of each filter's statement.
+ */
+async function benchHistory(
+  options: BenchOptions,
+  startGateway: (name: string, env: NodeJS.ProcessEnv) => Promise<{ child: Child; url: string }>,
+  gatewayEnvFor: (schema: string) => NodeJS.ProcessEnv,
+  secret: string,
+): Promise<HistoryResults> {
+  const schema = benchSchema('history', RUN_ID);
+  log(`history: seeding ${options.historyRows.toLocaleString('en-US')} adjustments in schema ${schema}`);
+  const seeded = await seedHistory(options.databaseUrl, schema, options.historyRows);
+  let gateway: { child: Child; url: string } | undefined;
+  try {
+    log(`history: seeded and analyzed in ${seeded.seedSeconds.toFixed(1)} s`);
+    const [sizes] = (
+      (await seeded.connection.db.execute(
+        sql`select pg_table_size('adjustments')::text as "tableBytes", pg_indexes_size('adjustments')::text as "indexBytes"`,
+      )) as unknown as { rows: { tableBytes: string; indexBytes: string }[] }
+    ).rows;
+    gateway = await startGateway('gateway-history', gatewayEnvFor(schema));
+    const user = historyUser(7 % seeded.users);
+    const operator = historyOperator(3 % seeded.operators);
+    const cases: { label: string; filter: AdjustmentFilter; graphql: Record<string, unknown> }[] = [
+      { label: '{userId}', filter: { userId: user }, graphql: { userId: user } },
+      { label: '{operatorId}', filter: { operatorId: operator }, graphql: { operatorId: operator } },
+      {
+        label: '{operatorId, createdAfter, createdBefore} (7 days)',
+        filter: { operatorId: operator, createdAfter: seeded.rangeStart, createdBefore: seeded.rangeEnd },
+        graphql: { operatorId: operator, createdAfter: seeded.rangeStart.toISOString(), createdBefore: seeded.rangeEnd.toISOString() },
+      },
+      { label: '{userId, status: [APPLIED]}', filter: { userId: user, status: ['APPLIED'] }, graphql: { userId: user, status: ['APPLIED'] } },
+    ];
+    const headers = { authorization: `Bearer ${secret}`, 'content-type': 'application/json' };
+    const settings: LoadSettings = {
+      durationSeconds: options.historyDurationSeconds,
+      warmupSeconds: Math.min(options.warmupSeconds, 1),
+      connections: 1,
+    };
+    const filters: HistoryFilterFigures[] = [];
+    for (const item of cases) {
+      const body = JSON.stringify({ query: HISTORY_QUERY, variables: { filter: item.graphql, first: HISTORY_PAGE } });
+      const target: HttpTarget = { url: `${gateway.url}/graphql`, method: 'POST', headers, body };
+      let pageSize = 0;
+      await checkOnce(target, (status, text) => {
+        if (status !== 200 || text.includes('"errors"')) return 'expected HTTP 200 with a page of adjustments';
+        pageSize = (JSON.parse(text) as { data: { adjustments: { nodes: unknown[] } } }).data.adjustments.nodes.length;
+        return pageSize === HISTORY_PAGE ? undefined : `expected a full first page of ${HISTORY_PAGE}, got ${pageSize}`;
+      });
+      log(`history: adjustments(filter: ${item.label}) (${settings.durationSeconds} s, 1 connection)`);
+      const http = await measureHttp(target, settings, [gateway.child]);
+      const plan = await explainFirstPage(seeded.connection, item.filter);
+      log(`history ${item.label}: p50 ${http.latencyP50Ms} ms, p99 ${http.latencyP99Ms} ms; plan ${plan.indexes.join(', ') || 'no index'}, ${plan.executionMs} ms`);
+      filters.push({ label: item.label, filter: item.graphql, http, pageSize, plan });
+    }
+    return {
+      rows: seeded.rows,
+      users: seeded.users,
+      operators: seeded.operators,
+      days: HISTORY_DAYS,
+      seedSeconds: seeded.seedSeconds,
+      tableBytes: Number(sizes.tableBytes),
+      indexBytes: Number(sizes.indexBytes),
+      filters,
+    };
+  } finally {
+    await gateway?.child.stop().catch(() => undefined);
+    await seeded.connection.close().catch(() => undefined);
   }
-  return { memory, redis };
 }
 
 // ---------------------------------------------------------------------------------------------- fan-out
@@ -417,6 +531,16 @@ async function main(): Promise<number> {
   const failures: string[] = [];
   const httpWanted = options.only.has('balances') || options.only.has('adjust');
   const redisAvailable = options.redis && httpWanted && (await redisReachable(options.redisUrl));
+  const postgresWanted = options.only.has('adjust') || options.only.has('history') || redisAvailable;
+  const postgresServer = postgresWanted ? await postgresVersion(options.databaseUrl) : undefined;
+  const postgresAvailable = postgresServer !== undefined;
+  const postgresNote = !postgresWanted
+    ? 'not used by the scenarios run'
+    : postgresAvailable
+      ? `${postgresServer} answering at ${options.databaseUrl.replace(/\/\/[^@/]*@/, '//***@')}`
+      : 'skipped: no PostgreSQL';
+  // Redis-backed instances keep their journal in PostgreSQL: no PostgreSQL, no Redis variant.
+  const redisUsable = redisAvailable && postgresAvailable;
   const redisNote = !options.redis
     ? 'skipped: --no-redis'
     : !httpWanted
@@ -424,7 +548,7 @@ async function main(): Promise<number> {
       : redisAvailable
         ? `answering at ${options.redisUrl.replace(/\/\/[^@/]*@/, '//***@')}`
         : 'skipped: no Redis';
-  log(`${options.smoke ? 'smoke run' : 'full run'}; Redis: ${redisNote}; report: ${options.out}`);
+  log(`${options.smoke ? 'smoke run' : 'full run'}; Redis: ${redisNote}; PostgreSQL: ${postgresNote}; report: ${options.out}`);
 
   const secret = `bench-${randomBytes(16).toString('hex')}`;
   const maxLevel = options.only.has('fanout') ? Math.max(...options.subscriberLevels) : 0;
@@ -436,10 +560,15 @@ async function main(): Promise<number> {
     runSeconds: 0,
     loadAverageAtEnd: [],
     redis: { url: options.redisUrl.replace(/\/\/[^@/]*@/, '//***@'), available: redisAvailable, note: redisNote },
+    postgres: { available: postgresAvailable, note: postgresNote },
     failures,
   };
 
   const children: Child[] = [];
+  // Every schema this run creates, dropped at the end (also when a scenario failed).
+  const schemas: string[] = [];
+  const postgresSchema = benchSchema('adjust', RUN_ID);
+  const redisSchema = benchSchema('adjust_redis', RUN_ID);
   try {
     const emulatorStart = await startChild({
       name: 'emulator',
@@ -457,7 +586,7 @@ async function main(): Promise<number> {
       return { child, url: `http://127.0.0.1:${ready.port}` };
     };
     // Started together (start-up is most of a smoke run); each idles while another is measured.
-    const [plain, gateway, gatewayRedis, fanoutGateway] = await Promise.all([
+    const [plain, gateway, gatewayPg, gatewayRedis, fanoutGateway] = await Promise.all([
       options.only.has('balances')
         ? start('plain-apollo', 'scripts/bench/plain-apollo-server.ts', {
             ...baseEnv(),
@@ -468,21 +597,38 @@ async function main(): Promise<number> {
           })
         : undefined,
       httpWanted
-        ? start('gateway', 'scripts/bench/serve-gateway.ts', gatewayEnv(options, emulator, secret, false), gatewayFlags(options, 'gateway', false))
+        ? start('gateway', 'scripts/bench/serve-gateway.ts', gatewayEnv(options, emulator, secret, { kind: 'pglite' }), gatewayFlags(options, 'gateway', false))
         : undefined,
-      redisAvailable
-        ? start('gateway-redis', 'scripts/bench/serve-gateway.ts', gatewayEnv(options, emulator, secret, true), gatewayFlags(options, 'gateway-redis', false))
+      options.only.has('adjust') && postgresAvailable
+        ? (schemas.push(postgresSchema),
+          start(
+            'gateway-pg',
+            'scripts/bench/serve-gateway.ts',
+            gatewayEnv(options, emulator, secret, { kind: 'postgres', schema: postgresSchema }),
+            gatewayFlags(options, 'gateway-pg', false),
+          ))
+        : undefined,
+      redisUsable
+        ? (schemas.push(redisSchema),
+          start(
+            'gateway-redis',
+            'scripts/bench/serve-gateway.ts',
+            gatewayEnv(options, emulator, secret, { kind: 'redis', schema: redisSchema }),
+            gatewayFlags(options, 'gateway-redis', false),
+          ))
         : undefined,
       options.only.has('fanout')
         ? start(
             'gateway-fanout',
             'scripts/bench/serve-gateway.ts',
-            gatewayEnv(options, emulator, secret, false),
+            gatewayEnv(options, emulator, secret, { kind: 'pglite' }),
             gatewayFlags(options, 'gateway-fanout', true),
           )
         : undefined,
     ]);
-    const redisGateway: Maybe<{ child: Child; url: string }> = gatewayRedis ?? { skipped: redisNote.startsWith('skipped') ? redisNote : 'skipped: no Redis' };
+    const redisGateway: Maybe<{ child: Child; url: string }> =
+      gatewayRedis ?? { skipped: redisNote.startsWith('skipped') ? redisNote : redisAvailable ? postgresNote : 'skipped: no Redis' };
+    const postgresGateway: Maybe<{ child: Child; url: string }> = gatewayPg ?? { skipped: postgresNote };
     const settings: LoadSettings = {
       durationSeconds: options.durationSeconds,
       warmupSeconds: options.warmupSeconds,
@@ -503,7 +649,22 @@ async function main(): Promise<number> {
       results.balances = await attempt('balances', () => benchBalances(options, settings, emulator, plain!, gateway!, redisGateway, secret));
     }
     if (options.only.has('adjust')) {
-      results.adjust = await attempt('adjustCredits', () => benchAdjust(settings, emulator, gateway!, redisGateway, secret));
+      results.adjust = await attempt('adjustCredits', () => benchAdjust(settings, emulator, gateway!, postgresGateway, redisGateway, secret));
+    }
+    if (options.only.has('history')) {
+      if (!postgresAvailable) {
+        results.history = { skipped: postgresNote };
+      } else {
+        schemas.push(benchSchema('history', RUN_ID));
+        results.history = await attempt('history', () =>
+          benchHistory(
+            options,
+            (name, env) => start(name, 'scripts/bench/serve-gateway.ts', env, gatewayFlags(options, name, false)),
+            (schema) => gatewayEnv(options, emulator, secret, { kind: 'postgres', schema }),
+            secret,
+          ),
+        );
+      }
     }
     if (options.only.has('fanout')) {
       results.fanout = await attempt('fan-out', () => benchFanout(options, fanoutGateway!, secret));
@@ -516,6 +677,11 @@ async function main(): Promise<number> {
     // Gracefully, so --cpu-prof profiles are written; a child that hangs is killed.
     await Promise.all(children.map((child) => child.stop().catch(() => undefined)));
     killAllChildren();
+    for (const schema of schemas) {
+      await dropSchema(options.databaseUrl, schema).catch((error: unknown) =>
+        log(`could not drop schema ${schema}: ${error instanceof Error ? error.message : String(error)}`),
+      );
+    }
   }
 
   results.runSeconds = (nowMs() - started) / 1000;

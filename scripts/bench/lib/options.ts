@@ -5,8 +5,8 @@
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 
-export type Scenario = 'balances' | 'adjust' | 'fanout';
-export const SCENARIOS: readonly Scenario[] = ['balances', 'adjust', 'fanout'];
+export type Scenario = 'balances' | 'adjust' | 'history' | 'fanout';
+export const SCENARIOS: readonly Scenario[] = ['balances', 'adjust', 'history', 'fanout'];
 
 export interface BenchOptions {
   smoke: boolean;
@@ -23,6 +23,12 @@ export interface BenchOptions {
   only: Set<Scenario>;
   redis: boolean;
   redisUrl: string;
+  /** PostgreSQL for the journal scenarios; the bench creates and drops its own schemas there. */
+  databaseUrl: string;
+  /** Adjustments seeded for the history scenario. */
+  historyRows: number;
+  /** Measured seconds per history filter (one connection: each request waits for the previous). */
+  historyDurationSeconds: number;
   logLevel: string;
   profileDir?: string;
   verbose: boolean;
@@ -42,7 +48,11 @@ export const USAGE = `npm run bench [-- options]
   --event-rate <n>        adjustments per second during fan-out (default 50; smoke 20)
   --connect-batch <n>     graphql-ws handshakes in flight at once (default 200; smoke 25)
   --idle <s>              idle window measured before each level's events (default 3; smoke 0.5)
-  --only <list>           some of balances,adjust,fanout (default all)
+  --only <list>           some of balances,adjust,history,fanout (default all)
+  --history-rows <n>      adjustments seeded for the history scenario (default 1000000; smoke 10000)
+  --history-duration <s>  measured seconds per history filter (default 5; smoke 0.5)
+  --database-url <url>    PostgreSQL for the journal scenarios; the bench creates and drops bench_* schemas
+                          there (default BENCH_DATABASE_URL, TEST_DATABASE_URL or postgres://postgres@127.0.0.1:5432/test)
   --no-redis              skip the Redis variants even when Redis answers
   --redis-url <url>       (default REDIS_URL or redis://127.0.0.1:6379)
   --log-level <level>     the gateway's LOG_LEVEL (default warn)
@@ -51,7 +61,8 @@ export const USAGE = `npm run bench [-- options]
   --verbose               show the servers' output and progress details
 
 Environment: BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_SUBSCRIBERS, BENCH_EVENTS,
-BENCH_EVENT_RATE, BENCH_CONNECT_BATCH, BENCH_IDLE, BENCH_ONLY, BENCH_OUT, REDIS_URL.`;
+BENCH_EVENT_RATE, BENCH_CONNECT_BATCH, BENCH_IDLE, BENCH_ONLY, BENCH_OUT, BENCH_HISTORY_ROWS, BENCH_HISTORY_DURATION,
+BENCH_DATABASE_URL, TEST_DATABASE_URL, REDIS_URL.`;
 
 export class UsageError extends Error {}
 
@@ -65,7 +76,7 @@ function positiveNumber(name: string, raw: string, integer: boolean, allowZero =
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, repoRoot: string): BenchOptions {
   const known = new Set([
     'smoke', 'out', 'json', 'duration', 'warmup', 'connections', 'subscribers', 'events', 'event-rate', 'connect-batch',
-    'idle', 'only', 'no-redis', 'redis-url', 'log-level', 'profile', 'timeout', 'verbose', 'help',
+    'idle', 'only', 'no-redis', 'redis-url', 'history-rows', 'history-duration', 'database-url', 'log-level', 'profile', 'timeout', 'verbose', 'help',
   ]);
   const flags = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {
@@ -111,6 +122,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, re
   const profile = flags.get('profile');
   const redisUrl = flags.get('redis-url');
   const logLevel = flags.get('log-level');
+  const databaseUrl = flags.get('database-url');
   return {
     smoke,
     out,
@@ -126,6 +138,12 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, re
     only,
     redis: !flags.has('no-redis'),
     redisUrl: typeof redisUrl === 'string' ? redisUrl : env.REDIS_URL || 'redis://127.0.0.1:6379',
+    databaseUrl:
+      typeof databaseUrl === 'string'
+        ? databaseUrl
+        : env.BENCH_DATABASE_URL || env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test',
+    historyRows: positiveNumber('--history-rows', pick('history-rows', 'BENCH_HISTORY_ROWS', '1000000', '10000'), true),
+    historyDurationSeconds: positiveNumber('--history-duration', pick('history-duration', 'BENCH_HISTORY_DURATION', '5', '0.5'), false),
     logLevel: typeof logLevel === 'string' ? logLevel : 'warn',
     profileDir: typeof profile === 'string' ? profile : undefined,
     verbose: flags.has('verbose'),

@@ -1,5 +1,6 @@
 /** Every figure of one run, as the report and the --json file see them. */
 import type { HttpFigures } from './http-load';
+import type { PlanSummary } from './history';
 import type { MachineInfo } from './machine';
 import type { BenchOptions } from './options';
 
@@ -63,6 +64,7 @@ export interface BenchResults {
   /** Another process loading the machine during the run skews every figure; this shows it. */
   loadAverageAtEnd: number[];
   redis: { url: string; available: boolean; note: string };
+  postgres: { available: boolean; note: string };
   balances?: Maybe<{
     direct: HttpFigures;
     plain: HttpFigures;
@@ -70,9 +72,36 @@ export interface BenchResults {
     serviceRedis: Maybe<HttpFigures>;
   }>;
   adjust?: Maybe<{
-    memory: HttpFigures;
+    /** One instance, the journal in embedded PGlite (pglite:memory). */
+    pglite: HttpFigures;
+    /** One instance, the journal in PostgreSQL (a schema of its own). */
+    postgres: Maybe<HttpFigures>;
+    /** Redis for counters and the realtime feed, the journal in PostgreSQL (a schema of its own). */
     redis: Maybe<HttpFigures>;
   }>;
+  history?: Maybe<HistoryResults>;
   fanout?: Maybe<FanoutResults>;
   failures: string[];
+}
+
+export interface HistoryFilterFigures {
+  /** e.g. "{userId}" */
+  label: string;
+  /** The GraphQL filter as sent. */
+  filter: Record<string, unknown>;
+  http: HttpFigures;
+  /** Nodes on the first page (a sanity check: a filter that matches nothing measures nothing). */
+  pageSize: number;
+  plan: PlanSummary;
+}
+
+export interface HistoryResults {
+  rows: number;
+  users: number;
+  operators: number;
+  days: number;
+  seedSeconds: number;
+  tableBytes: number;
+  indexBytes: number;
+  filters: HistoryFilterFigures[];
 }
