@@ -2,14 +2,20 @@ import { Clock } from '../clock';
 
 /**
  * The test clock, for unit and e2e specs alike: time moves only when told to, and a sleep returns at once
- * (without moving time) after noting how long it was asked to wait. Test-only: tsconfig.build.json leaves
+ * after noting how long it was asked to wait; with `advanceOnSleep`, the sleep also moves time forward by
+ * that much (a waiter's waits become exact, instant time steps). Test-only: tsconfig.build.json leaves
  * every `testing` folder under src/ out of the build.
  */
 export class ManualClock extends Clock {
   /** Every wait asked of `sleep`, in order. */
   readonly sleeps: number[] = [];
+  /** Called after each sleep, e.g. to abort a waiter at its first wait. */
+  onSleep?: (ms: number) => void;
 
-  constructor(public time: number) {
+  constructor(
+    public time: number,
+    private readonly options: { advanceOnSleep?: boolean } = {},
+  ) {
     super();
   }
 
@@ -23,6 +29,8 @@ export class ManualClock extends Clock {
 
   override async sleep(ms: number): Promise<void> {
     this.sleeps.push(ms);
+    if (this.options.advanceOnSleep) this.advance(ms);
+    this.onSleep?.(ms);
   }
 }
 

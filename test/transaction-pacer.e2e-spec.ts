@@ -1,40 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
-import { Metrics } from '../metrics/metrics';
-import { RedisHealth } from '../redis/redis-health';
-import { Clock } from '../common/clock';
-import { randomMinute } from '../common/testing/manual-clock';
-import { describeWithRedis, redisClient } from '../../test/helpers/redis';
-import { RedisPacingStore } from './redis-pacing.store';
+import { Metrics } from '../src/metrics/metrics';
+import { RedisHealth } from '../src/redis/redis-health';
+import { ManualClock, randomMinute } from '../src/common/testing/manual-clock';
+import { describeWithRedis, redisClient } from './helpers/redis';
+import { RedisPacingStore } from '../src/bulk/redis-pacing.store';
 import { Test } from '@nestjs/testing';
-import { CommonModule } from '../common/common.module';
-import { loadConfig } from '../config/app-config';
-import { ConfigModule } from '../config/config.module';
-import { MetricsModule } from '../metrics/metrics.module';
-import { RedisModule } from '../redis/redis.module';
-import { MAX_PAUSE_MS, TRANSACTION_PACER_PROVIDERS, TransactionPacer } from './transaction-pacer';
-
-/** A manual clock whose sleeps move it forward: a bulk waiter's waits become exact, instant time steps. */
-class SleepingClock extends Clock {
-  onSleep?: (ms: number) => void;
-
-  constructor(public time: number) {
-    super();
-  }
-
-  override now(): number {
-    return this.time;
-  }
-
-  advance(ms: number): void {
-    this.time += ms;
-  }
-
-  override async sleep(ms: number): Promise<void> {
-    this.advance(ms);
-    this.onSleep?.(ms);
-  }
-}
+import { CommonModule } from '../src/common/common.module';
+import { loadConfig } from '../src/config/app-config';
+import { ConfigModule } from '../src/config/config.module';
+import { MetricsModule } from '../src/metrics/metrics.module';
+import { RedisModule } from '../src/redis/redis.module';
+import { MAX_PAUSE_MS, TRANSACTION_PACER_PROVIDERS, TransactionPacer } from '../src/bulk/transaction-pacer';
 
 // 600 a minute, 75% for bulk: 450 bulk a minute, one slot every 133.33 ms; bulk stops at 590 in the last 60 s.
 const BUDGET = 600;
@@ -47,14 +24,14 @@ interface Setup {
 }
 
 function pacerSuite({ redis, health }: Setup): void {
-  let clock: SleepingClock;
+  let clock: ManualClock;
   let pacer: TransactionPacer;
   let start: number;
   let keyPrefix: string;
 
   beforeEach(() => {
     start = randomMinute() + 12_000;
-    clock = new SleepingClock(start);
+    clock = new ManualClock(start, { advanceOnSleep: true });
     keyPrefix = `test:{pacing-${randomUUID()}}:`;
     const client = redis();
     pacer = new TransactionPacer(client, health(), clock, {
@@ -213,7 +190,7 @@ describeWithRedis('TransactionPacer through Redis (the same rules, applied by th
 
   it('keeps the spacing of the slots it took alone when Redis answers again (no burst at the switch back)', async () => {
     const start = randomMinute();
-    const clock = new SleepingClock(start);
+    const clock = new ManualClock(start, { advanceOnSleep: true });
     const keyPrefix = `test:{pacing-${randomUUID()}}:`;
     const flaky = { usable: true, commandFailed: () => undefined } as unknown as RedisHealth;
     const pacer = new TransactionPacer(client, flaky, clock, { transactionsPerMinute: BUDGET, bulkSharePercent: SHARE, keyPrefix });
@@ -234,7 +211,7 @@ describeWithRedis('TransactionPacer through Redis (the same rules, applied by th
 
   it('shares the schedule, the budget and pauses between instances using one key prefix', async () => {
     const start = randomMinute();
-    const clock = new SleepingClock(start);
+    const clock = new ManualClock(start, { advanceOnSleep: true });
     const keyPrefix = `test:{pacing-${randomUUID()}}:`;
     const options = { transactionsPerMinute: BUDGET, bulkSharePercent: SHARE, keyPrefix };
     const [one, two] = [new TransactionPacer(client, health, clock, options), new TransactionPacer(client, health, clock, options)];
