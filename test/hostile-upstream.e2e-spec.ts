@@ -1,3 +1,4 @@
+import { streamHugeList } from '../src/common/testing/huge-list';
 import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -54,30 +55,7 @@ describe('hostile upstream answers', () => {
 
   it('answers rc_call_failed: bad_response to a 300 MB list long before it has been sent, once', async () => {
     const served = new Promise<{ written: number; finished: boolean }>((resolve) => {
-      handle = (_req, res) => {
-        const item = Buffer.from('{"object":"virtual_currency","code":"CRD","name":"Credits"},');
-        const chunk = Buffer.alloc(64 * 1024 - ((64 * 1024) % item.length));
-        for (let offset = 0; offset < chunk.length; offset += item.length) item.copy(chunk, offset);
-        let written = 0;
-        let finished = false;
-        res.on('close', () => resolve({ written, finished }));
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.write('{"object":"list","items":[');
-        // Slowly (a millisecond between chunks, and only as fast as the reader takes them): sent whole,
-        // it would take seconds, and a reader that kept it would hold 300 MB.
-        const writeMore = (): void => {
-          if (res.destroyed) return;
-          if (written >= 300 * 1000 * 1000) {
-            finished = true;
-            res.end('{"object":"virtual_currency","code":"CRD","name":"Credits"}],"next_page":null}');
-            return;
-          }
-          written += chunk.length;
-          if (res.write(chunk)) setTimeout(writeMore, 1);
-          else res.once('drain', () => setTimeout(writeMore, 1));
-        };
-        writeMore();
-      };
+      handle = (_req, res) => resolve(streamHugeList(res, '{"object":"virtual_currency","code":"CRD","name":"Credits"}'));
     });
     const response = await app.client.query('{ currencies { code } }');
     expect([response.status, errorCode(response)]).toEqual([502, 'rc_call_failed']);

@@ -6,6 +6,7 @@ import { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { GatewayError } from '../common/errors';
 import { failureOf } from '../common/testing/failure-of';
+import { streamHugeList as streamHuge } from '../common/testing/huge-list';
 import { ManualClock } from '../common/testing/manual-clock';
 import { loadConfig } from '../config/app-config';
 import { RevenueCatEmulator } from '../../emulator/revenuecat-emulator';
@@ -258,34 +259,10 @@ describe('RevenueCatLedger answer bounds', () => {
     return new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  /**
-   * A 300 MB list written slowly (64 KiB, then a millisecond's pause, as fast as the reader takes it),
-   * recording how much was written when the reader hung up.
-   */
+  /** A 300 MB list written slowly, recording how much was written when the reader hung up. */
   function streamHugeList(): Promise<{ written: number; finished: boolean }> {
     return new Promise((resolve) => {
-      answer = (res) => {
-        const item = Buffer.from('{"code":"A","name":"A"},');
-        const chunk = Buffer.alloc(64 * 1024 - (64 * 1024) % item.length);
-        for (let offset = 0; offset < chunk.length; offset += item.length) item.copy(chunk, offset);
-        let written = 0;
-        let finished = false;
-        res.on('close', () => resolve({ written, finished }));
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.write('{"object":"list","items":[');
-        const writeMore = (): void => {
-          if (res.destroyed) return;
-          if (written >= 300 * 1000 * 1000) {
-            finished = true;
-            res.end('{"code":"A","name":"A"}],"next_page":null}');
-            return;
-          }
-          written += chunk.length;
-          if (res.write(chunk)) setTimeout(writeMore, 1);
-          else res.once('drain', () => setTimeout(writeMore, 1));
-        };
-        writeMore();
-      };
+      answer = (res) => resolve(streamHuge(res, '{"code":"A","name":"A"}'));
     });
   }
 
