@@ -1,16 +1,20 @@
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { AdminAuthMiddleware } from './auth/admin-auth.middleware';
+import { ApprovalsModule } from './approvals/approvals.module';
 import { AuthModule } from './auth/auth.module';
+import { RoleGuard } from './auth/role.guard';
+import { BulkModule } from './bulk/bulk.module';
+import { PacingModule } from './bulk/pacing.module';
 import { CommonModule } from './common/common.module';
 import { GatewayErrorFilter } from './common/gateway-error.filter';
 import { GRAPHQL_PATH } from './common/graphql-path';
 import { QUERY_LIMITS, queryLimitRules } from './common/query-limits';
-import { formatGraphQLError, httpStatusPlugin, noSubscriptionsOverHttpPlugin } from './common/graphql-errors';
-import { RequestScopeMiddleware } from './common/request-scope';
+import { formatGraphQLError, gatewayRequestPlugin } from './common/graphql-errors';
 import { createValidationPipe } from './common/validation.pipe';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -22,6 +26,7 @@ import { DrainGateMiddleware } from './lifecycle/drain-gate.middleware';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { OperatorsModule } from './operators/operators.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { RedisModule } from './redis/redis.module';
@@ -35,6 +40,8 @@ export class AppModule implements NestModule {
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: GatewayErrorFilter },
+        // Every root field, whichever module declares it, over HTTP and graphql-ws.
+        { provide: APP_GUARD, useClass: RoleGuard },
       ],
       imports: [
         ConfigModule.register(config),
@@ -44,6 +51,8 @@ export class AppModule implements NestModule {
         MetricsModule,
         RedisModule,
         DatabaseModule,
+        PacingModule,
+        OperatorsModule,
         AuthModule,
         RateLimitModule,
         GraphQLModule.forRoot<ApolloDriverConfig>({
@@ -56,8 +65,11 @@ export class AppModule implements NestModule {
           playground: false,
           plugins: [
             ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
-            httpStatusPlugin,
-            noSubscriptionsOverHttpPlugin,
+            gatewayRequestPlugin,
+            // Apollo's defaults that would act on every request for nothing: no cache hints in the schema
+            // (gatewayRequestPlugin sends the no-store they came to), and no federation traces.
+            ApolloServerPluginCacheControlDisabled(),
+            ApolloServerPluginInlineTraceDisabled(),
           ],
           includeStacktraceInErrorResponses: false,
           formatError: formatGraphQLError,
@@ -72,6 +84,8 @@ export class AppModule implements NestModule {
           context: ({ req, res }: { req: unknown; res: unknown }) => ({ req, res }),
         }),
         CreditsModule,
+        ApprovalsModule,
+        BulkModule,
         RealtimeModule,
         HealthModule,
       ],
@@ -79,13 +93,14 @@ export class AppModule implements NestModule {
   }
 
   /**
-   * What every /graphql request goes through before Apollo, in this order: the request's scope opened
-   * (so every error, Apollo's own included, carries its id), refused while shutting down, authenticated
-   * before its body is read, its body read within bounds.
+   * What every /graphql request goes through before Apollo, in this order, once LoggingModule's
+   * RequestLoggingMiddleware has given it its id and scope (so every error, Apollo's own included,
+   * carries the id): refused while shutting down, authenticated before its body is read, its body read
+   * within bounds.
    */
   configure(consumer: MiddlewareConsumer): void {
     consumer
-      .apply(RequestScopeMiddleware, DrainGateMiddleware, AdminAuthMiddleware, JsonBodyMiddleware)
+      .apply(DrainGateMiddleware, AdminAuthMiddleware, JsonBodyMiddleware)
       .forRoutes({ path: GRAPHQL_PATH, method: RequestMethod.ALL });
   }
 }

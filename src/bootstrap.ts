@@ -19,6 +19,9 @@ export function configureApp<T extends INestApplication>(app: T, config: AppConf
   app.useLogger(app.get(Logger));
   const express = app.getHttpAdapter().getInstance();
   express.disable('x-powered-by');
+  // No ETag: Express would hash every answer to make one, and nothing here is cached (GraphQL answers
+  // are POSTed and no-store; health and metrics are no-store).
+  express.set('etag', false);
   express.set('trust proxy', config.trustProxy);
   return app;
 }

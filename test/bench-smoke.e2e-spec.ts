@@ -33,9 +33,10 @@ describe('npm run bench -- --smoke', () => {
     if (code !== 0) throw new Error(`the smoke run exited with ${code}:\n${output}`);
 
     const report = readFileSync(out, 'utf8');
-    // A throughput figure for each of the three balances paths, and adjustCredits on each journal.
+    // A throughput figure for each of the four balances paths, and adjustCredits on each journal.
     expect(report).toMatch(/\| direct: GET the emulator[^|]*\| \*\*[\d,]+\*\* \|/);
     expect(report).toMatch(/\| plain `@apollo\/server`[^|]*\| \*\*[\d,]+\*\* \|/);
+    expect(report).toMatch(/\| minimal NestJS \+ `@nestjs\/apollo` app[^|]*\| \*\*[\d,]+\*\* \|/);
     expect(report).toMatch(/\| \*\*the service\*\* \| \*\*[\d,]+\*\* \|/);
     expect(report).toMatch(/\| the service, one instance, journal on PGlite[^|]*\| \*\*[\d,]+\*\* \|/);
     expect(report).toMatch(/\| the service, one instance, journal on PostgreSQL \| \*\*[\d,]+\*\* \|/);
@@ -54,10 +55,16 @@ describe('npm run bench -- --smoke', () => {
     expect(report).toMatch(/\| 1\. `balances` throughput \|.*\| \*\*(PASS|MISS)\*\* \|/);
     expect(report).toMatch(/\| 4\. memory per idle subscriber \|.*\| \*\*(PASS|MISS)\*\* \|/);
     expect(report).toContain('## Before and after');
+    // The bulk job's section, last: its rate as a share of the bulk budget, RevenueCat's 429s, adjustCredits meanwhile.
+    expect(report).toMatch(/\| achieved bulk rate, share of the bulk budget \| >= 95% \| [\d,]+ a minute, \*\*[\d.]+%\*\* \| \*\*(PASS|MISS)\*\* \|/);
+    expect(report).toMatch(/\| RevenueCat 429s \| 0 \| \*\*\d+\*\* \|/);
+    expect(report.trimEnd().endsWith('<!-- END bulk adjustments -->')).toBe(true);
 
     const results = JSON.parse(readFileSync(json, 'utf8'));
     expect(results.failures).toEqual([]);
     expect(results.balances.service.requestsPerSecond).toBeGreaterThan(0);
+    expect(results.balances.minimalNest.requestsPerSecond).toBeGreaterThan(0);
+    expect(results.balances.rounds).toHaveLength(1);
     expect(results.history.rows).toBe(10_000);
     expect(results.history.filters.map((filter: { pageSize: number }) => filter.pageSize)).toEqual([20, 20, 20, 20]);
     for (const filter of results.history.filters) expect(filter.plan.indexes.length).toBeGreaterThan(0);

@@ -55,7 +55,7 @@ describe('foundation: auth, currencies and balances over GraphQL', () => {
       expect(anonymous.body.data).toBeUndefined();
       const admin = await app.client.query<{ __schema: { queryType: { fields: Array<{ name: string }> } } }>(introspection);
       expect(admin.status).toBe(200);
-      expect(admin.body.data?.__schema.queryType.fields.map((field) => field.name)).toEqual(['adjustment', 'adjustments', 'balances', 'currencies']);
+      expect(admin.body.data?.__schema.queryType.fields.map((field) => field.name)).toEqual(['adjustment', 'adjustments', 'approvalRequests', 'balances', 'bulkAdjustment', 'bulkAdjustments', 'currencies', 'me', 'operators']);
     });
 
     it('refuses a GET query without a bearer', async () => {
@@ -180,6 +180,9 @@ describe('foundation: auth, currencies and balances over GraphQL', () => {
       const response = await app.client.query(BALANCES, { userId: 'user_2abcXYZ' });
       expect(response.status).toBe(200);
       expect(response.body).toEqual({ data: { balances: [{ currency: 'CRD', name: 'Credits', balance: 250 }] } });
+      // A customer's balances are never kept by a cache on the way (so no ETag is computed for them either).
+      expect(response.headers.get('cache-control')).toBe('no-store');
+      expect(response.headers.get('etag')).toBeNull();
     });
 
     it('includes zero balances only with includeEmpty', async () => {

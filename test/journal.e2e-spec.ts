@@ -49,9 +49,9 @@ describeWithPostgres('database on PostgreSQL', () => {
         'select table_name from information_schema.tables where table_schema = $1 order by table_name',
         [schema.name],
       );
-      expect(tables.map((t) => t.table_name)).toEqual(['__drizzle_migrations', 'adjustments', 'approval_requests', 'operators']);
+      expect(tables.map((t) => t.table_name)).toEqual(['__drizzle_migrations', 'adjustments', 'approval_requests', 'bulk_adjustments', 'operators']);
       const applied = await admin(`select hash from "${schema.name}".__drizzle_migrations`);
-      expect(applied).toHaveLength(2);
+      expect(applied).toHaveLength(4);
       // The tables are found through the connection's search_path, not in public.
       expect(await first.db.select().from(adjustments)).toEqual([]);
       expect(await second.ping()).toBe(true);

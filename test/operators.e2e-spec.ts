@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { Database, DatabaseConnection, openDatabase } from '../src/database/database';
 import { AdjustmentRepository, type NewAdjustment } from '../src/journal/adjustment.repository';
-import type { Actor } from '../src/auth/actor';
+import type { Actor } from '../src/common/actor';
 import { APPROVAL_TTL_MS, ApprovalRequestRepository, type NewApprovalRequest } from '../src/operators/approval-request.repository';
 import { OperatorRepository, type NewOperator } from '../src/operators/operator.repository';
 import { hashOperatorToken, issueOperatorToken } from '../src/operators/operator-token';
@@ -150,16 +150,19 @@ describeWithPostgres('OperatorRepository on PostgreSQL', () => {
   it('updates role and limits of a live operator; null clears a limit; a revoked one is left alone', async () => {
     const input = newOperator({ maxAdjustment: 100, dailyLimit: 1000 });
     await operators.create(input);
-    expect(await operators.update(input.id, { role: 'SUPERVISOR', maxAdjustment: null })).toMatchObject({
+    expect(await operators.update(input.id, { role: 'SUPERVISOR', maxAdjustment: null }, 'AGENT')).toMatchObject({
       role: 'SUPERVISOR',
       maxAdjustment: null,
       dailyLimit: 1000,
     });
-    expect(await operators.update(input.id, {})).toMatchObject({ role: 'SUPERVISOR', dailyLimit: 1000 });
+    expect(await operators.update(input.id, {}, 'SUPERVISOR')).toMatchObject({ role: 'SUPERVISOR', dailyLimit: 1000 });
+    // The role the caller's permission was checked against has changed: nothing is written.
+    expect(await operators.update(input.id, { dailyLimit: 5 }, 'AGENT')).toBeNull();
+    expect(await operators.revoke(input.id, 'AGENT')).toMatchObject({ revokedNow: false, operator: { revokedAt: null } });
     await operators.revoke(input.id);
-    expect(await operators.update(input.id, { role: 'ADMIN' })).toBeNull();
-    expect(await operators.findById(input.id)).toMatchObject({ role: 'SUPERVISOR' });
-    expect(await operators.update(randomUUID(), { role: 'ADMIN' })).toBeNull();
+    expect(await operators.update(input.id, { role: 'ADMIN' }, 'SUPERVISOR')).toBeNull();
+    expect(await operators.findById(input.id)).toMatchObject({ role: 'SUPERVISOR', dailyLimit: 1000 });
+    expect(await operators.update(randomUUID(), { role: 'ADMIN' }, 'AGENT')).toBeNull();
   });
 
   it('writes lastUsedAt at most once a minute per operator, also across instances', async () => {
@@ -245,9 +248,9 @@ describeWithPostgres('OperatorRepository on PostgreSQL', () => {
 
     it('reads the limits as they are now, and gives an ADMIN operator none', async () => {
       const { id } = await operators.create(newOperator({ maxAdjustment: 10, dailyLimit: 10 }));
-      await operators.update(id, { maxAdjustment: 1000 });
+      await operators.update(id, { maxAdjustment: 1000 }, 'AGENT');
       expect(await operators.reserveAdjustment(id, 11, async () => 1)).toEqual({ kind: 'over_daily_limit', dailyLimit: 10, usedToday: 0 });
-      await operators.update(id, { role: 'ADMIN' });
+      await operators.update(id, { role: 'ADMIN' }, 'AGENT');
       expect(await operators.reserveAdjustment(id, 2_000_000_000, async () => 2)).toEqual({ kind: 'reserved', value: 2, usedToday: 0 });
     });
 
@@ -319,6 +322,7 @@ describeWithPostgres('ApprovalRequestRepository on PostgreSQL', () => {
         requestedByOperatorId: 'op-agent',
         requestedByName: 'Alice',
         requestedByRole: 'AGENT',
+        reversesId: null,
         requestedByOnBehalfOf: null,
         status: 'PENDING',
         decidedByOperatorId: null,

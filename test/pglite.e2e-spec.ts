@@ -8,7 +8,7 @@ import { join } from 'node:path';
  * at a time: the first one costs several hundred MB.
  */
 describe('the embedded database (PGlite)', () => {
-  it('migrates, claims, settles, reverses once and reads back after a reopen, in memory and in a directory', async () => {
+  it('migrates, claims, settles, reverses once, runs a bulk job and reads back after a reopen, in memory and in a directory', async () => {
     const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', 'scripts', 'pglite-smoke.ts')], {
       cwd: join(__dirname, '..'),
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
@@ -31,10 +31,11 @@ describe('the embedded database (PGlite)', () => {
       listed: 2,
       dailyLimitReserved: 2,
       ping: true,
+      bulk: { added: 'added', duplicate: 'duplicate', acquired: 1, queued: 2, completed: 'COMPLETED', applied: 2, settledRecently: 2 },
     };
     expect(report.memory).toMatchObject(journey);
     expect(report.dir).toMatchObject(journey);
-    expect(report.reopened).toEqual({ status: 'APPLIED', balance: 125, reversedById: report.dir.reversalId, migrations: 2 });
+    expect(report.reopened).toEqual({ status: 'APPLIED', balance: 125, reversedById: report.dir.reversalId, migrations: 4 });
     expect(typeof report.dir.reversalId).toBe('string');
   }, 120_000);
 });

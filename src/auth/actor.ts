@@ -1,22 +1,12 @@
-import type { AdminPrincipal } from './admin-authenticator';
-
-/** Roles, each including the ones before it (DESIGN "Operators and roles"). */
-export const OPERATOR_ROLES = ['VIEWER', 'AGENT', 'SUPERVISOR', 'ADMIN'] as const;
-export type OperatorRole = (typeof OPERATOR_ROLES)[number];
+import type { Actor } from '../common/actor';
+import type { AuthenticatedRequest } from './admin-auth.middleware';
+import { onBehalfOf } from './on-behalf-of';
 
 /**
- * Who did something, as the journal and the audit log record it: the authenticated credential (an
- * operator, or the root secrets as "admin" / "admin:previous") and the person an internal tool says it
- * acts for (`X-On-Behalf-Of`, as asserted by that tool).
+ * The actor of an authenticated request: its credential (an operator, or the root secrets as ADMIN with no
+ * operator id) and the person `X-On-Behalf-Of` names (invalid_argument if that header is malformed).
  */
-export interface Actor {
-  operatorId: string | null;
-  name: string;
-  role: OperatorRole;
-  onBehalfOf: string | null;
-}
-
-/** The actor of a request made with `principal`. The root secrets act as ADMIN, with no operator id. */
-export function actorFor(principal: AdminPrincipal, onBehalfOf: string | null): Actor {
-  return { operatorId: null, name: principal.label, role: 'ADMIN', onBehalfOf };
+export function requestActor(req: AuthenticatedRequest): Actor {
+  const principal = req.principal!;
+  return { operatorId: principal.operatorId, name: principal.name, role: principal.role, onBehalfOf: onBehalfOf(req.headers['x-on-behalf-of']) };
 }

@@ -3,7 +3,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { GatewayError } from '../common/errors';
 import { refuseRequest } from '../common/http-error-response';
 import { Metrics } from '../metrics/metrics';
-import { AdminAuthenticator, AdminPrincipal } from './admin-authenticator';
+import { AdminAuthenticator, type AdminPrincipal } from './admin-authenticator';
 
 export interface AuthenticatedRequest extends Request {
   principal?: AdminPrincipal;
@@ -23,13 +23,29 @@ export class AdminAuthMiddleware implements NestMiddleware {
 
   use(req: AuthenticatedRequest, res: Response, next: NextFunction): void {
     if (isLandingPageRequest(req)) return next();
+    let principal: AdminPrincipal | Promise<AdminPrincipal>;
     try {
-      req.principal = this.authenticator.authenticate(req.headers.authorization);
+      principal = this.authenticator.authenticate(req.headers.authorization);
     } catch (error) {
-      if (!(error instanceof GatewayError)) return next(error);
-      return refuseRequest(res, error, this.metrics.requestsRefused);
+      return this.refuse(res, next, error);
     }
-    next();
+    // The root secrets are answered at once; an operator token is a cached lookup.
+    if (!(principal instanceof Promise)) {
+      req.principal = principal;
+      return next();
+    }
+    principal.then(
+      (operator) => {
+        req.principal = operator;
+        next();
+      },
+      (error: unknown) => this.refuse(res, next, error),
+    );
+  }
+
+  private refuse(res: Response, next: NextFunction, error: unknown): void {
+    if (!(error instanceof GatewayError)) return next(error);
+    refuseRequest(res, error, this.metrics.requestsRefused);
   }
 }
 

@@ -2,6 +2,7 @@ import { GatewayError } from '../common/errors';
 import { failureOf } from '../common/testing/failure-of';
 import { loadConfig } from '../config/app-config';
 import { AdminAuthenticator, bearerToken } from './admin-authenticator';
+import { PREVIOUS_ROOT_PRINCIPAL, ROOT_PRINCIPAL } from './principal';
 
 const CURRENT = 'current-secret-0123456789abcdef';
 const PREVIOUS = 'previous-secret-0123456789abcde';
@@ -16,13 +17,13 @@ const failure = (run: () => unknown) => failureOf(GatewayError, run);
 
 describe('AdminAuthenticator', () => {
   it('accepts the current secret and labels it', () => {
-    expect(authenticator().authenticate(`Bearer ${CURRENT}`)).toEqual({ kind: 'admin', label: 'admin' });
+    expect(authenticator().authenticate(`Bearer ${CURRENT}`)).toEqual(ROOT_PRINCIPAL);
   });
 
   it('accepts the previous secret during a rotation, with its own label', () => {
     const auth = authenticator({ ADMIN_SECRET_PREVIOUS: PREVIOUS });
-    expect(auth.authenticate(`Bearer ${PREVIOUS}`)).toEqual({ kind: 'admin', label: 'admin:previous' });
-    expect(auth.authenticate(`bearer ${CURRENT}`)).toEqual({ kind: 'admin', label: 'admin' });
+    expect(auth.authenticate(`Bearer ${PREVIOUS}`)).toEqual(PREVIOUS_ROOT_PRINCIPAL);
+    expect(auth.authenticate(`bearer ${CURRENT}`)).toEqual(ROOT_PRINCIPAL);
   });
 
   it('answers 503 admin_unconfigured before looking at the header, naming only the missing variables', () => {

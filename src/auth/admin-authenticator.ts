@@ -1,42 +1,57 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { APP_CONFIG, missingAdminConfig, type AppConfig } from '../config/app-config';
 import { Errors } from '../common/errors';
+import { OperatorTokenVerifier } from './operator-token-verifier.port';
+import { operatorPrincipal, PREVIOUS_ROOT_PRINCIPAL, ROOT_PRINCIPAL, type AdminPrincipal } from './principal';
 
-/** Who made a request. `label` is what audit logs record: never the secret itself. */
-export interface AdminPrincipal {
-  kind: 'admin';
-  label: 'admin' | 'admin:previous';
-}
+export type { AdminPrincipal } from './principal';
 
+/**
+ * The admin API's credentials (DESIGN "Admin authentication"): the root secrets, compared in constant
+ * time, and operators' tokens, looked up by their hash (through a cache of at most a second).
+ */
 @Injectable()
 export class AdminAuthenticator {
   private readonly current?: Buffer;
   private readonly previous?: Buffer;
   private readonly missing: string[];
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Optional() @Inject(OperatorTokenVerifier) private readonly operators?: OperatorTokenVerifier,
+  ) {
     this.current = config.adminSecret ? digest(config.adminSecret) : undefined;
     this.previous = config.adminSecretPrevious ? digest(config.adminSecretPrevious) : undefined;
     this.missing = missingAdminConfig(config);
   }
 
-  /** DESIGN.md's order: unconfigured (503), no bearer (401), wrong bearer (403). */
-  authenticate(authorization: string | undefined): AdminPrincipal {
+  /**
+   * DESIGN.md's order: unconfigured (503), no bearer (401), wrong bearer (403). The root secrets answer
+   * synchronously; an operator token may need the database (503 dependency_unavailable when it is down).
+   */
+  authenticate(authorization: string | undefined): AdminPrincipal | Promise<AdminPrincipal> {
     if (this.missing.length > 0) throw Errors.adminUnconfigured(this.missing);
     const token = bearerToken(authorization);
     if (token === undefined) throw Errors.missingBearer();
     return this.verify(token);
   }
 
-  /** Checks a token already taken out of its header; both secrets are always compared, in constant time. */
-  verify(token: string): AdminPrincipal {
+  /**
+   * Checks a token already taken out of its header. Both root secrets are always compared, in constant
+   * time; anything else that has an operator token's shape is looked up.
+   */
+  verify(token: string): AdminPrincipal | Promise<AdminPrincipal> {
     const candidate = digest(token);
     const matchesCurrent = this.current !== undefined && timingSafeEqual(candidate, this.current);
     const matchesPrevious = this.previous !== undefined && timingSafeEqual(candidate, this.previous);
-    if (matchesCurrent) return { kind: 'admin', label: 'admin' };
-    if (matchesPrevious) return { kind: 'admin', label: 'admin:previous' };
-    throw Errors.invalidAdminSecret();
+    if (matchesCurrent) return ROOT_PRINCIPAL;
+    if (matchesPrevious) return PREVIOUS_ROOT_PRINCIPAL;
+    if (!this.operators) throw Errors.invalidAdminSecret();
+    return this.operators.verify(token).then((operator) => {
+      if (!operator) throw Errors.invalidAdminSecret();
+      return operatorPrincipal(operator);
+    });
   }
 
   /** Whether an admin secret is set at all (the realtime gateway needs no RevenueCat credentials). */

@@ -8,8 +8,10 @@ import type { Principal } from './principal';
  * graphql-ws close codes of ours: a missing or invalid credential at connection time (4401), a session
  * token that expired while connected (4403). Either way: get a fresh token before reconnecting.
  */
-export const REFUSED = { unauthorized: 4401 } as const;
+export const REFUSED = { unauthorized: 4401, tryAgainLater: 1013 } as const;
 export const TOKEN_EXPIRED = { code: 4403, reason: 'token expired' } as const;
+/** An operator token revoked while connected (DESIGN "Operators and roles"). */
+export const TOKEN_REVOKED = { code: 4403, reason: 'token revoked' } as const;
 
 export class ConnectionRefused extends Error {
   constructor(
@@ -34,9 +36,11 @@ export class ConnectionAuthenticator {
     if (token === undefined) throw new ConnectionRefused(REFUSED.unauthorized, 'missing_bearer');
     if (this.admin.hasSecret) {
       try {
-        return this.admin.verify(token);
+        return await this.admin.verify(token);
       } catch (error) {
         if (!(error instanceof GatewayError)) throw error;
+        // An operator token that could not be checked: not refused for good, the client may retry.
+        if (error.code === 'dependency_unavailable') throw new ConnectionRefused(REFUSED.tryAgainLater, 'dependency_unavailable');
       }
     }
     if (!this.clerk.enabled) throw new ConnectionRefused(REFUSED.unauthorized, 'invalid_token');

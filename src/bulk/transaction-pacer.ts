@@ -5,8 +5,11 @@ import { Clock } from '../common/clock';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { REDIS_CLIENT } from '../redis/redis.module';
 import { RedisHealth } from '../redis/redis-health';
+import type { RevenueCatRateLimitReport, TransactionPacing } from '../revenuecat/transaction-pacing.port';
 import { InteractiveTake, MemoryPacingStore, PACING_WINDOW_MS, PacingLimits, pacingLimits } from './pacing.store';
 import { PACING_KEY_PREFIX, RedisPacingStore } from './redis-pacing.store';
+
+export type { RevenueCatRateLimitReport };
 
 export const TRANSACTION_PACER_OPTIONS = Symbol('TransactionPacerOptions');
 
@@ -17,16 +20,6 @@ export interface TransactionPacerOptions {
   bulkSharePercent: number;
   /** Where the shared state lives in Redis (tests use one of their own). */
   keyPrefix?: string;
-}
-
-/** What RevenueCat said about its window on a transaction's answer (RevenueCat-Rate-Limit-Current-* headers). */
-export interface RevenueCatRateLimitReport {
-  usage?: number;
-  limit?: number;
-  /** Left in the window; `limit - usage` when not given. */
-  remaining?: number;
-  /** Until the window resets; RevenueCat does not say, so by default the next clock minute (its windows are fixed minutes). */
-  resetSeconds?: number;
 }
 
 export interface PacerStatus {
@@ -61,7 +54,7 @@ export const MAX_PAUSE_MS = 5 * 60_000;
  * answers again.
  */
 @Injectable()
-export class TransactionPacer {
+export class TransactionPacer implements TransactionPacing {
   private readonly logger = new Logger('Pacing');
   private readonly local = new MemoryPacingStore();
   private readonly shared: RedisPacingStore | null;

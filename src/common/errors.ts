@@ -1,3 +1,4 @@
+import type { OperatorRole } from './actor';
 import { GraphQLError } from 'graphql';
 
 /**
@@ -71,6 +72,8 @@ export type ErrorDetails = {
   dependency?: string;
   requiredRole?: string;
   approvalRequestId?: string;
+  /** approval_required: which of the operator's limits the adjustment is over. */
+  limit?: 'maxAdjustment' | 'dailyLimit';
   reversalId?: string;
 };
 
@@ -97,6 +100,9 @@ export const Errors = {
       missing,
     }),
   forbidden: (problem: string) => new GatewayError('forbidden', `forbidden: ${problem}`),
+  /** The credential's role is too low; `requiredRole` is the lowest role that would be allowed. */
+  roleRequired: (requiredRole: OperatorRole, problem = `needs the ${requiredRole} role or above`) =>
+    new GatewayError('forbidden', `forbidden: ${problem}`, { requiredRole }),
   invalidArgument: (field: string, problem: string) =>
     new GatewayError('invalid_argument', `invalid_argument: ${field} ${problem}`, { field }),
   invalidQuery: (problem: string) => new GatewayError('invalid_query', `invalid_query: ${problem}`),
@@ -125,7 +131,8 @@ export const Errors = {
     new GatewayError('dependency_unavailable', `dependency_unavailable: ${dependency} does not answer; nothing was changed; retry`, {
       dependency,
     }),
-  approvalRequired: (approvalRequestId: string) => new GatewayError('approval_required', undefined, { approvalRequestId }),
+  approvalRequired: (approvalRequestId: string, limit?: 'maxAdjustment' | 'dailyLimit') =>
+    new GatewayError('approval_required', undefined, limit ? { approvalRequestId, limit } : { approvalRequestId }),
   notFound: (field: string) => new GatewayError('not_found', `not_found: no object with that ${field}`, { field }),
   alreadyReversed: (reversalId: string) => new GatewayError('already_reversed', undefined, { reversalId }),
   invalidState: (problem: string) => new GatewayError('invalid_state', `invalid_state: ${problem}`),

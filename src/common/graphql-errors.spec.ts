@@ -3,7 +3,7 @@ import { HeaderMap } from '@apollo/server';
 import { Logger } from '@nestjs/common';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { Errors } from './errors';
-import { formatGraphQLError, httpStatusPlugin } from './graphql-errors';
+import { formatGraphQLError, gatewayRequestPlugin } from './graphql-errors';
 
 describe('formatGraphQLError', () => {
   it('passes a catalogue error through with only its code, status and safe details', () => {
@@ -47,25 +47,29 @@ describe('formatGraphQLError', () => {
   });
 });
 
-describe('httpStatusPlugin', () => {
+describe('gatewayRequestPlugin', () => {
   async function statusFor(data: Record<string, unknown> | null | undefined, errors: GraphQLFormattedError[]) {
     const response = {
       http: { status: undefined as number | undefined, headers: new HeaderMap() },
       body: { kind: 'single' as const, singleResult: { data, errors } },
     };
-    const listener = await httpStatusPlugin.requestDidStart!({} as never);
+    const listener = await gatewayRequestPlugin.requestDidStart!({} as never);
     await listener!.willSendResponse!({ response } as unknown as GraphQLRequestContextWillSendResponse<never>);
-    return { status: response.http.status, retryAfter: response.http.headers.get('retry-after') };
+    return { status: response.http.status, retryAfter: response.http.headers.get('retry-after'), cacheControl: response.http.headers.get('cache-control') };
   }
   const notFound = { message: 'x', extensions: { code: 'rc_customer_not_found', status: 404 } };
   const limited = { message: 'y', extensions: { code: 'rate_limited', status: 429, retryAfterSeconds: 12 } };
 
   it('uses the first error status when no root field succeeded', async () => {
-    expect(await statusFor(null, [notFound, limited])).toEqual({ status: 404, retryAfter: undefined });
-    expect(await statusFor({ a: null, b: null }, [limited, notFound])).toEqual({ status: 429, retryAfter: '12' });
+    expect(await statusFor(null, [notFound, limited])).toEqual({ status: 404, retryAfter: undefined, cacheControl: 'no-store' });
+    expect(await statusFor({ a: null, b: null }, [limited, notFound])).toEqual({ status: 429, retryAfter: '12', cacheControl: 'no-store' });
   });
 
   it('answers 200 when some root field succeeded', async () => {
     expect((await statusFor({ a: { id: 1 }, b: null }, [notFound])).status).toBe(200);
+  });
+
+  it('forbids caching every answer, as Apollo\'s cache-control plugin (not installed) did', async () => {
+    expect(await statusFor({ a: { id: 1 } }, [])).toEqual({ status: undefined, retryAfter: undefined, cacheControl: 'no-store' });
   });
 });

@@ -71,13 +71,26 @@ function describe(error: unknown): string {
 }
 
 /**
- * The HTTP status of a response: when no root field succeeded it is the first error's status; when some
- * did (aliases), it is 200 and each failed field carries its own error.
+ * What the gateway adds to Apollo's handling of every GraphQL request over HTTP, as one plugin: Apollo
+ * calls every request listener at every step of every request, so each plugin with a listener costs
+ * every request a promise per step.
+ *
+ * - Subscriptions are served over graphql-ws; over HTTP, Apollo would run them as if they were queries.
+ * - The HTTP status of a response: when no root field succeeded it is the first error's status; when
+ *   some did (aliases), it is 200 and each failed field carries its own error.
+ * - `Cache-Control: no-store`, which Apollo's cache-control plugin (off: the schema has no cache hints)
+ *   sent on every answer: balances and the journal are never to be cached on the way.
  */
-export const httpStatusPlugin: ApolloServerPlugin = {
+export const gatewayRequestPlugin: ApolloServerPlugin = {
   async requestDidStart() {
     return {
+      async didResolveOperation({ operation }) {
+        if (operation?.operation === 'subscription') {
+          throw Errors.badRequest('subscriptions are served over graphql-ws (graphql-transport-ws) at /graphql');
+        }
+      },
       async willSendResponse({ response }) {
+        if (!response.http.headers.has('cache-control')) response.http.headers.set('cache-control', 'no-store');
         if (response.body.kind !== 'single') return;
         const { data, errors } = response.body.singleResult;
         if (!errors?.length) return;
@@ -87,19 +100,6 @@ export const httpStatusPlugin: ApolloServerPlugin = {
         const retryAfter = errors[0].extensions?.retryAfterSeconds;
         if (!someRootFieldSucceeded && typeof retryAfter === 'number') {
           response.http.headers.set('retry-after', String(retryAfter));
-        }
-      },
-    };
-  },
-};
-
-/** Subscriptions are served over graphql-ws; over HTTP, Apollo would run them as if they were queries. */
-export const noSubscriptionsOverHttpPlugin: ApolloServerPlugin = {
-  async requestDidStart() {
-    return {
-      async didResolveOperation({ operation }) {
-        if (operation?.operation === 'subscription') {
-          throw Errors.badRequest('subscriptions are served over graphql-ws (graphql-transport-ws) at /graphql');
         }
       },
     };

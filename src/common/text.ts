@@ -7,6 +7,11 @@ export function isWellFormedText(value: string): boolean {
   return !LONE_SURROGATE.test(value);
 }
 
+/** PostgreSQL text cannot hold U+0000: such a value is no stored id (and sending it fails the statement). */
+export function isStorableText(value: string): boolean {
+  return !value.includes('\u0000');
+}
+
 /**
  * At most `max` characters (code points, so a surrogate pair is never split); display text from an
  * upstream that exceeds its own published limit is cut rather than refused.

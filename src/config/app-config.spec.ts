@@ -113,9 +113,20 @@ describe('loadConfig', () => {
     );
   });
 
+  it('limits the version 2 mutations (reverseAdjustment) to 30 a minute unless RATE_LIMIT_MUTATIONS_PER_MINUTE says otherwise', () => {
+    expect(loadConfig({}).rateLimits.mutations).toBe(30);
+    expect(loadConfig({ RATE_LIMIT_MUTATIONS_PER_MINUTE: '45' }).rateLimits.mutations).toBe(45);
+    expect(() => loadConfig({ RATE_LIMIT_MUTATIONS_PER_MINUTE: '0' })).toThrow(/^RATE_LIMIT_MUTATIONS_PER_MINUTE must be a whole number from 1/);
+  });
+
   describe('RevenueCat transaction pacing', () => {
     it('defaults to RevenueCat\'s 480 a minute, 75% of it for bulk jobs', () => {
       expect(loadConfig({}).pacing).toEqual({ transactionsPerMinute: 480, bulkSharePercent: 75 });
+    });
+
+    it('holds a running bulk job for 30 s between renewals unless BULK_LEASE_SECONDS says otherwise', () => {
+      expect(loadConfig({}).bulk).toEqual({ leaseMs: 30_000 });
+      expect(loadConfig({ BULK_LEASE_SECONDS: '3' }).bulk).toEqual({ leaseMs: 3_000 });
     });
 
     it('reads REVENUECAT_TRANSACTIONS_PER_MINUTE and BULK_SHARE_PERCENT', () => {
@@ -132,6 +143,7 @@ describe('loadConfig', () => {
       ['BULK_SHARE_PERCENT', '0', /^BULK_SHARE_PERCENT must be a whole number from 1 to 100 \(got 0\)/],
       ['BULK_SHARE_PERCENT', '101', /^BULK_SHARE_PERCENT must be a whole number from 1 to 100/],
       ['BULK_SHARE_PERCENT', '75%', /^BULK_SHARE_PERCENT must be a whole number/],
+      ['BULK_LEASE_SECONDS', '1', /^BULK_LEASE_SECONDS must be a whole number from 2 to 600 \(got 1\)/],
     ])('stops on a bad %s (%s)', (variable, value, message) => {
       expect(() => loadConfig({ [variable]: value })).toThrow(ConfigError);
       expect(() => loadConfig({ [variable]: value })).toThrow(message);

@@ -36,7 +36,7 @@ export interface AppConfig {
   /** Express's `trust proxy`: false, true, a hop count, or addresses/subnets/names of trusted proxies. */
   trustProxy: boolean | number | string[];
   /** Requests per minute, per caller, per operation. */
-  rateLimits: { currencies: number; balances: number; adjustCredits: number; reads: number };
+  rateLimits: { currencies: number; balances: number; adjustCredits: number; reads: number; mutations: number; bulkItems: number };
   realtime: {
     maxConnectionsPerClient: number;
     connectAttemptsPerMinute: number;
@@ -44,6 +44,8 @@ export interface AppConfig {
   };
   /** RevenueCat transactions: one budget for every instance and caller, and the part bulk jobs may use. */
   pacing: PacingConfig;
+  /** Bulk adjustment jobs: how long an instance's hold on a running job lasts without renewal. */
+  bulk: { leaseMs: number };
 }
 
 export interface PacingConfig {
@@ -118,6 +120,8 @@ export function loadConfig(env: Env): AppConfig {
       balances: integer(env, 'RATE_LIMIT_BALANCES_PER_MINUTE', 120, 1, 1_000_000),
       adjustCredits: integer(env, 'RATE_LIMIT_ADJUST_CREDITS_PER_MINUTE', 30, 1, 1_000_000),
       reads: integer(env, 'RATE_LIMIT_READS_PER_MINUTE', 120, 1, 1_000_000),
+      mutations: integer(env, 'RATE_LIMIT_MUTATIONS_PER_MINUTE', 30, 1, 1_000_000),
+      bulkItems: integer(env, 'RATE_LIMIT_BULK_ITEMS_PER_MINUTE', 120, 1, 1_000_000),
     },
     realtime: {
       maxConnectionsPerClient: integer(env, 'WS_MAX_CONNECTIONS_PER_CLIENT', 100, 1, 1_000_000),
@@ -128,6 +132,7 @@ export function loadConfig(env: Env): AppConfig {
       transactionsPerMinute: integer(env, 'REVENUECAT_TRANSACTIONS_PER_MINUTE', 480, 1, 60_000),
       bulkSharePercent: integer(env, 'BULK_SHARE_PERCENT', 75, 1, 100),
     },
+    bulk: { leaseMs: integer(env, 'BULK_LEASE_SECONDS', 30, 2, 600) * 1000 },
   };
   if (config.revenueCat.projectId !== undefined && !/^[A-Za-z0-9_-]{1,255}$/.test(config.revenueCat.projectId)) {
     throw new ConfigError('REVENUECAT_PROJECT_ID', 'must be 1 to 255 letters, digits, "_" or "-"');

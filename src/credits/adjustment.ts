@@ -1,4 +1,5 @@
-import type { Actor } from '../auth/actor';
+import type { Actor } from '../common/actor';
+import type { ApprovalRequestRecord } from '../operators/approval-request.repository';
 import type { Balance } from '../revenuecat/ledger.port';
 
 export interface AdjustmentRequest {
@@ -11,6 +12,21 @@ export interface AdjustmentRequest {
   idempotencyKey: string | null;
   /** Who asks: the credential, and whom an internal tool says it acts for. */
   actor: Actor;
+  /** Set when a second person approved it: applied under `actor` (the requester) without their limits. */
+  approval?: ApprovalRequestRecord;
+}
+
+/** `reverseAdjustment`: undo one APPLIED adjustment, whole, with a reason of its own. */
+export interface ReversalRequest {
+  /** The journal id of the adjustment to reverse. */
+  adjustmentId: string;
+  /** Already trimmed. */
+  reason: string;
+  /** The client's key; null: the gateway assigns one. */
+  idempotencyKey: string | null;
+  actor: Actor;
+  /** Set when a second person approved it (see AdjustmentRequest.approval). */
+  approval?: ApprovalRequestRecord;
 }
 
 /** An applied grant or deduction, as answered (GraphQL `CreditAdjustment`): its journal record, applied. */

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import type { Actor } from '../auth/actor';
+import type { Actor } from '../common/actor';
 import { GatewayError } from '../common/errors';
 import { IdGenerator } from '../common/id-generator';
 import { failureOf } from '../common/testing/failure-of';
@@ -8,6 +8,7 @@ import { DatabaseUnavailableError } from '../database/database-errors';
 import { ExactlyOnce } from '../idempotency/exactly-once';
 import { adjustmentIdFor, requestFingerprint, upstreamKeyFor } from '../idempotency/idempotency-keys';
 import { AdjustmentRecord, IdempotencyStore, NewAdjustment, Outcome } from '../idempotency/idempotency-store.port';
+import { AdjustmentRepository } from '../journal/adjustment.repository';
 import { Lifecycle } from '../lifecycle/lifecycle';
 import { Metrics } from '../metrics/metrics';
 import { UsageChangedPublisher } from '../realtime/usage-changed.publisher';
@@ -15,8 +16,10 @@ import { UsageEventBus } from '../realtime/usage-event-bus.port';
 import { CurrencyCatalog } from '../revenuecat/currency-catalog';
 import { Balance, Ledger } from '../revenuecat/ledger.port';
 import { RevenueCatError } from '../revenuecat/revenuecat-error';
-import { AdjustmentRequest } from './adjustment';
+import { AdjustmentRequest, ReversalRequest } from './adjustment';
 import { AdjustmentsService } from './adjustments.service';
+import { LedgerTransactions } from './ledger-transactions';
+import type { OperatorLimits } from './operator-limits';
 import { AuditEntry, AuditLog } from './audit-log';
 
 const LEASE_MS = 60_000;
@@ -69,7 +72,7 @@ function row(fresh: NewAdjustment, columns: Partial<AdjustmentRecord> = {}): Adj
     approvedByName: null,
     approvedByRole: null,
     approvedByOnBehalfOf: null,
-    reversesId: null,
+    reversesId: fresh.reversesId ?? null,
     reversedById: null,
     bulkAdjustmentId: null,
     leaseToken: 'tok',
@@ -139,8 +142,12 @@ describe('AdjustmentsService', () => {
     const lifecycle = new Lifecycle();
     const exactlyOnce = new ExactlyOnce(store, metrics, loadConfig({}));
     const usageChanged = new UsageChangedPublisher(events, ids, metrics, lifecycle);
-    const service = new AdjustmentsService(ledger, catalog, exactlyOnce, audit, usageChanged, lifecycle, ids);
-    return { service, ledger, catalog, store, audit: record, events, metrics, lifecycle };
+    const journal = { findById: jest.fn() } as unknown as jest.Mocked<AdjustmentRepository>;
+    // Limits and approval requests are OperatorLimits' (test/approvals.e2e-spec.ts): these actors have
+    // none, and their keys none, so a new key is the store's plain claim.
+    const limits = { claim: (_actor: unknown, fresh: NewAdjustment, leaseMs: number) => store.claim(fresh, leaseMs) } as unknown as OperatorLimits;
+    const service = new AdjustmentsService(new LedgerTransactions(ledger, catalog), exactlyOnce, audit, usageChanged, lifecycle, ids, journal, limits);
+    return { service, ledger, catalog, store, audit: record, events, metrics, lifecycle, journal };
   }
 
   /** The store calls of a new key that is claimed, sent and settled with whatever `settle` writes. */
@@ -539,6 +546,70 @@ describe('AdjustmentsService', () => {
       expect(await service.adjust(request)).toMatchObject({ id: ADJ_ID, balance: 105, replayed: true });
       expect(events.publish).not.toHaveBeenCalled();
       expect(audit.mock.calls).toEqual([[auditOf('k-1', { outcome: 'replayed', replayed: true, adjustmentId: ADJ_ID, balance: 105 })]]);
+    });
+  });
+
+  describe('a reversal', () => {
+    const ORIGINAL = row(NEW, { status: 'APPLIED', balance: 105, balances: BALANCES, leaseToken: null, leaseExpiresAt: null, settledAt: SETTLED_AT });
+    const reversal: ReversalRequest = { adjustmentId: ADJ_ID, reason: 'T-2 undo the grant', idempotencyKey: 'r-1', actor };
+    /** The reversal as the audit line and the fingerprint see it: the original's user and currency, the opposite amount. */
+    const asAdjustment: AdjustmentRequest = { ...request, amount: -5, reason: 'T-2 undo the grant', idempotencyKey: 'r-1' };
+    const REVERSAL: NewAdjustment = {
+      ...expectedNew(asAdjustment, 'r-1'),
+      fingerprint: requestFingerprint({ ...asAdjustment, reversesId: ADJ_ID }),
+      reversesId: ADJ_ID,
+    };
+
+    it('claims a record of the opposite amount that reverses the original, under its own key and upstream key, answers, announces and audits it', async () => {
+      const { service, ledger, catalog, store, audit, events, journal } = setup();
+      journal.findById.mockResolvedValueOnce(ORIGINAL);
+      newKey(store, REVERSAL);
+      ledger.createTransaction.mockResolvedValueOnce([{ currency: 'CRD', name: 'Credits', balance: 100 }]);
+
+      const reversed = await service.reverse(reversal);
+
+      expect(reversed).toMatchObject({ id: REVERSAL.id, amount: -5, balance: 100, idempotencyKey: 'r-1', replayed: false, reversesId: ADJ_ID });
+      expect(REVERSAL.id).toBe(adjustmentIdFor(upstreamKeyFor('r-1')));
+      // A plain deduction of the same amount and reason has another fingerprint: a key cannot serve both.
+      expect(REVERSAL.fingerprint).not.toBe(requestFingerprint(asAdjustment));
+      expect(journal.findById.mock.calls).toEqual([[ADJ_ID]]);
+      expect(store.claim.mock.calls).toEqual([[REVERSAL, LEASE_MS]]);
+      // The currency was RevenueCat's when the original applied: not looked up again.
+      expect(catalog.find).not.toHaveBeenCalled();
+      expect(ledger.createTransaction.mock.calls).toEqual([['user_1', { adjustments: { CRD: -5 }, reference: 'T-2 undo the grant' }, upstreamKeyFor('r-1')]]);
+      expect(events.publish.mock.calls.map(([event]) => [event.delta, event.balance])).toEqual([[-5, 100]]);
+      expect(audit.mock.calls).toEqual([
+        [auditOf('r-1', { outcome: 'applied', adjustmentId: REVERSAL.id, balance: 100, reversesId: ADJ_ID }, asAdjustment)],
+      ]);
+    });
+
+    it('answers already_reversed naming the live reversal when the claim finds one, sending nothing', async () => {
+      const { service, ledger, store, audit, journal } = setup();
+      journal.findById.mockResolvedValueOnce({ ...ORIGINAL, reversedById: 'adj_live' });
+      store.findByIdempotencyKey.mockResolvedValueOnce(null);
+      store.claim.mockResolvedValueOnce({ kind: 'already_reversed', reversalId: 'adj_live' });
+
+      const error = await failure(service.reverse(reversal));
+
+      expect(error.extensions).toEqual({ code: 'already_reversed', status: 409, reversalId: 'adj_live' });
+      expect(ledger.createTransaction).not.toHaveBeenCalled();
+      expect(audit.mock.calls).toEqual([[auditOf('r-1', { outcome: 'already_reversed', reversesId: ADJ_ID }, asAdjustment)]]);
+    });
+
+    it.each([
+      ['an unknown id', null, 'not_found'],
+      ['a REJECTED original', { ...ORIGINAL, status: 'REJECTED' as const }, 'not_reversible'],
+      ['an UNKNOWN original', { ...ORIGINAL, status: 'UNKNOWN' as const }, 'not_reversible'],
+      ['a PENDING original', { ...ORIGINAL, status: 'PENDING' as const }, 'not_reversible'],
+      ['a reversal', { ...ORIGINAL, amount: -5, reversesId: 'adj_other' }, 'not_reversible'],
+    ])('refuses %s (%s) before anything is written or sent', async (_name, found, code) => {
+      const { service, ledger, audit, journal } = setup();
+      journal.findById.mockResolvedValueOnce(found as AdjustmentRecord | null);
+      const error = await failure(service.reverse(reversal));
+      expect(error.extensions).toMatchObject({ code, field: 'adjustmentId' });
+      // The strict store fails the test on any call; RevenueCat and the audit log see nothing either.
+      expect(ledger.createTransaction).not.toHaveBeenCalled();
+      expect(audit).not.toHaveBeenCalled();
     });
   });
 

@@ -1,108 +1,122 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Errors } from '../common/errors';
 import { IdGenerator } from '../common/id-generator';
-import { Attempt, ExactlyOnce } from '../idempotency/exactly-once';
+import { ExactlyOnce } from '../idempotency/exactly-once';
 import { AdjustmentRecord, NewAdjustment } from '../idempotency/idempotency-store.port';
 import { adjustmentIdFor, requestFingerprint, upstreamKeyFor } from '../idempotency/idempotency-keys';
 import { Lifecycle } from '../lifecycle/lifecycle';
 import { UsageChangedPublisher } from '../realtime/usage-changed.publisher';
-import { CurrencyCatalog } from '../revenuecat/currency-catalog';
-import { Balance, Ledger } from '../revenuecat/ledger.port';
-import { fromRevenueCatError, fromTransactionError, RevenueCatError } from '../revenuecat/revenuecat-error';
+import { AdjustmentRepository } from '../journal/adjustment.repository';
 import { actorOf, approverOf } from '../journal/record-model';
-import { Adjustment, AdjustmentRequest } from './adjustment';
+import { Adjustment, AdjustmentRequest, ReversalRequest } from './adjustment';
 import { AuditLog } from './audit-log';
+import { LedgerTransactions } from './ledger-transactions';
+import { approvedRecord, OperatorLimits } from './operator-limits';
 
-/** Grants and deductions, applied exactly once per idempotency key whatever the retries, crashes or instances. */
+/** A request on the exactly-once path: its key settled, and, for a reversal, the adjustment it reverses. */
+interface KeyedRequest extends AdjustmentRequest {
+  idempotencyKey: string;
+  reversesId?: string;
+}
+
+/**
+ * Grants, deductions and reversals, applied exactly once per idempotency key whatever the retries, crashes
+ * or instances.
+ */
 @Injectable()
 export class AdjustmentsService {
   constructor(
-    @Inject(Ledger) private readonly ledger: Ledger,
-    private readonly catalog: CurrencyCatalog,
+    private readonly transactions: LedgerTransactions,
     private readonly exactlyOnce: ExactlyOnce,
     private readonly audit: AuditLog,
     private readonly usageChanged: UsageChangedPublisher,
     private readonly lifecycle: Lifecycle,
     private readonly ids: IdGenerator,
+    private readonly journal: AdjustmentRepository,
+    private readonly limits: OperatorLimits,
   ) {}
 
   /** Shutdown waits for an adjustment from its first step to its answer. */
   adjust(asked: AdjustmentRequest): Promise<Adjustment> {
-    // A keyless request gets a key of the gateway's, so it has a journal record and can be retried.
-    const request = { ...asked, idempotencyKey: asked.idempotencyKey ?? `gw_${this.ids.uuid()}` };
+    const request = { ...asked, idempotencyKey: this.keyOf(asked) };
+    // An unknown currency may be created a moment later, and an unreachable catalogue may answer
+    // again: nothing was sent, so nothing is written.
+    return this.lifecycle.track(() => this.applyOnce(request, () => this.transactions.requireCurrency(request.currency)));
+  }
+
+  /**
+   * The whole opposite of an APPLIED adjustment, as a record of its own that reverses it (DESIGN
+   * "Reversal"), on the same exactly-once path as any adjustment. At most one live reversal per original
+   * is the journal's constraint, met by the claim before RevenueCat is called (a second reversal, whatever
+   * its key, is `already_reversed`); the reversal's upstream key follows from its own idempotency key, so
+   * a REJECTED reversal leaves nothing behind that could refuse the next attempt.
+   */
+  reverse(asked: ReversalRequest): Promise<Adjustment> {
     return this.lifecycle.track(async () => {
-      try {
-        const { record, replayed, announce } = await this.exactlyOnce.run({
-          record: newRecord(request, request.idempotencyKey),
-          // An unknown currency may be created a moment later, and an unreachable catalogue may answer
-          // again: nothing was sent, so nothing is written.
-          prepare: () => this.requireCurrency(request.currency),
-          apply: (claimed) => this.send(claimed),
-        });
-        const adjustment = toAdjustment(record, replayed);
-        if (announce) this.usageChanged.announce(adjustment);
-        this.audit.succeeded(request, adjustment);
-        return adjustment;
-      } catch (error) {
-        this.audit.failed(request, error);
-        throw error;
-      }
+      // Neither can change once true (records are never deleted, a settled status never moves), so a
+      // replay with the reversal's key passes them as its first request did.
+      const original = await this.journal.findById(asked.adjustmentId);
+      if (original === null) throw Errors.notFound('adjustmentId');
+      if (original.status !== 'APPLIED' || original.reversesId !== null) throw Errors.notReversible();
+      const request: KeyedRequest = {
+        userId: original.userId,
+        currency: original.currency,
+        amount: -original.amount,
+        reason: asked.reason,
+        idempotencyKey: this.keyOf(asked),
+        actor: asked.actor,
+        reversesId: original.id,
+        approval: asked.approval,
+      };
+      // The currency was RevenueCat's when the original applied; were it gone, RevenueCat would refuse.
+      return this.applyOnce(request, async () => undefined);
     });
   }
 
-  /** The RevenueCat transaction of a claimed record, under the record's own upstream key. */
-  private async send(record: AdjustmentRecord): Promise<Attempt> {
-    let balances: Balance[];
-    try {
-      balances = await this.ledger.createTransaction(
-        record.userId,
-        { adjustments: { [record.currency]: record.amount }, reference: record.reason },
-        record.upstreamKey,
-      );
-    } catch (failure) {
-      if (!(failure instanceof RevenueCatError)) {
-        // Not an upstream answer (a bug on our side, mid-exchange): RevenueCat may have applied it.
-        return { status: 'UNKNOWN', error: Errors.internal() };
-      }
-      const error = await fromTransactionError(failure, record.amount, () => this.currentBalance(record));
-      return failure.outcomeUnknown ? { status: 'UNKNOWN', error } : { status: 'REJECTED', error };
-    }
-    return {
-      status: 'APPLIED',
-      balance: balances.find((balance) => balance.currency === record.currency)?.balance ?? 0,
-      balances: boundedBalances(balances, record.currency),
-    };
+  /** A keyless request gets a key of the gateway's, so it has a journal record and can be retried. */
+  private keyOf(asked: { idempotencyKey: string | null }): string {
+    return asked.idempotencyKey ?? `gw_${this.ids.uuid()}`;
   }
 
-  private async requireCurrency(code: string): Promise<void> {
-    let known: boolean;
+  /**
+   * The one exactly-once path of every adjustment, reversals and approved requests included: `prepare`
+   * (for a new key), claim (within the operator's limits), send, settle; then announce and audit.
+   */
+  private async applyOnce(request: KeyedRequest, prepare: () => Promise<void>): Promise<Adjustment> {
+    const { approval, actor } = request;
     try {
-      known = (await this.catalog.find(code)) !== undefined;
+      const record = newRecord(request);
+      const { record: settled, replayed, announce } = await this.exactlyOnce.run({
+        // An approved request is applied under the requester's name, approved by the decider, without the
+        // requester's limits (that is what the approval was for).
+        record: approval ? approvedRecord(record, approval) : record,
+        prepare,
+        apply: (claimed) => this.transactions.apply(claimed),
+        // A key of an approval request follows it, whoever sends it; an operator below ADMIN has its limits
+        // checked in the transaction that writes the new record.
+        claimNew: approval ? undefined : (fresh, leaseMs) => this.limits.claim(actor, fresh, leaseMs),
+      });
+      const adjustment = toAdjustment(settled, replayed);
+      if (announce) this.usageChanged.announce(adjustment);
+      this.audit.succeeded(request, adjustment);
+      return adjustment;
     } catch (error) {
-      throw fromRevenueCatError(error, 'project');
-    }
-    if (!known) throw Errors.unknownCurrency(code);
-  }
-
-  private async currentBalance(record: AdjustmentRecord): Promise<number | undefined> {
-    try {
-      const balances = await this.ledger.listBalances(record.userId, { includeEmpty: true });
-      return balances.find((balance) => balance.currency === record.currency)?.balance ?? 0;
-    } catch {
-      return undefined;
+      this.audit.failed(request, error);
+      throw error;
     }
   }
 }
 
 /**
- * The journal record an adjustment starts as. Its RevenueCat key, and so its id, follow from its
- * idempotency key: identical on every attempt, so a retry after an unknown outcome cannot apply twice.
+ * The journal record an adjustment (or a reversal) starts as. Its RevenueCat key, and so its id, follow
+ * from its own idempotency key: identical on every attempt, so a retry after an unknown outcome cannot
+ * apply twice.
  */
-function newRecord(request: AdjustmentRequest, key: string): NewAdjustment {
-  const upstreamKey = upstreamKeyFor(key);
+function newRecord(request: KeyedRequest): NewAdjustment {
+  const upstreamKey = upstreamKeyFor(request.idempotencyKey);
   return {
     id: adjustmentIdFor(upstreamKey),
-    idempotencyKey: key,
+    idempotencyKey: request.idempotencyKey,
     fingerprint: requestFingerprint(request),
     userId: request.userId,
     currency: request.currency,
@@ -113,6 +127,7 @@ function newRecord(request: AdjustmentRequest, key: string): NewAdjustment {
     actorName: request.actor.name,
     actorRole: request.actor.role,
     actorOnBehalfOf: request.actor.onBehalfOf,
+    ...(request.reversesId === undefined ? {} : { reversesId: request.reversesId }),
   };
 }
 
@@ -132,18 +147,4 @@ function toAdjustment(record: AdjustmentRecord, replayed: boolean): Adjustment {
     approvedBy: approverOf(record),
     reversesId: record.reversesId,
   };
-}
-
-/**
- * A project holds at most 100 currencies, so a customer has at most 100 balances. The list is answered
- * and stored in the journal: an upstream answer listing more is cut to 100 (the adjusted currency
- * kept), so neither the answer nor the record grows with what RevenueCat sends.
- */
-const MAX_PROJECT_CURRENCIES = 100;
-
-function boundedBalances(balances: Balance[], adjusted: string): Balance[] {
-  if (balances.length <= MAX_PROJECT_CURRENCIES) return balances;
-  const hasAdjusted = balances.some((balance) => balance.currency === adjusted);
-  let others = hasAdjusted ? MAX_PROJECT_CURRENCIES - 1 : MAX_PROJECT_CURRENCIES;
-  return balances.filter((balance) => balance.currency === adjusted || others-- > 0);
 }

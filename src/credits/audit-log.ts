@@ -20,24 +20,36 @@ export interface AuditEntry {
   replayed: boolean;
   adjustmentId?: string;
   balance?: number;
+  /** A reversal's: the adjustment it reverses. */
+  reversesId?: string;
+  /** Approved by a second person: who (the operator's name, or `admin` / `admin:previous`) and their operator id. */
+  approvedBy?: string;
+  approvedByOperatorId?: string | null;
+  approvedByOnBehalfOf?: string | null;
 }
+
+/** What the audit line says the caller asked for. */
+type AuditedRequest = AdjustmentRequest & { idempotencyKey: string; reversesId?: string };
 
 /** The audit trail: one structured line per adjustment attempt, for whoever must later explain a balance. */
 @Injectable()
 export class AuditLog {
   private readonly logger = new Logger('Audit');
 
-  succeeded(request: AdjustmentRequest & { idempotencyKey: string }, adjustment: Adjustment): void {
+  succeeded(request: AuditedRequest, adjustment: Adjustment): void {
     this.record({
       ...fieldsOf(request),
       outcome: adjustment.replayed ? 'replayed' : 'applied',
       replayed: adjustment.replayed,
       adjustmentId: adjustment.id,
       balance: adjustment.balance,
+      ...(adjustment.approvedBy
+        ? { approvedBy: adjustment.approvedBy.name, approvedByOperatorId: adjustment.approvedBy.operatorId, approvedByOnBehalfOf: adjustment.approvedBy.onBehalfOf }
+        : {}),
     });
   }
 
-  failed(request: AdjustmentRequest & { idempotencyKey: string }, error: unknown): void {
+  failed(request: AuditedRequest, error: unknown): void {
     const outcome = error instanceof GatewayError ? error.code : 'internal_error';
     const adjustmentId = error instanceof GatewayError ? error.details.adjustmentId : undefined;
     this.record({ ...fieldsOf(request), outcome, replayed: false, ...(adjustmentId ? { adjustmentId } : {}) });
@@ -48,8 +60,8 @@ export class AuditLog {
   }
 }
 
-function fieldsOf(request: AdjustmentRequest & { idempotencyKey: string }) {
-  const { actor, userId, currency, amount, reason, idempotencyKey } = request;
+function fieldsOf(request: AuditedRequest) {
+  const { actor, userId, currency, amount, reason, idempotencyKey, reversesId, approval } = request;
   return {
     actor: actor.name,
     operatorId: actor.operatorId,
@@ -60,5 +72,9 @@ function fieldsOf(request: AdjustmentRequest & { idempotencyKey: string }) {
     amount,
     reason,
     idempotencyKey,
+    ...(reversesId === undefined ? {} : { reversesId }),
+    ...(approval
+      ? { approvedBy: approval.decidedByName ?? undefined, approvedByOperatorId: approval.decidedByOperatorId, approvedByOnBehalfOf: approval.decidedByOnBehalfOf }
+      : {}),
   };
 }

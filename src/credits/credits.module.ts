@@ -12,6 +12,8 @@ import { AdjustmentsService } from './adjustments.service';
 import { AuditLog } from './audit-log';
 import { CreditsResolver } from './credits.resolver';
 import { CreditsService } from './credits.service';
+import { LedgerTransactions } from './ledger-transactions';
+import { OperatorLimits } from './operator-limits';
 
 @Module({
   imports: [AuthModule, RevenueCatModule, JournalModule, RealtimeModule, RateLimitModule],
@@ -21,9 +23,13 @@ import { CreditsService } from './credits.service';
     CreditsService,
     AdjustmentsService,
     AuditLog,
+    LedgerTransactions,
     // The exactly-once record of an adjustment is its journal entry.
     { provide: IdempotencyStore, useExisting: AdjustmentRepository },
     ExactlyOnce,
+    OperatorLimits,
   ],
+  // Bulk items go to RevenueCat, and into the audit log, the same way.
+  exports: [AdjustmentsService, LedgerTransactions, AuditLog],
 })
 export class CreditsModule {}

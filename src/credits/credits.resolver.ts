@@ -1,8 +1,7 @@
 import { UseGuards } from '@nestjs/common';
 import { Args, Context, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { actorFor } from '../auth/actor';
+import { requestActor } from '../auth/actor';
 import { AdminAuthGuard } from '../auth/admin-auth.guard';
-import { onBehalfOf } from '../auth/on-behalf-of';
 import type { AuthenticatedRequest } from '../auth/admin-auth.middleware';
 import { Errors } from '../common/errors';
 import { GqlThrottlerGuard } from '../rate-limit/gql-throttler.guard';
@@ -13,6 +12,7 @@ import { CreditsService } from './credits.service';
 import { Metrics } from '../metrics/metrics';
 import { AdjustCreditsInput, isIdempotencyKey } from './dto/adjust-credits.input';
 import { BalancesArgs } from './dto/balances.args';
+import { ReverseAdjustmentInput } from './dto/reverse-adjustment.input';
 import { AdjustmentModel } from './models/adjustment.model';
 import { BalanceModel } from './models/balance.model';
 import { VirtualCurrencyModel } from './models/virtual-currency.model';
@@ -43,9 +43,23 @@ export class CreditsResolver {
   adjustCredits(@Args('input') input: AdjustCreditsInput, @Context('req') req: AuthenticatedRequest): Promise<Adjustment> {
     return this.metrics.measure('adjustCredits', async () => {
       const idempotencyKey = resolveIdempotencyKey(input.idempotencyKey, req.headers['idempotency-key']);
-      const actor = actorFor(req.principal!, onBehalfOf(req.headers['x-on-behalf-of']));
+      const actor = requestActor(req);
       const { userId, currency, amount, reason } = input;
       return this.adjustments.adjust({ userId, currency, amount, reason, idempotencyKey, actor });
+    });
+  }
+
+  @Mutation(() => AdjustmentModel, {
+    nullable: true,
+    description:
+      'Apply the opposite amount of one APPLIED adjustment, whole, exactly once: a new adjustment whose `reverses` is the original. ' +
+      'A second reversal, whatever its key, is 409 already_reversed.',
+  })
+  reverseAdjustment(@Args('input') input: ReverseAdjustmentInput, @Context('req') req: AuthenticatedRequest): Promise<Adjustment> {
+    return this.metrics.measure('reverseAdjustment', async () => {
+      const idempotencyKey = resolveIdempotencyKey(input.idempotencyKey, req.headers['idempotency-key']);
+      const actor = requestActor(req);
+      return this.adjustments.reverse({ adjustmentId: input.adjustmentId, reason: input.reason, idempotencyKey, actor });
     });
   }
 }

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { OPERATOR_ROLES } from '../auth/actor';
+import { OPERATOR_ROLES } from '../common/actor';
 import { check, index, integer, jsonb, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { inList, instant } from './columns';
 

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, pgTable, text, uniqueIndex } from 'drizzle-orm/pg-core';
 import { inList, instant } from './columns';
-import { OPERATOR_ROLES } from '../auth/actor';
+import { OPERATOR_ROLES } from '../common/actor';
 
 export const APPROVAL_STATUSES = ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED'] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
@@ -75,6 +75,8 @@ export const approvalRequests = pgTable(
     decidedByOnBehalfOf: text('decided_by_on_behalf_of'),
     decidedAt: instant('decided_at'),
     decisionReason: text('decision_reason'),
+    /** A reversal's approval: the adjustment it reverses (adjustments.id). */
+    reversesId: text('reverses_id'),
     /** APPROVED: the journal record (adjustments.id) that applies it. */
     adjustmentId: text('adjustment_id'),
     createdAt: instant('created_at').notNull().defaultNow(),

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ErrorCode, ErrorDetails, Errors, GatewayError } from '../common/errors';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
-import { AdjustmentRecord, IdempotencyStore, NewAdjustment, Outcome } from './idempotency-store.port';
+import { AdjustmentRecord, ClaimResult, IdempotencyStore, NewAdjustment, Outcome } from './idempotency-store.port';
 
 /** What became of the one RevenueCat transaction a record guards. */
 export type Attempt =
@@ -19,6 +19,12 @@ export interface OnceOnly {
   prepare(): Promise<void>;
   /** The transaction itself, sent with the record's upstream key, reporting what became of it. */
   apply(record: AdjustmentRecord): Promise<Attempt>;
+  /**
+   * Claims a key the journal did not hold when asked (after `prepare`), instead of the store's plain claim:
+   * an operator's limits are checked in the same transaction as the insert, and a request over them
+   * throws (approval_required) with nothing written to the journal.
+   */
+  claimNew?(record: NewAdjustment, leaseMs: number): Promise<ClaimResult>;
 }
 
 export interface Settled {
@@ -54,7 +60,8 @@ export class ExactlyOnce {
     const existing = await this.store.findByIdempotencyKey(once.record.idempotencyKey);
     if (existing === null) await once.prepare();
 
-    const claim = await this.store.claim(once.record, this.config.idempotencyLeaseMs);
+    const leaseMs = this.config.idempotencyLeaseMs;
+    const claim = existing === null && once.claimNew ? await once.claimNew(once.record, leaseMs) : await this.store.claim(once.record, leaseMs);
     switch (claim.kind) {
       case 'mismatch':
         this.metrics.idempotencyConflicts.inc({ kind: 'reused' });

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, desc, eq, gte, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gte, inArray, isNull, lt, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../common/errors';
+import { isStorableText } from '../common/text';
 import { Database } from '../database/database';
 import { databaseErrorDetails, whileAvailable } from '../database/database-errors';
 import {
@@ -62,12 +63,15 @@ export interface AdjustmentFilter {
   createdBefore?: Date;
 }
 
-export interface AdjustmentPage {
-  nodes: AdjustmentRecord[];
+/** One page of a newest-first list (the journal's, approval requests', bulk adjustments'). */
+export interface Page<T> {
+  nodes: T[];
   /** The cursor of the last node, for `after`; null on an empty page. */
   endCursor: string | null;
   hasNextPage: boolean;
 }
+
+export type AdjustmentPage = Page<AdjustmentRecord>;
 
 /** A `first` or `after` the API must refuse as invalid_argument; `field` names the argument. */
 export class InvalidPageArgumentError extends GatewayError {
@@ -96,35 +100,43 @@ export class AdjustmentRepository {
    * says what it holds. An UNKNOWN record, a QUEUED bulk item or a PENDING one whose lease ran out is
    * claimed again (compare-and-set on its status and lease token, so of two instances only one gets it).
    */
-  claim(record: NewAdjustment, leaseMs: number): Promise<ClaimResult> {
+  claim(record: NewAdjustment, leaseMs: number, within?: Database): Promise<ClaimResult> {
+    // `within`: a transaction of the caller's (an operator's limits are checked in it). The insert then runs
+    // in a savepoint, so a refused reversal does not abort the caller's transaction.
+    const db = within ?? this.db;
     return whileAvailable(async () => {
       const token = randomUUID();
       const leaseExpiresAt = sql`now() + ${leaseMs} * interval '1 millisecond'`;
-      let inserted: AdjustmentRecord[];
-      try {
-        inserted = await this.db
+      const insert = (into: Database) =>
+        into
           .insert(adjustments)
           .values({ ...record, status: 'PENDING', leaseToken: token, leaseExpiresAt, attempts: 1 })
           .onConflictDoNothing({ target: adjustments.idempotencyKey })
           .returning();
-      } catch (error) {
-        if (databaseErrorDetails(error).constraint !== 'adjustments_one_live_reversal' || !record.reversesId) throw error;
-        const live = await this.findLiveReversal(record.reversesId);
-        // The live reversal settled REJECTED between the insert and this read: the caller may try again.
-        if (!live) throw error;
-        return { kind: 'already_reversed', reversalId: live.id };
+      let inserted: AdjustmentRecord[] | undefined;
+      for (let round = 1; inserted === undefined; round++) {
+        try {
+          inserted = within ? await within.transaction((savepoint) => insert(savepoint)) : await insert(db);
+        } catch (error) {
+          if (databaseErrorDetails(error).constraint !== 'adjustments_one_live_reversal' || !record.reversesId) throw error;
+          const live = await this.findLiveReversal(record.reversesId, db);
+          if (live) return { kind: 'already_reversed', reversalId: live.id };
+          // The live reversal settled REJECTED between the insert and this read: the original is free
+          // again, so insert again. Each lost round means yet another rival was refused; a few at most.
+          if (round >= 5) throw error;
+        }
       }
       if (inserted[0]) return { kind: 'claimed', record: inserted[0], token };
 
       // The key exists. A few rounds at most: each lost compare-and-set means another request moved it on.
       for (let round = 0; round < 5; round++) {
-        const [existing] = await this.db.select().from(adjustments).where(eq(adjustments.idempotencyKey, record.idempotencyKey));
+        const [existing] = await db.select().from(adjustments).where(eq(adjustments.idempotencyKey, record.idempotencyKey));
         if (!existing) break;
         if (existing.fingerprint !== record.fingerprint) return { kind: 'mismatch', record: existing };
         if (existing.status === 'APPLIED' || existing.status === 'REJECTED' || existing.status === 'CANCELLED') {
           return { kind: 'settled', record: existing };
         }
-        const [reclaimed] = await this.db
+        const [reclaimed] = await db
           .update(adjustments)
           .set({ status: 'PENDING', leaseToken: token, leaseExpiresAt, attempts: sql`${adjustments.attempts} + 1` })
           .where(
@@ -139,11 +151,11 @@ export class AdjustmentRepository {
         if (reclaimed) return { kind: 'claimed', record: reclaimed, token };
         if (existing.status === 'PENDING') {
           // Not taken over: either its lease is alive, or another request just re-claimed it. Re-read to tell.
-          const [current] = await this.db.select().from(adjustments).where(eq(adjustments.id, existing.id));
+          const [current] = await db.select().from(adjustments).where(eq(adjustments.id, existing.id));
           if (current?.status === 'PENDING' && current.leaseToken === existing.leaseToken) return { kind: 'in_progress', record: current };
         }
       }
-      const [current] = await this.db.select().from(adjustments).where(eq(adjustments.idempotencyKey, record.idempotencyKey));
+      const [current] = await db.select().from(adjustments).where(eq(adjustments.idempotencyKey, record.idempotencyKey));
       if (!current) throw new Error(`adjustment with key ${record.idempotencyKey} vanished`);
       return { kind: 'in_progress', record: current };
     });
@@ -187,6 +199,7 @@ export class AdjustmentRepository {
   }
 
   findById(id: string): Promise<AdjustmentRecord | null> {
+    if (!isStorableText(id)) return Promise.resolve(null);
     return whileAvailable(async () => {
       const [record] = await this.db.select().from(adjustments).where(eq(adjustments.id, id));
       return record ?? null;
@@ -201,9 +214,9 @@ export class AdjustmentRepository {
   }
 
   /** The reversal that currently holds `originalId` (PENDING, UNKNOWN or APPLIED), if any. */
-  findLiveReversal(originalId: string): Promise<AdjustmentRecord | null> {
+  findLiveReversal(originalId: string, db: Database = this.db): Promise<AdjustmentRecord | null> {
     return whileAvailable(async () => {
-      const [record] = await this.db
+      const [record] = await db
         .select()
         .from(adjustments)
         .where(and(eq(adjustments.reversesId, originalId), inArray(adjustments.status, [...LIVE_REVERSAL_STATUSES])));
@@ -217,10 +230,7 @@ export class AdjustmentRepository {
    */
   async list(filter: AdjustmentFilter, first: number, after?: string | null): Promise<AdjustmentPage> {
     const statement = this.listStatement(filter, first, after);
-    const rows = await whileAvailable(() => statement);
-    const nodes = rows.slice(0, first);
-    const last = nodes[nodes.length - 1];
-    return { nodes, endCursor: last ? encodeCursor(last) : null, hasNextPage: rows.length > first };
+    return pageOf(await whileAvailable(() => statement), first);
   }
 
   /**
@@ -228,10 +238,7 @@ export class AdjustmentRepository {
    * a test can EXPLAIN exactly what is sent. Throws InvalidPageArgumentError for a bad `first` or `after`.
    */
   listStatement(filter: AdjustmentFilter, first: number, after?: string | null) {
-    if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
-      throw new InvalidPageArgumentError('first', `first must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
-    }
-    const position = after === undefined || after === null ? null : decodeCursor(after);
+    const position = pageStart(first, after);
     const conditions: SQL[] = [];
     if (filter.userId !== undefined) conditions.push(eq(adjustments.userId, filter.userId));
     if (filter.currency !== undefined) conditions.push(eq(adjustments.currency, filter.currency));
@@ -240,10 +247,7 @@ export class AdjustmentRepository {
     if (filter.bulkAdjustmentId !== undefined) conditions.push(eq(adjustments.bulkAdjustmentId, filter.bulkAdjustmentId));
     if (filter.createdAfter !== undefined) conditions.push(gte(adjustments.createdAt, filter.createdAfter));
     if (filter.createdBefore !== undefined) conditions.push(lt(adjustments.createdAt, filter.createdBefore));
-    if (position) {
-      // A row comparison, which the (…, created_at, id) indexes serve directly.
-      conditions.push(sql`(${adjustments.createdAt}, ${adjustments.id}) < (${position.createdAt.toISOString()}::timestamptz, ${position.id})`);
-    }
+    if (position) conditions.push(before(adjustments, position));
     return this.db
       .select()
       .from(adjustments)
@@ -253,12 +257,40 @@ export class AdjustmentRepository {
   }
 }
 
+type Position = { createdAt: Date; id: string };
+
+/**
+ * Checks a page's arguments before anything is read: `first` from 1 to MAX_PAGE_SIZE, `after` a cursor this
+ * API returned. Answers the position to read after, or null for the first page.
+ */
+export function pageStart(first: number, after?: string | null): Position | null {
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
+    throw new InvalidPageArgumentError('first', `first must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
+  }
+  return after === undefined || after === null ? null : decodeCursor(after);
+}
+
+/**
+ * Rows older than `position` in newest-first order (createdAt, then id): a row comparison, which the
+ * (…, created_at, id) indexes serve directly.
+ */
+export function before(table: { createdAt: AnyColumn; id: AnyColumn }, position: Position): SQL {
+  return sql`(${table.createdAt}, ${table.id}) < (${position.createdAt.toISOString()}::timestamptz, ${position.id})`;
+}
+
+/** The page of `first` nodes out of `first + 1` rows read (the extra row only tells that a next page exists). */
+export function pageOf<T extends Position>(rows: T[], first: number): Page<T> {
+  const nodes = rows.slice(0, first);
+  const last = nodes[nodes.length - 1];
+  return { nodes, endCursor: last ? encodeCursor(last) : null, hasNextPage: rows.length > first };
+}
+
 /** Opaque to clients: base64url of [createdAt in ms, id]. */
 export function encodeCursor(record: Pick<AdjustmentRecord, 'createdAt' | 'id'>): string {
   return Buffer.from(JSON.stringify([record.createdAt.getTime(), record.id])).toString('base64url');
 }
 
-export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+export function decodeCursor(cursor: string): Position {
   const malformed = () => new InvalidPageArgumentError('after', 'after is not a cursor this API returned');
   if (cursor.length === 0 || cursor.length > 1000 || !/^[A-Za-z0-9_-]+$/.test(cursor)) throw malformed();
   let decoded: unknown;
@@ -269,7 +301,7 @@ export function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   }
   if (!Array.isArray(decoded) || decoded.length !== 2) throw malformed();
   const [ms, id] = decoded as unknown[];
-  if (!Number.isSafeInteger(ms) || typeof id !== 'string' || id.length === 0 || id.length > 200) throw malformed();
+  if (!Number.isSafeInteger(ms) || typeof id !== 'string' || id.length === 0 || id.length > 200 || !isStorableText(id)) throw malformed();
   const createdAt = new Date(ms as number);
   if (Number.isNaN(createdAt.getTime())) throw malformed();
   return { createdAt, id };

@@ -1,4 +1,4 @@
-import type { Actor } from '../auth/actor';
+import type { Actor } from '../common/actor';
 import type { AdjustmentRecord } from './adjustment.repository';
 import type { AdjustmentRecordModel } from './models/adjustment-record.model';
 

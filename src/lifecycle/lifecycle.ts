@@ -53,6 +53,7 @@ export class InFlight {
 @Injectable()
 export class Lifecycle {
   private isDraining = false;
+  private readonly drain = new AbortController();
   readonly adjustments = new InFlight();
   readonly deliveries = new InFlight();
 
@@ -60,8 +61,14 @@ export class Lifecycle {
     return this.isDraining;
   }
 
+  /** Aborted when draining starts: long-running work (a bulk job's runner) takes no further step. */
+  get drainSignal(): AbortSignal {
+    return this.drain.signal;
+  }
+
   startDraining(): void {
     this.isDraining = true;
+    this.drain.abort(new Error('shutting down'));
   }
 
   /** Runs `work` as in-flight work that shutdown waits for. */

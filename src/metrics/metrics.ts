@@ -18,7 +18,7 @@ export class Metrics {
 
   /** Counts and times one GraphQL operation: `ok`, or the error code it failed with. */
   async measure<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    const stop = this.operationDuration.startTimer({ operation });
+    const stop = this.operationTimer(operation).startTimer();
     let code = 'ok';
     try {
       return await run();
@@ -27,8 +27,25 @@ export class Metrics {
       throw error;
     } finally {
       stop();
-      this.operations.inc({ operation, code });
+      if (code === 'ok') this.operationOk(operation).inc();
+      else this.operations.inc({ operation, code });
     }
+  }
+
+  // Each operation's labelled series, looked up once rather than hashed from its labels on every call.
+  private readonly timers = new Map<string, ReturnType<Metrics['operationDuration']['labels']>>();
+  private readonly okCounters = new Map<string, ReturnType<Metrics['operations']['labels']>>();
+
+  private operationTimer(operation: string): ReturnType<Metrics['operationDuration']['labels']> {
+    let timer = this.timers.get(operation);
+    if (!timer) this.timers.set(operation, (timer = this.operationDuration.labels({ operation })));
+    return timer;
+  }
+
+  private operationOk(operation: string): ReturnType<Metrics['operations']['labels']> {
+    let counter = this.okCounters.get(operation);
+    if (!counter) this.okCounters.set(operation, (counter = this.operations.labels({ operation, code: 'ok' })));
+    return counter;
   }
 
   private counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {

@@ -1,10 +1,11 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { and, desc, eq, gt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gt, lte, or, type SQL } from 'drizzle-orm';
 import { Clock } from '../common/clock';
 import { Database } from '../database/database';
+import { isStorableText } from '../common/text';
 import { whileAvailable } from '../database/database-errors';
-import { decodeCursor, encodeCursor, InvalidPageArgumentError, MAX_PAGE_SIZE } from '../journal/adjustment.repository';
-import type { Actor } from '../auth/actor';
+import { before, pageOf, pageStart, type Page } from '../journal/adjustment.repository';
+import type { Actor } from '../common/actor';
 import { approvalRequests, type ApprovalRequestRow, type ApprovalStatus } from '../database/operators.schema';
 
 /** DESIGN "Approvals": a request not decided within 24 hours expires. */
@@ -21,6 +22,8 @@ export interface NewApprovalRequest {
   currency: string;
   amount: number;
   reason: string;
+  /** A reversal's request: the adjustment it reverses. */
+  reversesId?: string | null;
   requestedBy: Actor;
 }
 
@@ -43,11 +46,7 @@ export type DecideResult =
   | { kind: 'not_pending'; request: ApprovalRequestRecord }
   | { kind: 'not_found' };
 
-export interface ApprovalRequestPage {
-  nodes: ApprovalRequestRecord[];
-  endCursor: string | null;
-  hasNextPage: boolean;
-}
+export type ApprovalRequestPage = Page<ApprovalRequestRecord>;
 
 /**
  * Approval requests' data access (DESIGN "Approvals"). Times come from the injected Clock (created, expiry),
@@ -90,6 +89,7 @@ export class ApprovalRequestRepository {
   }
 
   findById(id: string): Promise<ApprovalRequestRecord | null> {
+    if (!isStorableText(id)) return Promise.resolve(null);
     return whileAvailable(async () => {
       const [request] = await this.db.select().from(approvalRequests).where(eq(approvalRequests.id, id));
       return request ? this.asOfNow(request) : null;
@@ -146,19 +146,14 @@ export class ApprovalRequestRepository {
 
   /** Newest first (createdAt, then id, descending), optionally of one status as it reads now. */
   async list(status: ApprovalStatus | null | undefined, first: number, after?: string | null): Promise<ApprovalRequestPage> {
-    if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
-      throw new InvalidPageArgumentError('first', `first must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
-    }
-    const position = after === undefined || after === null ? null : decodeCursor(after);
+    const position = pageStart(first, after);
     const now = new Date(this.clock.now());
     const conditions: (SQL | undefined)[] = [];
     if (status === 'PENDING') conditions.push(eq(approvalRequests.status, 'PENDING'), gt(approvalRequests.expiresAt, now));
     else if (status === 'EXPIRED') {
       conditions.push(or(eq(approvalRequests.status, 'EXPIRED'), and(eq(approvalRequests.status, 'PENDING'), lte(approvalRequests.expiresAt, now))));
     } else if (status) conditions.push(eq(approvalRequests.status, status));
-    if (position) {
-      conditions.push(sql`(${approvalRequests.createdAt}, ${approvalRequests.id}) < (${position.createdAt.toISOString()}::timestamptz, ${position.id})`);
-    }
+    if (position) conditions.push(before(approvalRequests, position));
     const rows = await whileAvailable(() =>
       this.db
         .select()
@@ -167,9 +162,7 @@ export class ApprovalRequestRepository {
         .orderBy(desc(approvalRequests.createdAt), desc(approvalRequests.id))
         .limit(first + 1),
     );
-    const nodes = rows.slice(0, first).map((row) => this.asOfNow(row));
-    const last = nodes[nodes.length - 1];
-    return { nodes, endCursor: last ? encodeCursor(last) : null, hasNextPage: rows.length > first };
+    return pageOf(rows.map((row) => this.asOfNow(row)), first);
   }
 
   private asOfNow(row: ApprovalRequestRow): ApprovalRequestRecord {

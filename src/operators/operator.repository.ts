@@ -1,13 +1,14 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { and, asc, eq, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, isNull, sql } from 'drizzle-orm';
 import { Clock } from '../common/clock';
 import { Database, queryRows } from '../database/database';
 import { DatabaseUnavailableError, whileAvailable } from '../database/database-errors';
 import { adjustments } from '../database/journal.schema';
-import type { Actor } from '../auth/actor';
+import type { Actor } from '../common/actor';
 import { operators, type OperatorRow } from '../database/operators.schema';
-import type { OperatorRole } from '../auth/actor';
+import { atLeast, type OperatorRole } from '../common/actor';
 import { effectiveLimits } from './roles';
+import { isStorableText } from '../common/text';
 
 /** One operator, as stored (never its token: only the hash and the prefix). */
 export type OperatorRecord = OperatorRow;
@@ -38,7 +39,9 @@ export type Reservation<T> =
   /** usedToday + |amount| would pass dailyLimit: nothing was inserted. */
   | { kind: 'over_daily_limit'; dailyLimit: number; usedToday: number }
   /** Unknown or revoked by now: nothing was inserted (the caller answers invalid_admin_secret). */
-  | { kind: 'revoked' };
+  | { kind: 'revoked' }
+  /** Demoted below AGENT by now (its token's answer may be a second old): nothing was inserted. */
+  | { kind: 'not_agent' };
 
 /** lastUsedAt is kept to the minute (DESIGN): one write per operator per minute at most. */
 const TOUCH_INTERVAL_MS = 60_000;
@@ -89,6 +92,7 @@ export class OperatorRepository {
   }
 
   findById(id: string): Promise<OperatorRecord | null> {
+    if (!isStorableText(id)) return Promise.resolve(null);
     return whileAvailable(async () => {
       const [operator] = await this.db.select().from(operators).where(eq(operators.id, id));
       return operator ?? null;
@@ -106,6 +110,18 @@ export class OperatorRepository {
     });
   }
 
+  /** Which of `ids` are revoked (one indexed lookup; the realtime gateway asks every half second). */
+  revokedAmong(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return whileAvailable(async () => {
+      const rows = await this.db
+        .select({ id: operators.id })
+        .from(operators)
+        .where(and(inArray(operators.id, [...ids]), isNotNull(operators.revokedAt)));
+      return rows.map((row) => row.id);
+    });
+  }
+
   /** Oldest first (createdAt, then id); revoked ones only when asked. */
   list(includeRevoked = false): Promise<OperatorRecord[]> {
     return whileAvailable(() =>
@@ -117,21 +133,27 @@ export class OperatorRepository {
     );
   }
 
-  /** Changes a live operator; null when it does not exist or is revoked (a revoked operator stays as it was). */
-  update(id: string, patch: OperatorPatch): Promise<OperatorRecord | null> {
+  /**
+   * Changes a live operator whose role is still `expectedRole` (the one the caller's permission was checked
+   * against); null when it does not exist, is revoked, or its role changed meanwhile.
+   */
+  update(id: string, patch: OperatorPatch, expectedRole: OperatorRole): Promise<OperatorRecord | null> {
     const set: Partial<OperatorRow> = {};
     if (patch.role !== undefined) set.role = patch.role;
     if (patch.maxAdjustment !== undefined) set.maxAdjustment = patch.maxAdjustment;
     if (patch.dailyLimit !== undefined) set.dailyLimit = patch.dailyLimit;
     return whileAvailable(async () => {
       if (Object.keys(set).length === 0) {
-        const [current] = await this.db.select().from(operators).where(and(eq(operators.id, id), isNull(operators.revokedAt)));
+        const [current] = await this.db
+          .select()
+          .from(operators)
+          .where(and(eq(operators.id, id), isNull(operators.revokedAt), eq(operators.role, expectedRole)));
         return current ?? null;
       }
       const [updated] = await this.db
         .update(operators)
         .set(set)
-        .where(and(eq(operators.id, id), isNull(operators.revokedAt)))
+        .where(and(eq(operators.id, id), isNull(operators.revokedAt), eq(operators.role, expectedRole)))
         .returning();
       return updated ?? null;
     });
@@ -141,12 +163,12 @@ export class OperatorRepository {
    * Revokes at once (revoked_at = now); revoking twice keeps the first time. `revokedNow` tells the caller
    * whether this call did it (and so should invalidate caches and close connections). Null: unknown id.
    */
-  revoke(id: string): Promise<{ operator: OperatorRecord; revokedNow: boolean } | null> {
+  revoke(id: string, expectedRole?: OperatorRole): Promise<{ operator: OperatorRecord; revokedNow: boolean } | null> {
     return whileAvailable(async () => {
       const [revoked] = await this.db
         .update(operators)
         .set({ revokedAt: sql`now()` })
-        .where(and(eq(operators.id, id), isNull(operators.revokedAt)))
+        .where(and(eq(operators.id, id), isNull(operators.revokedAt), expectedRole === undefined ? undefined : eq(operators.role, expectedRole)))
         .returning();
       if (revoked) return { operator: revoked, revokedNow: true };
       const [existing] = await this.db.select().from(operators).where(eq(operators.id, id));
@@ -228,6 +250,7 @@ export class OperatorRepository {
             .where(and(eq(operators.id, operatorId), isNull(operators.revokedAt)))
             .for('update');
           if (!operator) return { kind: 'revoked' };
+          if (!atLeast(operator.role, 'AGENT')) return { kind: 'not_agent' };
           const limits = effectiveLimits(operator);
           if (limits.maxAdjustment !== null && Math.abs(amount) > limits.maxAdjustment) {
             return { kind: 'over_max_adjustment', maxAdjustment: limits.maxAdjustment };

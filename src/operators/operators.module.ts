@@ -1,19 +1,32 @@
-import { Module } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
+import { OperatorTokenVerifier } from '../auth/operator-token-verifier.port';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
+import { OperatorsResolver } from './operators.resolver';
+import { OperatorsService } from './operators.service';
 import { Clock } from '../common/clock';
 import { ApprovalRequestRepository } from './approval-request.repository';
+import { OperatorCredentials } from './operator-credentials';
 import { OperatorRepository } from './operator.repository';
 import { DEFAULT_TOKEN_CACHE_OPTIONS, OperatorTokenCache } from './token-cache';
 
 /**
- * Operators' persistence and the token cache; needs DatabaseModule and the Clock (both global) registered in
- * the application. Not imported by AppModule yet: authentication and the resolvers wire it in.
+ * Operators' persistence and their credentials (token lookups through a cache of at most a second); needs
+ * DatabaseModule and the Clock (both global) registered in the application.
  */
+// Global: authentication (in auth/) finds the OperatorTokenVerifier without importing this folder.
+@Global()
 @Module({
+  imports: [AuthModule, RateLimitModule],
   providers: [
+    OperatorsService,
+    OperatorsResolver,
     OperatorRepository,
     ApprovalRequestRepository,
     { provide: OperatorTokenCache, inject: [Clock], useFactory: (clock: Clock) => new OperatorTokenCache(clock, DEFAULT_TOKEN_CACHE_OPTIONS) },
+    OperatorCredentials,
+    { provide: OperatorTokenVerifier, useExisting: OperatorCredentials },
   ],
-  exports: [OperatorRepository, ApprovalRequestRepository, OperatorTokenCache],
+  exports: [OperatorRepository, ApprovalRequestRepository, OperatorCredentials, OperatorTokenVerifier],
 })
 export class OperatorsModule {}

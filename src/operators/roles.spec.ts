@@ -1,5 +1,5 @@
-import { OPERATOR_ROLES, type OperatorRole } from '../auth/actor';
-import { approvalRefusal, atLeast, canChangeRole, canManage, effectiveLimits, isOperatorRole, withinMaxAdjustment } from './roles';
+import { atLeast, OPERATOR_ROLES, type OperatorRole } from '../common/actor';
+import { approvalRefusal, canChangeRole, canManage, effectiveLimits, isOperatorRole, withinMaxAdjustment } from './roles';
 
 const table = (fn: (a: OperatorRole, b: OperatorRole) => boolean) =>
   Object.fromEntries(OPERATOR_ROLES.map((a) => [a, OPERATOR_ROLES.filter((b) => fn(a, b))]));

@@ -1,16 +1,8 @@
-import { OPERATOR_ROLES, type OperatorRole } from '../auth/actor';
+import { atLeast, OPERATOR_ROLES, type OperatorRole } from '../common/actor';
 
-
-/** Each role includes every role before it (DESIGN "Operators and roles"). */
-const RANK: Record<OperatorRole, number> = { VIEWER: 0, AGENT: 1, SUPERVISOR: 2, ADMIN: 3 };
 
 export function isOperatorRole(value: unknown): value is OperatorRole {
   return typeof value === 'string' && (OPERATOR_ROLES as readonly string[]).includes(value);
-}
-
-/** Whether `role` may do what needs `required`. */
-export function atLeast(role: OperatorRole, required: OperatorRole): boolean {
-  return RANK[role] >= RANK[required];
 }
 
 /** Whether `actor` may create, update or revoke an operator whose role is `target`: SUPERVISOR the VIEWERs and AGENTs, ADMIN anyone. */

@@ -1,11 +1,10 @@
 import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { Reflector } from '@nestjs/core';
 import { GqlExecutionContext } from '@nestjs/graphql';
 import { InjectThrottlerOptions, InjectThrottlerStorage, ThrottlerGuard } from '@nestjs/throttler';
 import type { ThrottlerModuleOptions, ThrottlerStorage } from '@nestjs/throttler';
-import type { ThrottlerRequest } from '@nestjs/throttler/dist/throttler.guard.interface';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { AuthenticatedRequest } from '../auth/admin-auth.middleware';
 import { Errors } from '../common/errors';
@@ -21,62 +20,92 @@ import { Metrics } from '../metrics/metrics';
  */
 @Injectable()
 export class GqlThrottlerGuard extends ThrottlerGuard {
+  private readonly limits: Limits;
+
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: ThrottlerStorage,
     reflector: Reflector,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) config: AppConfig,
     private readonly metrics: Metrics,
   ) {
     super(options, storage, reflector);
+    this.limits = limitsOf(config);
   }
 
   /** Each limited root field's limit a minute; undefined for a field that has none. */
   static limitFor(config: AppConfig, parentType: string, fieldName: string): number | undefined {
-    const limits: Record<string, Record<string, number> | undefined> = {
-      Query: {
-        currencies: config.rateLimits.currencies,
-        balances: config.rateLimits.balances,
-        adjustment: config.rateLimits.reads,
-        adjustments: config.rateLimits.reads,
-      },
-      Mutation: { adjustCredits: config.rateLimits.adjustCredits },
-    };
-    const forType = limits[parentType];
-    return forType && Object.hasOwn(forType, fieldName) ? forType[fieldName] : undefined;
+    return limitIn(limitsOf(config), parentType, fieldName);
   }
 
-  protected override getRequestResponse(context: ExecutionContext): { req: Record<string, any>; res: Record<string, any> } {
-    const { req, res } = GqlExecutionContext.create(context).getContext<{ req: Request; res: Response }>();
-    return { req, res };
-  }
-
-  /** The caller: the client address (as the trusted-proxy setting resolves it) and the credential used. */
-  protected override async getTracker(req: Record<string, any>): Promise<string> {
-    const request = req as AuthenticatedRequest;
-    return `${request.ip ?? 'unknown'}|${request.principal?.label ?? 'anonymous'}`;
-  }
-
-  protected override async handleRequest({ context, ttl, throttler, blockDuration, getTracker }: ThrottlerRequest): Promise<boolean> {
-    const info = GqlExecutionContext.create(context).getInfo<GraphQLResolveInfo>();
+  /**
+   * One budget per caller and GraphQL field, counted in the one throttler RateLimitModule configures.
+   * ThrottlerGuard's own canActivate would also look up six per-route decorators (@Throttle,
+   * @SkipThrottle, ...) and await each setting on every request; limits here come from limitFor alone.
+   */
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const gql = GqlExecutionContext.create(context);
+    const info = gql.getInfo<GraphQLResolveInfo>();
+    const limit = limitIn(this.limits, info.parentType.name, info.fieldName);
     const field = `${info.parentType.name}.${info.fieldName}`;
-    const operation = info.fieldName;
-    const limit = GqlThrottlerGuard.limitFor(this.config, info.parentType.name, info.fieldName);
     // A programming error (a limited field missing from limitFor); the schema test guards against it.
     if (limit === undefined) throw new Error(`no rate limit configured for ${field}`);
-    const { req, res } = this.getRequestResponse(context);
+    const { req, res } = gql.getContext<{ req: AuthenticatedRequest; res: Response }>();
+    const { name, ttl } = this.throttlers[0];
+    const ttlMs = ttl as number;
     // Hashed, so client addresses are not stored in Redis in the clear.
-    const key = createHash('sha256').update(`${field}|${throttler.name!}|${await getTracker(req, context)}`).digest('hex');
-    const { totalHits, timeToExpire, isBlocked } = await this.storageService.increment(key, ttl, limit, blockDuration, throttler.name!);
+    const key = hash('sha256', `${field}|${name!}|${trackerOf(req)}`);
+    const { totalHits, timeToExpire, isBlocked } = await this.storageService.increment(key, ttlMs, limit, ttlMs, name!);
     res.setHeader('RateLimit-Limit', limit);
     res.setHeader('RateLimit-Remaining', Math.max(0, limit - totalHits));
     res.setHeader('RateLimit-Reset', timeToExpire);
     if (isBlocked) {
       // Refused before the resolver runs, so its Metrics.measure never counts it: counted here.
-      this.metrics.operations.inc({ operation, code: 'rate_limited' });
+      this.metrics.operations.inc({ operation: info.fieldName, code: 'rate_limited' });
       res.setHeader('Retry-After', timeToExpire);
       throw Errors.rateLimited(timeToExpire);
     }
     return true;
   }
+}
+
+/** The caller: the client address (as the trusted-proxy setting resolves it) and the credential used. */
+function trackerOf(req: AuthenticatedRequest): string {
+  return `${req.ip ?? 'unknown'}|${req.principal?.label ?? 'anonymous'}`;
+}
+
+type Limits = Record<string, Record<string, number> | undefined>;
+
+function limitIn(limits: Limits, parentType: string, fieldName: string): number | undefined {
+  const forType = limits[parentType];
+  return forType && Object.hasOwn(forType, fieldName) ? forType[fieldName] : undefined;
+}
+
+function limitsOf(config: AppConfig): Limits {
+  return {
+    Query: {
+      currencies: config.rateLimits.currencies,
+      balances: config.rateLimits.balances,
+      adjustment: config.rateLimits.reads,
+      adjustments: config.rateLimits.reads,
+      me: config.rateLimits.reads,
+      operators: config.rateLimits.reads,
+      approvalRequests: config.rateLimits.reads,
+      bulkAdjustment: config.rateLimits.reads,
+      bulkAdjustments: config.rateLimits.reads,
+    },
+    Mutation: {
+      adjustCredits: config.rateLimits.adjustCredits,
+      reverseAdjustment: config.rateLimits.mutations,
+      createOperator: config.rateLimits.mutations,
+      updateOperator: config.rateLimits.mutations,
+      revokeOperator: config.rateLimits.mutations,
+      approveAdjustment: config.rateLimits.mutations,
+      rejectAdjustment: config.rateLimits.mutations,
+      createBulkAdjustment: config.rateLimits.mutations,
+      addBulkAdjustmentItems: config.rateLimits.bulkItems,
+      startBulkAdjustment: config.rateLimits.mutations,
+      cancelBulkAdjustment: config.rateLimits.mutations,
+    },
+  };
 }

@@ -18,6 +18,8 @@ import { QUERY_LIMITS, queryLimitRules } from '../common/query-limits';
 import { Metrics } from '../metrics/metrics';
 import { DocumentCache } from './document-cache';
 import { ExpirySweep } from './expiry-sweep';
+import { RevocationWatch } from './revocation-watch';
+import { OperatorTokenVerifier } from '../auth/operator-token-verifier.port';
 import type { RealtimeContext } from './usage-changed.resolver';
 
 // A subscribe message is a small document; nothing a client legitimately sends comes near this.
@@ -26,6 +28,8 @@ const CONNECTION_INIT_TIMEOUT_MS = 5_000;
 const ATTEMPT_WINDOW_MS = 60_000;
 // How late, at most, a connection whose session token expired is closed.
 const EXPIRY_SWEEP_MS = 1_000;
+// How often, at most, the revocations made on other instances are looked for (DESIGN: within a second).
+const REVOCATION_SWEEP_MS = 500;
 
 type ConnectionExtra = {
   socket: WebSocket;
@@ -51,6 +55,8 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
   /** Shared by every socket, like `answered`. */
   private readonly forgetExpiry = forgetBy(this.expiry);
   private readonly documents = new DocumentCache(queryLimitRules, QUERY_LIMITS.maxTokens);
+  /** An operator's connections last as long as the operator is not revoked. */
+  private readonly revocations: RevocationWatch;
   private httpServer?: Server;
   private graphqlWs?: { dispose: () => void | Promise<void> };
   private trustProxy: (address: string, hop: number) => boolean = () => false;
@@ -62,7 +68,10 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
     private readonly metrics: Metrics,
     @InjectThrottlerStorage() private readonly attempts: ThrottlerStorage,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    @Inject(OperatorTokenVerifier) operators: OperatorTokenVerifier,
+  ) {
+    this.revocations = new RevocationWatch(operators);
+  }
 
   onApplicationBootstrap(): void {
     // The very function Express uses for req.ip, so HTTP and WebSocket agree on who the caller is.
@@ -101,6 +110,9 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
           if (principal.kind === 'user' && ctx.extra.socket.readyState === WebSocket.OPEN) {
             this.expiry.watch(ctx.extra.socket, principal.expiresAt);
           }
+          if (principal.kind === 'admin' && principal.operatorId !== null && ctx.extra.socket.readyState === WebSocket.OPEN) {
+            this.revocations.watch(principal.operatorId, ctx.extra.socket);
+          }
           // Authenticated: the upgrade request and the token (a Clerk JWT is ~1 KB) are not needed any
           // longer, and 10,000 connections would keep 10,000 of each.
           delete (ctx.extra as Partial<ConnectionExtra>).request;
@@ -118,6 +130,7 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
     this.keepAlive = setInterval(() => this.sweep(), this.config.realtime.keepAliveMs);
     this.keepAlive.unref();
     this.expiry.start(EXPIRY_SWEEP_MS);
+    this.revocations.start(REVOCATION_SWEEP_MS);
   }
 
   /**
@@ -148,6 +161,7 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
   async close(): Promise<void> {
     clearInterval(this.keepAlive);
     this.expiry.stop();
+    this.revocations.stop();
     if (!this.graphqlWs) return;
     const graphqlWs = this.graphqlWs;
     this.graphqlWs = undefined;

@@ -1,3 +1,5 @@
+import type { TransactionPacingKind } from './transaction-pacing.port';
+
 export interface ProductGrant {
   productIds: string[];
   amount: number;
@@ -24,15 +26,23 @@ export interface Transaction {
   reference: string;
 }
 
+export interface TransactionOptions {
+  /** Default `interactive`; see TransactionPacingKind. */
+  pacing?: TransactionPacingKind;
+  /** Aborts waiting for a bulk retry's slot (shutdown); the last attempt's failure is then thrown. */
+  signal?: AbortSignal;
+}
+
 /** The virtual-currency ledger: RevenueCat in production, anything that behaves like it in tests. */
 export interface Ledger {
   listCurrencies(): Promise<VirtualCurrency[]>;
   listBalances(customerId: string, options: { includeEmpty: boolean }): Promise<Balance[]>;
   /**
    * Applies every adjustment atomically and answers the customer's balances after it, zero balances
-   * included. `idempotencyKey` is sent upstream unchanged on every attempt.
+   * included. `idempotencyKey` is sent upstream unchanged on every attempt. Every attempt is paced under
+   * the service's one RevenueCat transaction budget.
    */
-  createTransaction(customerId: string, transaction: Transaction, idempotencyKey: string): Promise<Balance[]>;
+  createTransaction(customerId: string, transaction: Transaction, idempotencyKey: string, options?: TransactionOptions): Promise<Balance[]>;
 }
 
 export const Ledger = Symbol('Ledger');

@@ -208,6 +208,16 @@ describe('RevenueCatLedger against the emulator', () => {
   });
 });
 
+describe('RevenueCatLedger axios instance', () => {
+  it("refuses axios's global instance, which every app and library in the process shares", () => {
+    const config = loadConfig({ REVENUECAT_API_URL: 'http://127.0.0.1:9/v2', REVENUECAT_API_KEY: 'sk', REVENUECAT_PROJECT_ID: 'p' });
+    const clock = new ManualClock(Date.now());
+    expect(() => new RevenueCatLedger(new HttpService(axios), clock, new Metrics(), new UpstreamStatus(clock), config)).toThrow(
+      'NodeHttpTransport needs an axios instance of its own, not the global one',
+    );
+  });
+});
+
 describe('RevenueCatLedger pagination safety', () => {
   let server: Server;
   let baseUrl: string;
@@ -284,7 +294,8 @@ describe('RevenueCatLedger answer bounds', () => {
   it('counts the decompressed size: a small gzip of 16 MiB is cut off too', async () => {
     const bomb = gzipSync(Buffer.from(`{"object":"list","items":[],"pad":"${' '.repeat(16 * MiB)}"}`));
     answer = (res) => res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(bomb);
-    const { ledger } = ledgerFor(baseUrl, 'sk', 'p');
+    // A generous timeout: a busy machine must not turn the cut-off into a retried timeout.
+    const { ledger } = ledgerFor(baseUrl, 'sk', 'p', { REVENUECAT_TIMEOUT_MS: '20000' });
     expect(bomb.length).toBeLessThan(64 * 1024);
     expect((await failureOf(RevenueCatError, ledger.listCurrencies())).type).toBe('bad_response');
     expect(requests).toBe(1);
@@ -313,5 +324,71 @@ describe('RevenueCatLedger answer bounds', () => {
     const { ledger } = ledgerFor(baseUrl, 'sk', 'p');
     expect((await failureOf(RevenueCatError, ledger.listBalances('user_1', { includeEmpty: false }))).type).toBe('bad_response');
     ledger.onModuleDestroy();
+  });
+});
+
+describe('RevenueCatLedger pacing: every transaction attempt under the one budget', () => {
+  const emulator = new RevenueCatEmulator();
+  let pacing: { takeInteractive: jest.Mock; takeBulk: jest.Mock; pause: jest.Mock; observe: jest.Mock };
+  let ledger: RevenueCatLedger;
+  let clock: ManualClock;
+
+  beforeAll(async () => {
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    await emulator.listen();
+  });
+  afterAll(async () => {
+    jest.restoreAllMocks();
+    await emulator.close();
+  });
+  beforeEach(() => {
+    emulator.reset();
+    pacing = {
+      takeInteractive: jest.fn().mockResolvedValue({ withinBudget: true, pausedForMs: 0 }),
+      takeBulk: jest.fn().mockResolvedValue(0),
+      pause: jest.fn().mockResolvedValue(undefined),
+      observe: jest.fn().mockResolvedValue(undefined),
+    };
+    clock = new ManualClock(Date.now());
+    const config = loadConfig({ REVENUECAT_API_URL: emulator.baseUrl, REVENUECAT_API_KEY: emulator.apiKey, REVENUECAT_PROJECT_ID: emulator.projectId });
+    ledger = new RevenueCatLedger(new HttpService(axios.create()), clock, new Metrics(), new UpstreamStatus(clock), config, pacing);
+  });
+  afterEach(() => ledger.onModuleDestroy());
+
+  it('counts each interactive attempt and reports RevenueCat\'s rate-limit headers; reads are not paced', async () => {
+    emulator.injectFault({ endpoint: 'create_transaction', status: 503, count: 1, backoffMs: 5 });
+    await ledger.createTransaction('user_2abcXYZ', { adjustments: { CRD: 5 }, reference: 'T-7 paced' }, 'k-paced-1');
+    await ledger.listBalances('user_2abcXYZ', { includeEmpty: false });
+    expect(pacing.takeInteractive).toHaveBeenCalledTimes(2);
+    expect(pacing.observe.mock.calls).toEqual([[{ usage: 1, limit: 480 }], [{ usage: 2, limit: 480 }]]);
+    expect([pacing.takeBulk, pacing.pause].map((mock) => mock.mock.calls.length)).toEqual([0, 0]);
+    expect(clock.sleeps).toEqual([5]);
+  });
+
+  it('pauses bulk for a 429\'s Retry-After, and retries a bulk item when its next slot comes, not after a fixed back-off', async () => {
+    emulator.injectFault({ endpoint: 'create_transaction', status: 429, retryAfterSeconds: 30, count: 1 });
+    const balances = await ledger.createTransaction('user_2abcXYZ', { adjustments: { CRD: 5 }, reference: 'T-8 bulk' }, 'k-paced-2', { pacing: 'bulk' });
+    expect(balances).toEqual([{ currency: 'CRD', name: 'Credits', balance: 255 }]);
+    expect(pacing.pause.mock.calls).toEqual([[30_000]]);
+    // The caller took the first attempt's slot; the retry took its own.
+    expect(pacing.takeBulk).toHaveBeenCalledTimes(1);
+    expect(pacing.takeInteractive).not.toHaveBeenCalled();
+    expect(clock.sleeps).toEqual([]);
+    expect(emulator.count('create_transaction')).toBe(2);
+  });
+
+  it('ends a bulk retry whose wait for a slot is aborted with the failure it was retrying', async () => {
+    emulator.injectFault({ endpoint: 'create_transaction', status: 429, count: 1 });
+    const aborted = new AbortController();
+    aborted.abort();
+    pacing.takeBulk.mockRejectedValueOnce(aborted.signal.reason);
+    const error = await failureOf(
+      RevenueCatError,
+      ledger.createTransaction('user_2abcXYZ', { adjustments: { CRD: 5 }, reference: 'T-9 bulk' }, 'k-paced-3', { pacing: 'bulk', signal: aborted.signal }),
+    );
+    expect([error.type, error.httpStatus]).toEqual(['rate_limit_error', 429]);
+    expect(pacing.takeBulk.mock.calls).toEqual([[aborted.signal]]);
+    expect(emulator.count('create_transaction')).toBe(1);
+    expect(emulator.balanceOf('user_2abcXYZ', 'CRD')).toBe(250);
   });
 });

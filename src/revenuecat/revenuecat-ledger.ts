@@ -1,15 +1,15 @@
 import { HttpService } from '@nestjs/axios';
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { AxiosError, AxiosResponse } from 'axios';
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { Clock } from '../common/clock';
 import { Errors } from '../common/errors';
 import { isWellFormedText, truncateText } from '../common/text';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
-import { Balance, Ledger, ProductGrant, Transaction, VirtualCurrency } from './ledger.port';
+import { Balance, Ledger, ProductGrant, Transaction, TransactionOptions, VirtualCurrency } from './ledger.port';
+import { NodeHttpTransport } from './node-http.adapter';
 import { RevenueCatError } from './revenuecat-error';
+import { TransactionPacing, TransactionPacingKind } from './transaction-pacing.port';
 import { UpstreamStatus } from './upstream-status';
 
 export type RevenueCatEndpoint = 'list_currencies' | 'list_balances' | 'create_transaction';
@@ -26,6 +26,14 @@ const MAX_CURRENCY_NAME = 50;
 const MAX_CURRENCY_DESCRIPTION = 1500;
 // A project has at most 100 currencies, so a handful of pages is already far more than a sane answer.
 const MAX_PAGES = 20;
+/** A RevenueCat 429 without Retry-After or backoff_ms pauses bulk transactions this long. */
+const DEFAULT_RATE_LIMIT_PAUSE_MS = 1000;
+
+/** A transaction's pacing for one call: its kind, and what aborts a bulk retry's wait for a slot. */
+interface Paced {
+  kind: TransactionPacingKind;
+  signal?: AbortSignal;
+}
 
 /** The RevenueCat v2 REST API as the Ledger port: pagination, retries, timeouts and typed errors. */
 @Injectable()
@@ -36,8 +44,9 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
   private readonly projectUrl: string;
   /** The project's path as the URL parser spells it (REVENUECAT_PROJECT_ID is validated at start). */
   private readonly projectPath: string;
-  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 128 });
-  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 128 });
+  private readonly transport: NodeHttpTransport;
+  /** Each endpoint's metrics, labelled once rather than on every call. */
+  private readonly endpointMetrics = new Map<RevenueCatEndpoint, EndpointMetrics>();
 
   constructor(
     private readonly http: HttpService,
@@ -45,16 +54,30 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
     private readonly metrics: Metrics,
     private readonly status: UpstreamStatus,
     @Inject(APP_CONFIG) config: AppConfig,
+    // Optional so that the ledger stands alone (its spec, scripts); the application always provides it.
+    @Optional() @Inject(TransactionPacing) private readonly pacing: TransactionPacing | null = null,
   ) {
     this.settings = config.revenueCat;
     this.origin = new URL(this.settings.apiUrl).origin;
     this.projectUrl = `${this.settings.apiUrl}/projects/${encodeURIComponent(this.settings.projectId ?? '')}`;
     this.projectPath = new URL(this.projectUrl).pathname;
+    // The instance @nestjs/axios gives this module is this client's alone.
+    this.transport = new NodeHttpTransport({
+      timeoutMs: this.settings.timeoutMs,
+      maxAnswerBytes: MAX_ANSWER_BYTES,
+      headers: {
+        Authorization: `Bearer ${this.settings.apiKey ?? ''}`,
+        Accept: 'application/json',
+        // What axios's own adapter asked for; the transport decompresses the same encodings.
+        'Accept-Encoding': 'gzip, compress, deflate, br',
+        'User-Agent': 'credits-admin-gateway',
+      },
+    });
+    this.transport.install(http.axiosRef);
   }
 
   onModuleDestroy(): void {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    this.transport.destroy();
   }
 
   listCurrencies(): Promise<VirtualCurrency[]> {
@@ -66,10 +89,11 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
     return this.readAllPages('list_balances', `${this.customerUrl(customerId)}?${query}`, toBalance);
   }
 
-  async createTransaction(customerId: string, transaction: Transaction, idempotencyKey: string): Promise<Balance[]> {
+  async createTransaction(customerId: string, transaction: Transaction, idempotencyKey: string, options: TransactionOptions = {}): Promise<Balance[]> {
     const url = `${this.customerUrl(customerId)}/transactions?include_empty_balances=true`;
     const body = { adjustments: transaction.adjustments, reference: transaction.reference };
-    const page = await this.send('create_transaction', 'POST', url, body, { 'Idempotency-Key': idempotencyKey });
+    const paced: Paced = { kind: options.pacing ?? 'interactive', signal: options.signal };
+    const page = await this.send('create_transaction', 'POST', url, body, { 'Idempotency-Key': idempotencyKey }, paced);
     const first = toList(page, toBalance, 'create_transaction');
     if (!first.nextPage) return first.items;
     const rest = await this.readAllPages('list_balances', this.resolvePage(first.nextPage), toBalance);
@@ -123,39 +147,98 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
     url: string,
     body?: unknown,
     headers: Record<string, string> = {},
+    paced?: Paced,
   ): Promise<unknown> {
+    let lastFailure: RevenueCatError | undefined;
     for (let attempt = 0; ; attempt++) {
-      const failure = await this.observed(endpoint, this.attempt(method, url, body, headers)).then(
-        (response) => (isSuccess(response.status) ? parseBody(response, endpoint) : toUpstreamError(response)),
+      // A bulk retry whose wait for a slot was aborted (shutdown) ends with the failure it was retrying.
+      if (paced && !(await this.takeSlot(paced, attempt)) && lastFailure) throw lastFailure;
+      const failure = await this.attempt(endpoint, method, url, body, headers).then(
+        async (response) => {
+          if (paced) await this.reportToPacing(response);
+          return isSuccess(response.status) ? parseBody(response, endpoint) : toUpstreamError(response);
+        },
         (failure: RevenueCatError) => failure,
       );
       if (!(failure instanceof RevenueCatError)) return failure;
-      const delay = this.retryDelay(failure, attempt);
+      lastFailure = failure;
+      const bulkWaitsForSlot = paced?.kind === 'bulk' && failure.httpStatus === 429;
+      const delay = bulkWaitsForSlot ? (attempt < this.settings.maxRetries ? 0 : undefined) : this.retryDelay(failure, attempt);
       if (delay === undefined) throw failure;
       this.metrics.upstreamRetries.inc({ endpoint, type: failure.type });
       this.logger.warn(
         `${endpoint} failed with ${failure.type}${failure.httpStatus ? ` (HTTP ${failure.httpStatus})` : ''}; ` +
-          `retry ${attempt + 1}/${this.settings.maxRetries} in ${delay} ms`,
+          `retry ${attempt + 1}/${this.settings.maxRetries} ${bulkWaitsForSlot ? 'once bulk transactions resume' : `in ${delay} ms`}`,
       );
-      await this.clock.sleep(delay);
+      // A bulk retry after a 429 waits for its next slot, which the pause holds back.
+      if (!bulkWaitsForSlot) await this.clock.sleep(delay);
     }
   }
 
   /**
-   * Metrics and reachability for one attempt, whatever its outcome. A failed exchange is rejected as
-   * the RevenueCatError it maps to (`timeout` or `network_error`).
+   * Every transaction attempt is paced: an interactive one is counted (never delayed); a bulk one's first
+   * slot was taken by its caller, each retry waits for one of its own. False when that wait was aborted.
+   * The budget's own trouble (Redis) never fails a transaction: the pacer falls back by itself.
    */
-  private async observed(endpoint: RevenueCatEndpoint, attempt: Promise<AxiosResponse<string>>): Promise<AxiosResponse<string>> {
-    const stop = this.metrics.upstreamDuration.startTimer({ endpoint });
+  private async takeSlot(paced: Paced, attempt: number): Promise<boolean> {
+    if (!this.pacing) return true;
+    if (paced.kind === 'interactive') {
+      await this.pacing.takeInteractive().catch((error: Error) => this.logger.warn(`pacing: ${error.message}`));
+      return true;
+    }
+    if (attempt === 0) return true;
     try {
-      const response = await attempt;
+      await this.pacing.takeBulk(paced.signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** RevenueCat's rate-limit headers, and a 429's pause (its Retry-After or backoff_ms), for the shared budget. */
+  private async reportToPacing(response: AxiosResponse<string>): Promise<void> {
+    if (!this.pacing) return;
+    try {
+      const usage = headerNumber(response.headers['revenuecat-rate-limit-current-usage']);
+      const limit = headerNumber(response.headers['revenuecat-rate-limit-current-limit']);
+      if (usage !== undefined || limit !== undefined) await this.pacing.observe({ usage, limit });
+      if (response.status === 429) {
+        const hinted = toUpstreamError(response).retryAfterMs;
+        await this.pacing.pause(hinted !== undefined && hinted > 0 ? hinted : DEFAULT_RATE_LIMIT_PAUSE_MS);
+      }
+    } catch (error) {
+      this.logger.warn(`pacing: ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * One exchange through the axios instance @nestjs/axios provides (called directly: its Observable
+   * wrapper cancels a token on every teardown, building a CanceledError with a stack per call even when
+   * the call succeeded), with its metrics and reachability whatever the outcome. A failed exchange is
+   * rejected as the RevenueCatError it maps to (`timeout`, `network_error` or `bad_response`).
+   */
+  private async attempt(
+    endpoint: RevenueCatEndpoint,
+    method: 'GET' | 'POST',
+    url: string,
+    body: unknown,
+    headers: Record<string, string> | undefined,
+  ): Promise<AxiosResponse<string>> {
+    const metrics = this.metricsFor(endpoint);
+    const stop = metrics.duration.startTimer();
+    try {
+      const response = await this.http.axiosRef.request<string>(
+        body === undefined
+          ? { method, url }
+          : { method, url, data: JSON.stringify(body), headers: { 'Content-Type': 'application/json', ...headers } },
+      );
       stop();
       this.metrics.upstreamRequests.inc({ endpoint, outcome: String(response.status) });
       this.status.record(response.status < 500, `HTTP ${response.status} from ${endpoint}`);
       const usage = Number(response.headers['revenuecat-rate-limit-current-usage']);
       const limit = Number(response.headers['revenuecat-rate-limit-current-limit']);
-      if (Number.isFinite(usage)) this.metrics.revenueCatRateLimitUsage.set({ endpoint }, usage);
-      if (Number.isFinite(limit)) this.metrics.revenueCatRateLimitLimit.set({ endpoint }, limit);
+      if (Number.isFinite(usage)) metrics.rateLimitUsage.set(usage);
+      if (Number.isFinite(limit)) metrics.rateLimitLimit.set(limit);
       return response;
     } catch (error) {
       stop();
@@ -166,35 +249,17 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
     }
   }
 
-  /**
-   * The axios instance @nestjs/axios provides, called directly: its Observable wrapper cancels a token on
-   * every teardown, building a CanceledError (with a stack) per call even when the call succeeded.
-   */
-  private attempt(method: string, url: string, body: unknown, headers: Record<string, string>): Promise<AxiosResponse<string>> {
-    return this.http.axiosRef.request<string>({
-      method,
-      url,
-      data: body === undefined ? undefined : JSON.stringify(body),
-      headers: {
-        Authorization: `Bearer ${this.settings.apiKey ?? ''}`,
-        Accept: 'application/json',
-        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-        ...headers,
-      },
-      timeout: this.settings.timeoutMs,
-      // The socket timeout above resets on every byte; this bounds the whole exchange.
-      signal: AbortSignal.timeout(this.settings.timeoutMs + 100),
-      httpAgent: this.httpAgent,
-      httpsAgent: this.httpsAgent,
-      maxRedirects: 0,
-      // The http adapter counts the bytes as they stream in and, past the bound, destroys the response
-      // and rejects with ERR_BAD_RESPONSE, without reading the rest (toTransportError).
-      maxContentLength: MAX_ANSWER_BYTES,
-      responseType: 'text',
-      transformResponse: [(data: string) => data],
-      validateStatus: () => true,
-      transitional: { clarifyTimeoutError: true },
-    });
+  private metricsFor(endpoint: RevenueCatEndpoint): EndpointMetrics {
+    let metrics = this.endpointMetrics.get(endpoint);
+    if (!metrics) {
+      metrics = {
+        duration: this.metrics.upstreamDuration.labels({ endpoint }),
+        rateLimitUsage: this.metrics.revenueCatRateLimitUsage.labels({ endpoint }),
+        rateLimitLimit: this.metrics.revenueCatRateLimitLimit.labels({ endpoint }),
+      };
+      this.endpointMetrics.set(endpoint, metrics);
+    }
+    return metrics;
   }
 
   /** How long to wait before the next attempt, or undefined when the failure is final. */
@@ -204,6 +269,17 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
     // An upstream that asks for a longer pause than a caller should wait fails now; the caller may retry.
     return delay <= this.settings.maxBackoffMs ? delay : undefined;
   }
+}
+
+function headerNumber(value: unknown): number | undefined {
+  if (typeof value !== 'string' || !/^\d{1,15}$/.test(value.trim())) return undefined;
+  return Number(value.trim());
+}
+
+interface EndpointMetrics {
+  duration: ReturnType<Metrics['upstreamDuration']['labels']>;
+  rateLimitUsage: ReturnType<Metrics['revenueCatRateLimitUsage']['labels']>;
+  rateLimitLimit: ReturnType<Metrics['revenueCatRateLimitLimit']['labels']>;
 }
 
 function isSuccess(status: number): boolean {
@@ -248,8 +324,7 @@ function toTransportError(error: unknown, timeoutMs: number): RevenueCatError {
     // Not retried: the same upstream would send the same oversized answer.
     return new RevenueCatError('bad_response', undefined, `answer larger than ${MAX_ANSWER_BYTES} bytes`);
   }
-  const aborted = error instanceof AxiosError && (error.code === 'ERR_CANCELED' || error.name === 'CanceledError');
-  if (code === 'ETIMEDOUT' || code === 'ECONNABORTED' || aborted) {
+  if (code === 'ETIMEDOUT') {
     return new RevenueCatError('timeout', undefined, `no answer within ${timeoutMs} ms`);
   }
   return new RevenueCatError('network_error', undefined, code ?? 'connection failed');

@@ -6,7 +6,9 @@ import { RevenueCatLedger } from './revenuecat-ledger';
 import { UpstreamStatus } from './upstream-status';
 
 @Module({
-  imports: [HttpModule],
+  // An axios instance of this app's own (the static HttpModule hands out axios's global default
+  // instance, shared with every app and library in the process), which RevenueCatLedger sets up.
+  imports: [HttpModule.registerAsync({ useFactory: () => ({}) })],
   providers: [RevenueCatLedger, { provide: Ledger, useExisting: RevenueCatLedger }, CurrencyCatalog, UpstreamStatus],
   exports: [Ledger, CurrencyCatalog, UpstreamStatus],
 })

@@ -14,15 +14,21 @@ export interface UpstreamSighting {
  */
 @Injectable()
 export class UpstreamStatus {
-  private last?: UpstreamSighting;
+  private reachable = false;
+  private atMs?: number;
+  private detail = '';
 
   constructor(private readonly clock: Clock) {}
 
+  /** Called on every upstream answer: kept as it comes, formatted only when readiness asks. */
   record(reachable: boolean, detail: string): void {
-    this.last = { reachable, at: new Date(this.clock.now()).toISOString(), detail };
+    this.reachable = reachable;
+    this.atMs = this.clock.now();
+    this.detail = detail;
   }
 
   get lastSeen(): UpstreamSighting | undefined {
-    return this.last;
+    if (this.atMs === undefined) return undefined;
+    return { reachable: this.reachable, at: new Date(this.atMs).toISOString(), detail: this.detail };
   }
 }

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { Field, ID, InputType, Int } from '@nestjs/graphql';
 import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Length, Matches, Max, Min, NotEquals } from 'class-validator';
@@ -25,11 +26,7 @@ export class AdjustCreditsInput {
   @IsCustomerId()
   userId!: string;
 
-  @Field(() => Int, { description: 'Positive grants, negative deducts; never 0; at most 2,000,000,000 either way.' })
-  @IsInt({ message: 'must be an integer' })
-  @NotEquals(0)
-  @Min(-MAX_ADJUSTMENT, { message: 'must be at least -2,000,000,000' })
-  @Max(MAX_ADJUSTMENT, { message: 'must be at most 2,000,000,000' })
+  @IsAdjustmentAmount()
   amount!: number;
 
   @Field({ description: 'Audit note shown on the RevenueCat dashboard, 3 to 500 characters; include a ticket reference.' })
@@ -49,6 +46,17 @@ export class AdjustCreditsInput {
   @IsOptional()
   @IsIdempotencyKey()
   idempotencyKey?: string | null;
+}
+
+/** An adjustment's `amount` (adjustCredits, a bulk item): a non-zero integer, at most 2,000,000,000 either way. */
+export function IsAdjustmentAmount(): PropertyDecorator {
+  return applyDecorators(
+    Field(() => Int, { description: 'Positive grants, negative deducts; never 0; at most 2,000,000,000 either way.' }),
+    IsInt({ message: 'must be an integer' }),
+    NotEquals(0),
+    Min(-MAX_ADJUSTMENT, { message: 'must be at least -2,000,000,000' }),
+    Max(MAX_ADJUSTMENT, { message: 'must be at most 2,000,000,000' }),
+  );
 }
 
 /** 1 to 200 printable ASCII characters: what fits an HTTP header unchanged. */

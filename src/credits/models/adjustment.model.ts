@@ -1,5 +1,5 @@
 import { Field, ID, Int, ObjectType } from '@nestjs/graphql';
-import { ActorModel } from '../../auth/actor.model';
+import { ActorModel } from '../../common/actor.model';
 import type { Adjustment } from '../adjustment';
 import { BalanceModel } from './balance.model';
 

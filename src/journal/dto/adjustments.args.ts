@@ -1,11 +1,14 @@
-import { ArgsType, Field, ID, InputType, Int } from '@nestjs/graphql';
+import { ArgsType, Field, ID, InputType } from '@nestjs/graphql';
 import { Type } from 'class-transformer';
-import { IsDate, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { IsDate, IsIn, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
 import { IsCustomerId, IsWellFormedText } from '../../common/validators';
 import { ADJUSTMENT_STATUSES } from '../../database/journal.schema';
 import type { AdjustmentStatus } from '../../database/journal.schema';
 import { AdjustmentStatusEnum } from '../models/adjustment-record.model';
-import { MAX_PAGE_SIZE } from '../adjustment.repository';
+import { PageAfter, PageFirst } from './page.args';
+
+// C0 and C1 control characters, DEL included (PostgreSQL text cannot even hold U+0000).
+const NO_CONTROL_CHARACTERS = /^[^\u0000-\u001f\u007f-\u009f]*$/;
 
 @InputType('AdjustmentFilter', { description: 'Every given field must match (AND).' })
 export class AdjustmentFilterInput {
@@ -30,6 +33,7 @@ export class AdjustmentFilterInput {
   @IsString()
   @IsWellFormedText()
   @Length(1, 100)
+  @Matches(NO_CONTROL_CHARACTERS, { message: 'must not contain control characters' })
   operatorId?: string | null;
 
   @Field(() => ID, { nullable: true })
@@ -37,6 +41,7 @@ export class AdjustmentFilterInput {
   @IsString()
   @IsWellFormedText()
   @Length(1, 100)
+  @Matches(NO_CONTROL_CHARACTERS, { message: 'must not contain control characters' })
   bulkAdjustmentId?: string | null;
 
   @Field(() => Date, { nullable: true, description: 'Created at or after this instant.' })
@@ -58,15 +63,9 @@ export class AdjustmentsArgs {
   @Type(() => AdjustmentFilterInput)
   filter?: AdjustmentFilterInput | null;
 
-  @Field(() => Int, { defaultValue: 20, description: `1 to ${MAX_PAGE_SIZE}.` })
-  @IsInt()
-  @Min(1, { message: `must be 1 to ${MAX_PAGE_SIZE}` })
-  @Max(MAX_PAGE_SIZE, { message: `must be 1 to ${MAX_PAGE_SIZE}` })
+  @PageFirst(20)
   first!: number;
 
-  @Field(() => String, { nullable: true, description: 'pageInfo.endCursor of the previous page.' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
+  @PageAfter()
   after?: string | null;
 }

@@ -1,5 +1,5 @@
 import { Field, ID, Int, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { ActorModel } from '../../auth/actor.model';
+import { ActorModel } from '../../common/actor.model';
 import { ADJUSTMENT_STATUSES } from '../../database/journal.schema';
 import type { AdjustmentStatus } from '../../database/journal.schema';
 

@@ -1,6 +1,6 @@
 import { Field, ID, ObjectType, registerEnumType } from '@nestjs/graphql';
-import { OPERATOR_ROLES } from '../auth/actor';
-import type { Actor, OperatorRole } from '../auth/actor';
+import { OPERATOR_ROLES } from './actor';
+import type { Actor, OperatorRole } from './actor';
 
 /** OperatorRole as a GraphQL enum (the values are the names). */
 export const OperatorRoleEnum = Object.fromEntries(OPERATOR_ROLES.map((role) => [role, role])) as { [R in OperatorRole]: R };

@@ -1,0 +1,58 @@
+import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import { buildSchema, GraphQLObjectType } from 'graphql';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GatewayError } from '../common/errors';
+import { failureOf } from '../common/testing/failure-of';
+import { requiredRoleFor } from './field-roles';
+import type { Principal } from './principal';
+import { RoleGuard } from './role.guard';
+
+const schema = buildSchema(readFileSync(join(__dirname, '../../schema.gql'), 'utf8'));
+
+function rootFields(type: GraphQLObjectType | null | undefined): Array<[string, string]> {
+  return type ? Object.keys(type.getFields()).map((field) => [type.name, field]) : [];
+}
+
+/** What GqlExecutionContext reads: [root, args, context, info], of type graphql. */
+function execution(context: Record<string, unknown>, parentType: string, fieldName: string): ExecutionContextHost {
+  const host = new ExecutionContextHost([{}, {}, context, { parentType: { name: parentType }, fieldName }]);
+  host.setType('graphql');
+  return host;
+}
+
+const operator = (role: 'VIEWER' | 'AGENT' | 'SUPERVISOR' | 'ADMIN'): Principal => ({ kind: 'admin', label: 'operator:op_1', operatorId: 'op_1', name: 'x', role });
+const failure = (run: () => unknown) => failureOf(GatewayError, run);
+
+describe('RoleGuard', () => {
+  const guard = new RoleGuard();
+
+  it('has a role for every query, mutation and subscription field of the schema', () => {
+    const fields = [...rootFields(schema.getQueryType()), ...rootFields(schema.getMutationType()), ...rootFields(schema.getSubscriptionType())];
+    expect(fields.length).toBeGreaterThan(0);
+    expect(fields.filter(([type, field]) => requiredRoleFor(type, field) === undefined)).toEqual([]);
+  });
+
+  it('reads the principal of an HTTP request and of a graphql-ws connection alike', () => {
+    expect(guard.canActivate(execution({ req: { principal: operator('AGENT') } }, 'Mutation', 'adjustCredits'))).toBe(true);
+    expect(failure(() => guard.canActivate(execution({ principal: operator('VIEWER') }, 'Mutation', 'adjustCredits'))).details).toEqual({ requiredRole: 'AGENT' });
+  });
+
+  it('fails closed: an unlisted field is refused even to ADMIN, and no principal is missing_bearer', () => {
+    const refused = failure(() => guard.canActivate(execution({ req: { principal: operator('ADMIN') } }, 'Mutation', 'somethingNew')));
+    expect([refused.code, refused.details.requiredRole]).toEqual(['forbidden', 'ADMIN']);
+    expect(failure(() => guard.canActivate(execution({ req: {} }, 'Query', 'me'))).code).toBe('missing_bearer');
+  });
+
+  it('lets an app user run usageChanged only', () => {
+    const user: Principal = { kind: 'user', label: 'clerk', userId: 'u', expiresAt: Date.now() + 60_000 };
+    expect(guard.canActivate(execution({ principal: user }, 'Subscription', 'usageChanged'))).toBe(true);
+    expect(failure(() => guard.canActivate(execution({ principal: user }, 'Query', 'balances'))).code).toBe('forbidden');
+  });
+
+  it('lets other kinds of execution (HTTP controllers) through untouched', () => {
+    const http = new ExecutionContextHost([{}, {}]);
+    http.setType('http');
+    expect(guard.canActivate(http)).toBe(true);
+  });
+});

@@ -1,0 +1,35 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { GqlContextType, GqlExecutionContext } from '@nestjs/graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { Errors } from '../common/errors';
+import { atLeast } from '../common/actor';
+import type { AuthenticatedRequest } from './admin-auth.middleware';
+import { requiredRoleFor } from './field-roles';
+import type { Principal } from './principal';
+
+/**
+ * Every root field, over HTTP and graphql-ws alike, runs only for a credential whose role allows it
+ * (field-roles.ts): otherwise 403 `forbidden` with `extensions.requiredRole`, before the resolver (and
+ * its rate-limit budget) is touched. Registered globally, so a new resolver cannot forget it.
+ * An app user's Clerk token (graphql-ws only) may run `usageChanged` and nothing else.
+ */
+@Injectable()
+export class RoleGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    if (context.getType<GqlContextType>() !== 'graphql') return true;
+    const gql = GqlExecutionContext.create(context);
+    const { parentType, fieldName } = gql.getInfo<GraphQLResolveInfo>();
+    const { req, principal: connection } = gql.getContext<{ req?: AuthenticatedRequest; principal?: Principal }>();
+    const principal: Principal | undefined = req ? req.principal : connection;
+    if (!principal) throw Errors.missingBearer();
+    if (principal.kind === 'user') {
+      if (parentType.name === 'Subscription' && fieldName === 'usageChanged') return true;
+      throw Errors.forbidden('an app user may only watch their own usage');
+    }
+    const required = requiredRoleFor(parentType.name, fieldName);
+    // An unlisted field is refused to everyone, ADMIN included: it fails closed.
+    if (required === undefined) throw Errors.roleRequired('ADMIN', `${parentType.name}.${fieldName} is not open to any role`);
+    if (!atLeast(principal.role, required)) throw Errors.roleRequired(required);
+    return true;
+  }
+}

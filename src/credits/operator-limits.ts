@@ -1,0 +1,106 @@
+import { Injectable } from '@nestjs/common';
+import type { Actor } from '../common/actor';
+import { Errors } from '../common/errors';
+import { IdGenerator } from '../common/id-generator';
+import type { ClaimResult, NewAdjustment } from '../idempotency/idempotency-store.port';
+import { AdjustmentRepository } from '../journal/adjustment.repository';
+import { ApprovalRequestRepository, type ApprovalRequestRecord } from '../operators/approval-request.repository';
+import { OperatorRepository } from '../operators/operator.repository';
+
+/**
+ * An operator's limits (DESIGN "Approvals"), checked when a new idempotency key is claimed: within them,
+ * the PENDING journal record is written in the same transaction as the check (the operator's row locked),
+ * so the daily limit holds under any concurrency and on any number of instances. Over them, nothing is
+ * written to the journal or sent: an approval request is created (or found, for the same key) and the
+ * caller gets 403 approval_required with its id. The root secrets and ADMIN operators have no limits.
+ */
+@Injectable()
+export class OperatorLimits {
+  constructor(
+    private readonly operators: OperatorRepository,
+    private readonly approvals: ApprovalRequestRepository,
+    private readonly journal: AdjustmentRepository,
+    private readonly ids: IdGenerator,
+  ) {}
+
+  /**
+   * Whether `actor`'s adjustments go through the operator's row: every operator, since the role that
+   * exempts an ADMIN from limits is read there, as it is now (the token's answer may be a second old).
+   * The root secrets have no row and no limits.
+   */
+  bind(actor: Actor): boolean {
+    return actor.operatorId !== null;
+  }
+
+  /**
+   * Claims `record` (a key the journal does not hold) for `actor`. A key that already has an approval
+   * request follows it, whoever sends it (the key is the request's, across all credentials): PENDING
+   * answers approval_required again, APPROVED applies it as the requester's (the approver's decision
+   * stands even if the first application was cut short), REJECTED or EXPIRED is invalid_state, another
+   * adjustment idempotency_key_reused. Otherwise the key is claimed, within `actor`'s limits if it has any.
+   */
+  async claim(actor: Actor, record: NewAdjustment, leaseMs: number): Promise<ClaimResult> {
+    const request = await this.approvals.findByIdempotencyKey(record.idempotencyKey);
+    if (request) return this.follow(request, record, leaseMs);
+    if (!this.bind(actor)) return this.journal.claim(record, leaseMs);
+
+    const reservation = await this.operators.reserveAdjustment(actor.operatorId!, record.amount, (tx) => this.journal.claim(record, leaseMs, tx));
+    switch (reservation.kind) {
+      case 'reserved':
+        return reservation.value;
+      case 'revoked':
+        // Revoked between authentication and now: the credential is no longer valid.
+        throw Errors.invalidAdminSecret();
+      case 'not_agent':
+        throw Errors.roleRequired('AGENT');
+      case 'over_max_adjustment':
+      case 'over_daily_limit': {
+        // A request racing another with the same key (a client's retry) may find the key written only now,
+        // counted in the usage it was refused by: it is that adjustment, not a new request for approval.
+        if (await this.journal.findByIdempotencyKey(record.idempotencyKey)) return this.journal.claim(record, leaseMs);
+        const created = await this.approvals.createOrFind({
+          id: `apr_${this.ids.uuid()}`,
+          idempotencyKey: record.idempotencyKey,
+          fingerprint: record.fingerprint,
+          userId: record.userId,
+          currency: record.currency,
+          amount: record.amount,
+          reason: record.reason,
+          reversesId: record.reversesId ?? null,
+          requestedBy: actor,
+        });
+        if (created.kind === 'mismatch') throw Errors.idempotencyKeyReused();
+        if (created.kind === 'existing') return this.follow(created.request, record, leaseMs);
+        throw Errors.approvalRequired(created.request.id, reservation.kind === 'over_max_adjustment' ? 'maxAdjustment' : 'dailyLimit');
+      }
+    }
+  }
+
+  private follow(request: ApprovalRequestRecord, record: NewAdjustment, leaseMs: number): Promise<ClaimResult> {
+    if (request.fingerprint !== record.fingerprint) throw Errors.idempotencyKeyReused();
+    switch (request.status) {
+      case 'PENDING':
+        throw Errors.approvalRequired(request.id);
+      case 'APPROVED':
+        return this.journal.claim(approvedRecord(record, request), leaseMs);
+      default:
+        throw Errors.invalidState(`the approval request ${request.id} for this key is ${request.status}; send the adjustment again with a new idempotency key`);
+    }
+  }
+}
+
+/** The journal record of an approved request: the requester's (whoever sends its key), approved by the decider. */
+export function approvedRecord(record: NewAdjustment, request: ApprovalRequestRecord): NewAdjustment {
+  return {
+    ...record,
+    actorOperatorId: request.requestedByOperatorId,
+    actorName: request.requestedByName,
+    actorRole: request.requestedByRole,
+    actorOnBehalfOf: request.requestedByOnBehalfOf,
+    approvalRequestId: request.id,
+    approvedByOperatorId: request.decidedByOperatorId,
+    approvedByName: request.decidedByName,
+    approvedByRole: request.decidedByRole,
+    approvedByOnBehalfOf: request.decidedByOnBehalfOf,
+  };
+}

@@ -1,0 +1,143 @@
+import axios, { AxiosError } from 'axios';
+import type { AxiosAdapter, AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import { Agent as HttpAgent, ClientRequest, IncomingMessage, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { Readable } from 'node:stream';
+import { constants, createBrotliDecompress, createUnzip } from 'node:zlib';
+
+export interface NodeHttpTransportOptions {
+  /** The whole exchange, from sending the request to the last byte of the answer. */
+  timeoutMs: number;
+  /** The largest answer read, counted after decompression; beyond it the answer is cut off. */
+  maxAnswerBytes: number;
+  /** Sent with every request (the RevenueCat key, Accept). */
+  headers: Record<string, string>;
+}
+
+// As axios's own http adapter decompresses: tolerant of a truncated stream.
+const ZLIB_OPTIONS = { flush: constants.Z_SYNC_FLUSH, finishFlush: constants.Z_SYNC_FLUSH };
+const BROTLI_OPTIONS = { flush: constants.BROTLI_OPERATION_FLUSH, finishFlush: constants.BROTLI_OPERATION_FLUSH };
+
+/**
+ * The axios instance of the RevenueCat client, set up once: every request goes through axios's own
+ * pipeline (its config, headers and promise handling, and the @nestjs/axios instance), but is carried by
+ * the lean adapter below, and the instance's defaults hold only what that adapter uses, so a request
+ * carries only what changes per call (method, URL, body, its own headers). axios's general-purpose http
+ * adapter (proxies, redirects, form data, streams, progress events, a config merge of some twenty
+ * options) cost more CPU per call than the rest of the request path together.
+ */
+export class NodeHttpTransport {
+  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 128 });
+  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 128 });
+
+  constructor(private readonly options: NodeHttpTransportOptions) {}
+
+  /**
+   * Points `instance`, which must be this client's alone, at this transport: its defaults (adapter,
+   * transforms, headers) are replaced in place, since its requests read the defaults object it was
+   * created with.
+   */
+  install(instance: AxiosInstance): void {
+    if (instance === axios) throw new Error('NodeHttpTransport needs an axios instance of its own, not the global one');
+    const defaults = instance.defaults as unknown as Record<string, unknown>;
+    for (const key of Object.keys(defaults)) delete defaults[key];
+    Object.assign(defaults, {
+      adapter: this.adapter,
+      headers: { ...this.options.headers },
+      // The body is sent as given and the answer handed back as text: the caller parses it once.
+      transformRequest: [],
+      transformResponse: [],
+      responseType: 'text',
+    });
+  }
+
+  destroy(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  /**
+   * One exchange over node:http(s): resolves with every answer, whatever its status (the caller decides
+   * what a status means); rejects as axios's own adapter would, with the codes the caller maps:
+   * ETIMEDOUT (past the deadline), ERR_BAD_RESPONSE (an answer over the bound, or one cut short), or
+   * the socket's own error code.
+   */
+  private readonly adapter: AxiosAdapter = (config: InternalAxiosRequestConfig) =>
+    new Promise<AxiosResponse>((resolve, reject) => {
+      const url = new URL(config.url!);
+      const https = url.protocol === 'https:';
+      const data = typeof config.data === 'string' ? config.data : undefined;
+      const headers = config.headers.toJSON(true) as Record<string, string>;
+      if (data !== undefined) headers['Content-Length'] = String(Buffer.byteLength(data));
+      const { timeoutMs, maxAnswerBytes } = this.options;
+      let settled = false;
+      let answer: Readable | undefined;
+      const fail = (error: AxiosError) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        req.destroy();
+        answer?.destroy();
+        reject(error);
+      };
+      const req: ClientRequest = (https ? httpsRequest : httpRequest)(
+        {
+          protocol: url.protocol,
+          hostname: url.hostname,
+          port: url.port,
+          path: url.pathname + url.search,
+          method: config.method!.toUpperCase(),
+          headers,
+          agent: https ? this.httpsAgent : this.httpAgent,
+        },
+        (res: IncomingMessage) => {
+          const body = decoded(res);
+          answer = body;
+          const chunks: Buffer[] = [];
+          let bytes = 0;
+          body.on('data', (chunk: Buffer) => {
+            bytes += chunk.length;
+            if (bytes > maxAnswerBytes) {
+              fail(new AxiosError(`maxContentLength size of ${maxAnswerBytes} exceeded`, AxiosError.ERR_BAD_RESPONSE, config, req));
+              return;
+            }
+            chunks.push(chunk);
+          });
+          body.on('error', (error: Error) => fail(AxiosError.from(error, AxiosError.ERR_BAD_RESPONSE, config, req)));
+          res.on('aborted', () => fail(new AxiosError('stream has been aborted', AxiosError.ERR_BAD_RESPONSE, config, req)));
+          body.on('end', () => {
+            if (settled) return;
+            settled = true;
+            clearTimeout(deadline);
+            resolve({
+              data: (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8'),
+              status: res.statusCode!,
+              statusText: res.statusMessage ?? '',
+              headers: res.headers as AxiosResponse['headers'],
+              config,
+              request: req,
+            });
+          });
+        },
+      );
+      const deadline = setTimeout(
+        () => fail(new AxiosError(`timeout of ${timeoutMs}ms exceeded`, AxiosError.ETIMEDOUT, config, req)),
+        timeoutMs,
+      );
+      req.on('error', (error: NodeJS.ErrnoException) => fail(AxiosError.from(error, error.code, config, req)));
+      req.end(data);
+    });
+}
+
+/** The answer's body, decompressed as axios's own adapter would (gzip, deflate, brotli); anything else as it came. */
+function decoded(res: IncomingMessage): Readable {
+  const encoding = (res.headers['content-encoding'] ?? '').toLowerCase();
+  if (res.statusCode === 204 || encoding === '') return res;
+  let decoder: Readable & NodeJS.WritableStream;
+  if (['gzip', 'x-gzip', 'compress', 'x-compress', 'deflate'].includes(encoding)) decoder = createUnzip(ZLIB_OPTIONS);
+  else if (encoding === 'br') decoder = createBrotliDecompress(BROTLI_OPTIONS);
+  else return res;
+  delete res.headers['content-encoding'];
+  res.on('error', (error) => decoder.destroy(error));
+  return res.pipe(decoder);
+}
