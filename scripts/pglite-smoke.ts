@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { openDatabase, queryRows, type DatabaseConnection } from '../src/database/database';
+import { BulkAdjustmentRepository } from '../src/bulk/bulk-adjustment.repository';
+import { newItemRecord } from '../src/bulk/bulk-item';
 import { AdjustmentRepository, type NewAdjustment } from '../src/journal/adjustment.repository';
 import { OperatorRepository } from '../src/operators/operator.repository';
 import { issueOperatorToken } from '../src/operators/operator-token';
@@ -73,7 +75,9 @@ async function exercise(connection: DatabaseConnection): Promise<Record<string, 
       ),
     ),
   );
+  const bulk = await exerciseBulk(connection);
   return {
+    bulk,
     id: record.id,
     whilePending: whilePending.kind,
     settled: settled?.status,
@@ -84,6 +88,45 @@ async function exercise(connection: DatabaseConnection): Promise<Record<string, 
     listed: page.nodes.length,
     dailyLimitReserved: reservations.filter((r) => r.kind === 'reserved').length,
     ping: await connection.ping(),
+  };
+}
+
+/** A bulk job: items added once per user, two runners racing for it (FOR UPDATE SKIP LOCKED), its items claimed, settled, completed. */
+async function exerciseBulk(connection: DatabaseConnection): Promise<Record<string, unknown>> {
+  const jobs = new BulkAdjustmentRepository(connection.db);
+  const journal = new AdjustmentRepository(connection.db);
+  const created = await jobs.create({
+    id: `bulk_${randomUUID().replace(/-/g, '')}`,
+    idempotencyKey: null,
+    fingerprint: 'fp',
+    currency: 'CRD',
+    reason: 'pglite smoke bulk',
+    createdBy: { operatorId: null, name: 'admin', role: 'ADMIN', onBehalfOf: null },
+  });
+  const job = created.job;
+  const item = (userId: string) => newItemRecord(job, { userId, amount: 5 });
+  const added = await jobs.addItems(job.id, [item('user_smoke_bulk_1'), item('user_smoke_bulk_2')]);
+  const duplicate = await jobs.addItems(job.id, [item('user_smoke_bulk_3'), item('user_smoke_bulk_1')]);
+  await jobs.start(job.id);
+  const acquired = await Promise.all([jobs.acquire('runner-a', 30_000), jobs.acquire('runner-b', 30_000)]);
+  const owner = acquired.find((held) => held !== null)?.leaseOwner ?? 'none';
+  const queued = await jobs.queuedItems(job.id, null, 10);
+  for (const queuedItem of queued) {
+    const claim = await journal.claim(queuedItem, 60_000);
+    if (claim.kind !== 'claimed') throw new Error(`bulk item claim: ${claim.kind}`);
+    await journal.settle(queuedItem.id, claim.token, { status: 'APPLIED', balance: 5, balances: [] });
+  }
+  const completed = await jobs.complete(job.id, owner, 5);
+  const counts = (await jobs.counts([job.id])).get(job.id);
+  const pace = completed ? await jobs.recentPace(completed, 30_000) : undefined;
+  return {
+    added: added.kind,
+    duplicate: duplicate.kind,
+    acquired: acquired.filter((held) => held !== null).length,
+    queued: queued.length,
+    completed: completed?.status,
+    applied: counts?.applied,
+    settledRecently: pace?.settled,
   };
 }
 

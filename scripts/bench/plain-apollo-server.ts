@@ -10,10 +10,9 @@
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
-import { timingSafeEqual } from 'node:crypto';
-import { Agent, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { failStart, serveChild } from './lib/child-side';
+import { bearerMatches, plainUpstream, required } from './lib/plain-upstream';
 
 const typeDefs = /* GraphQL */ `
   type CurrencyBalance {
@@ -26,73 +25,15 @@ const typeDefs = /* GraphQL */ `
   }
 `;
 
-interface WireBalance {
-  currency_code: string;
-  name?: string;
-  balance: number;
-}
-
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} must be set`);
-  return value;
-}
-
 async function main(): Promise<void> {
-  const upstream = new URL(required('UPSTREAM_URL').replace(/\/+$/, ''));
-  const apiKey = required('UPSTREAM_API_KEY');
-  const projectId = required('UPSTREAM_PROJECT_ID');
+  const upstream = plainUpstream();
   const secret = Buffer.from(required('ADMIN_SECRET'));
-  // The same pool size as the gateway's RevenueCat client.
-  const agent = new Agent({ keepAlive: true, maxSockets: 128 });
-  const basePath = `${upstream.pathname}/projects/${encodeURIComponent(projectId)}/customers/`;
-
-  const getJson = (path: string): Promise<unknown> =>
-    new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: upstream.hostname,
-          port: upstream.port,
-          path,
-          method: 'GET',
-          agent,
-          headers: { authorization: `Bearer ${apiKey}`, accept: 'application/json' },
-          timeout: 5_000,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            if (res.statusCode !== 200) {
-              reject(new Error(`upstream answered ${res.statusCode}`));
-              return;
-            }
-            try {
-              resolve(JSON.parse(text));
-            } catch (error) {
-              reject(error);
-            }
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('upstream timeout')));
-      req.on('error', reject);
-      req.end();
-    });
 
   const server = new ApolloServer({
     typeDefs,
     resolvers: {
       Query: {
-        balances: async (_: unknown, args: { userId: string; includeEmpty: boolean }) => {
-          const query = `?limit=100${args.includeEmpty ? '&include_empty_balances=true' : ''}`;
-          const page = (await getJson(`${basePath}${encodeURIComponent(args.userId)}/virtual_currencies${query}`)) as {
-            items: WireBalance[];
-          };
-          return page.items.map((item) => ({ currency: item.currency_code, name: item.name ?? null, balance: item.balance }));
-        },
+        balances: (_: unknown, args: { userId: string; includeEmpty: boolean }) => upstream.listBalances(args.userId, args.includeEmpty),
       },
     },
   });
@@ -101,9 +42,7 @@ async function main(): Promise<void> {
   const app = express();
   app.disable('x-powered-by');
   app.use('/graphql', (req, res, next) => {
-    const header = req.headers.authorization ?? '';
-    const token = header.startsWith('Bearer ') ? Buffer.from(header.slice(7)) : Buffer.alloc(0);
-    if (token.length !== secret.length || !timingSafeEqual(token, secret)) {
+    if (!bearerMatches(req.headers.authorization, secret)) {
       res.status(401).json({ errors: [{ message: 'unauthorized' }] });
       return;
     }
@@ -120,7 +59,7 @@ async function main(): Promise<void> {
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
       await server.stop();
-      agent.destroy();
+      upstream.destroy();
     },
   });
 }

@@ -2,20 +2,20 @@
  * `npm run bench`: the gateway against what a user would otherwise run, in one process run.
  *
  * Every server runs in its own child process on loopback (the RevenueCat emulator, a minimal plain
- * `@apollo/server`, the gateway without Redis, the gateway with Redis, and a fresh gateway for fan-out),
+ * `@apollo/server`, a minimal NestJS + Apollo app, the gateway without Redis, the gateway with Redis, and a fresh gateway for fan-out),
  * so the load generator (this process: autocannon for HTTP, real graphql-ws clients for subscriptions)
  * never adds its own CPU or memory to a server's figures. Writes BENCHMARKS.md (or --out), keeping
  * everything outside the generated block. `--help` for the parameters; `--smoke` for a tiny run.
  */
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { Client } from 'pg';
 import type { AdjustmentFilter } from '../../src/journal/adjustment.repository';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
-import { loadavg } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { loadavg, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { Child, killAllChildren, REPO_ROOT, startChild } from './lib/children';
 import { adjustOnce, closeEventAgent, EventRecord, sendEvents, SubscriberPool } from './lib/fanout';
 import {
@@ -31,8 +31,9 @@ import {
 import { checkOnce, HttpFigures, HttpTarget, LoadSettings, measureHttp } from './lib/http-load';
 import { machineInfo, openFilesLimit } from './lib/machine';
 import { BenchOptions, parseOptions, UsageError, USAGE } from './lib/options';
+import { benchBulk } from './bulk';
 import { writeReport } from './lib/report';
-import type { BenchResults, FanoutLevel, FanoutResults, HistoryFilterFigures, HistoryResults, MemoryFigures, Maybe } from './lib/results';
+import type { BalancesRound, BenchResults, FanoutLevel, FanoutResults, HistoryFilterFigures, HistoryResults, MemoryFigures, Maybe } from './lib/results';
 import { percentile, sleep, nowMs, withTimeout } from './lib/stats';
 
 const BENCH_USER = (i: number) => `bench_user_${i}`;
@@ -190,9 +191,11 @@ async function benchBalances(
   settings: LoadSettings,
   emulator: Emulator,
   plain: { child: Child; url: string },
+  minimalNest: { child: Child; url: string },
   gateway: { child: Child; url: string },
   gatewayRedis: Maybe<{ child: Child; url: string }>,
   secret: string,
+  baseline?: Baseline & { child: Child; url: string },
 ): Promise<NonNullable<Exclude<BenchResults['balances'], { skipped: string }>>> {
   const graphqlHeaders = { authorization: `Bearer ${secret}`, 'content-type': 'application/json' };
   const body = JSON.stringify({ query: BALANCES_QUERY });
@@ -204,27 +207,82 @@ async function benchBalances(
     headers: { authorization: `Bearer ${emulator.apiKey}`, accept: 'application/json' },
   };
   await checkOnce(direct, (status, text) => (status === 200 && text.includes('"items":[{') ? undefined : 'expected HTTP 200 with items'));
-  const plainTarget: HttpTarget = { url: `${plain.url}/graphql`, method: 'POST', headers: graphqlHeaders, body };
-  await checkOnce(plainTarget, graphqlOk);
-  const serviceTarget: HttpTarget = { url: `${gateway.url}/graphql`, method: 'POST', headers: graphqlHeaders, body };
-  await checkOnce(serviceTarget, graphqlOk);
+  const graphqlTarget = (server: { url: string }): HttpTarget => ({ url: `${server.url}/graphql`, method: 'POST', headers: graphqlHeaders, body });
+  const paths: { key: keyof BalancesRound; label: string; server: { child: Child; url: string }; profile: boolean }[] = [
+    { key: 'plain', label: 'plain @apollo/server', server: plain, profile: true },
+    { key: 'minimalNest', label: 'minimal Nest app', server: minimalNest, profile: true },
+    { key: 'service', label: 'the service', server: gateway, profile: true },
+  ];
+  if (baseline) paths.push({ key: 'baseline', label: `the service at ${baseline.ref}`, server: baseline, profile: baseline.canProfile });
+  for (const path of paths) await checkOnce(graphqlTarget(path.server), graphqlOk);
 
   log(`balances: direct to the emulator (${settings.durationSeconds} s, ${settings.connections} connections)`);
   const directFigures = await measureHttp(direct, settings, [emulator.child]);
-  log(`balances: plain @apollo/server`);
-  const plainFigures = await measureHttp(plainTarget, settings, [plain.child, emulator.child]);
-  log(`balances: the service`);
-  const serviceFigures = await measureHttp(serviceTarget, settings, [gateway.child, emulator.child]);
+  // The three paths in turn, round after round, so a change in the machine's load hits each alike.
+  const rounds: BalancesRound[] = [];
+  if (options.profileBalancesDir) mkdirSync(resolve(options.profileBalancesDir), { recursive: true });
+  for (let round = 1; round <= options.balancesRounds; round++) {
+    const figures: Partial<BalancesRound> = {};
+    for (const path of paths) {
+      log(`balances, round ${round}/${options.balancesRounds}: ${path.label}`);
+      const profileTo = options.profileBalancesDir && path.profile
+        ? resolve(options.profileBalancesDir, `balances-${path.key}-round${round}-${RUN_ID}.cpuprofile`)
+        : undefined;
+      figures[path.key] = await measureHttp(graphqlTarget(path.server), settings, [path.server.child, emulator.child], profileTo);
+    }
+    const done = figures as BalancesRound;
+    rounds.push(done);
+    log(
+      `balances, round ${round}: plain ${done.plain.requestsPerSecond.toFixed(0)}, minimal Nest ${done.minimalNest.requestsPerSecond.toFixed(0)}, ` +
+        `service ${done.service.requestsPerSecond.toFixed(0)} req/s (${((done.service.requestsPerSecond / done.plain.requestsPerSecond) * 100).toFixed(0)}% of plain)` +
+        (done.baseline ? `, service at ${baseline!.ref} ${done.baseline.requestsPerSecond.toFixed(0)} req/s` : ''),
+    );
+  }
   let redisFigures: Maybe<HttpFigures> = { skipped: 'skipped: no Redis' };
   if (!('skipped' in gatewayRedis)) {
-    const target: HttpTarget = { url: `${gatewayRedis.url}/graphql`, method: 'POST', headers: graphqlHeaders, body };
+    const target = graphqlTarget(gatewayRedis);
     await checkOnce(target, graphqlOk);
     log(`balances: the service with Redis`);
     redisFigures = await measureHttp(target, settings, [gatewayRedis.child, emulator.child]);
   } else {
     redisFigures = gatewayRedis;
   }
-  return { direct: directFigures, plain: plainFigures, service: serviceFigures, serviceRedis: redisFigures };
+  return {
+    direct: directFigures,
+    plain: medianRound(rounds.map((round) => round.plain)),
+    minimalNest: medianRound(rounds.map((round) => round.minimalNest)),
+    service: medianRound(rounds.map((round) => round.service)),
+    serviceRedis: redisFigures,
+    rounds,
+    ...(baseline ? { baseline: { ref: baseline.ref, commit: baseline.commit, figures: medianRound(rounds.map((round) => round.baseline!)) } } : {}),
+  };
+}
+
+interface Baseline {
+  ref: string;
+  commit: string;
+  /** A snapshot of the repository at `commit` (node_modules linked to this one's). */
+  dir: string;
+  /** Whether its benchmark children can profile a window (--profile-balances). */
+  canProfile: boolean;
+}
+
+/** The repository at `ref`, exported with `git archive` (the repository itself is left alone). */
+function exportBaseline(ref: string): Baseline {
+  const commit = execFileSync('git', ['rev-parse', '--verify', `${ref}^{commit}`], { cwd: REPO_ROOT }).toString().trim();
+  const dir = mkdtempSync(join(tmpdir(), 'bench-baseline-'));
+  const archived = spawnSync('/bin/sh', ['-c', 'git archive "$1" | tar -x -C "$2"', 'sh', commit, dir], { cwd: REPO_ROOT });
+  if (archived.status !== 0) throw new UsageError(`--baseline ${ref}: could not export it: ${archived.stderr.toString().trim()}`);
+  symlinkSync(resolve(REPO_ROOT, 'node_modules'), join(dir, 'node_modules'));
+  const childSide = join(dir, 'scripts', 'bench', 'lib', 'child-side.ts');
+  const canProfile = existsSync(childSide) && readFileSync(childSide, 'utf8').includes('Profiler.start');
+  return { ref, commit: commit.slice(0, 7), dir, canProfile };
+}
+
+/** The round with the median throughput (the lower middle one of an even count). */
+function medianRound(figures: HttpFigures[]): HttpFigures {
+  const sorted = [...figures].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
 }
 
 // ------------------------------------------------------------------------------------------ adjustCredits
@@ -564,6 +622,16 @@ async function main(): Promise<number> {
     failures,
   };
 
+  let baseline: Baseline | undefined;
+  if (options.baseline) {
+    try {
+      baseline = exportBaseline(options.baseline);
+    } catch (error) {
+      process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+      return 2;
+    }
+    log(`baseline: the service at ${options.baseline} (${baseline.commit}), exported to ${baseline.dir}`);
+  }
   const children: Child[] = [];
   // Every schema this run creates, dropped at the end (also when a scenario failed).
   const schemas: string[] = [];
@@ -580,22 +648,22 @@ async function main(): Promise<number> {
     const info = emulatorStart.ready.info ?? {};
     const emulator: Emulator = { child: emulatorStart.child, url: info.url, apiKey: info.apiKey, projectId: info.projectId };
 
-    const start = async (name: string, script: string, env: NodeJS.ProcessEnv, nodeFlags: string[] = []) => {
-      const { child, ready } = await startChild({ name, script, env, nodeFlags, verbose });
+    const start = async (name: string, script: string, env: NodeJS.ProcessEnv, nodeFlags: string[] = [], root?: string) => {
+      const { child, ready } = await startChild({ name, script, env, nodeFlags, verbose, root });
       children.push(child);
       return { child, url: `http://127.0.0.1:${ready.port}` };
     };
     // Started together (start-up is most of a smoke run); each idles while another is measured.
-    const [plain, gateway, gatewayPg, gatewayRedis, fanoutGateway] = await Promise.all([
-      options.only.has('balances')
-        ? start('plain-apollo', 'scripts/bench/plain-apollo-server.ts', {
-            ...baseEnv(),
-            UPSTREAM_URL: emulator.url,
-            UPSTREAM_API_KEY: emulator.apiKey,
-            UPSTREAM_PROJECT_ID: emulator.projectId,
-            ADMIN_SECRET: secret,
-          })
-        : undefined,
+    const referenceEnv = {
+      ...baseEnv(),
+      UPSTREAM_URL: emulator.url,
+      UPSTREAM_API_KEY: emulator.apiKey,
+      UPSTREAM_PROJECT_ID: emulator.projectId,
+      ADMIN_SECRET: secret,
+    };
+    const [plain, minimalNest, gateway, gatewayPg, gatewayRedis, fanoutGateway, baselineGateway] = await Promise.all([
+      options.only.has('balances') ? start('plain-apollo', 'scripts/bench/plain-apollo-server.ts', referenceEnv) : undefined,
+      options.only.has('balances') ? start('minimal-nest', 'scripts/bench/minimal-nest-app.ts', referenceEnv) : undefined,
       httpWanted
         ? start('gateway', 'scripts/bench/serve-gateway.ts', gatewayEnv(options, emulator, secret, { kind: 'pglite' }), gatewayFlags(options, 'gateway', false))
         : undefined,
@@ -625,6 +693,9 @@ async function main(): Promise<number> {
             gatewayFlags(options, 'gateway-fanout', true),
           )
         : undefined,
+      baseline && options.only.has('balances')
+        ? start('gateway-baseline', 'scripts/bench/serve-gateway.ts', gatewayEnv(options, emulator, secret, { kind: 'pglite' }), [], baseline.dir)
+        : undefined,
     ]);
     const redisGateway: Maybe<{ child: Child; url: string }> =
       gatewayRedis ?? { skipped: redisNote.startsWith('skipped') ? redisNote : redisAvailable ? postgresNote : 'skipped: no Redis' };
@@ -646,7 +717,7 @@ async function main(): Promise<number> {
       }
     };
     if (options.only.has('balances')) {
-      results.balances = await attempt('balances', () => benchBalances(options, settings, emulator, plain!, gateway!, redisGateway, secret));
+      results.balances = await attempt('balances', () => benchBalances(options, settings, emulator, plain!, minimalNest!, gateway!, redisGateway, secret, baselineGateway && { ...baseline!, ...baselineGateway }));
     }
     if (options.only.has('adjust')) {
       results.adjust = await attempt('adjustCredits', () => benchAdjust(settings, emulator, gateway!, postgresGateway, redisGateway, secret));
@@ -677,6 +748,7 @@ async function main(): Promise<number> {
     // Gracefully, so --cpu-prof profiles are written; a child that hangs is killed.
     await Promise.all(children.map((child) => child.stop().catch(() => undefined)));
     killAllChildren();
+    if (baseline) rmSync(baseline.dir, { recursive: true, force: true });
     for (const schema of schemas) {
       await dropSchema(options.databaseUrl, schema).catch((error: unknown) =>
         log(`could not drop schema ${schema}: ${error instanceof Error ? error.message : String(error)}`),
@@ -692,8 +764,19 @@ async function main(): Promise<number> {
     mkdirSync(dirname(resolve(options.json)), { recursive: true });
     writeFileSync(resolve(options.json), JSON.stringify(results, null, 2) + '\n');
   }
+  if (options.profileBalancesDir) log(`balances profiles (measured windows) in ${resolve(options.profileBalancesDir)}`);
   if (options.profileDir) log(`CPU profiles in ${resolve(options.profileDir)} (open in Chrome DevTools or speedscope)`);
   log(`report written to ${options.out} (${results.runSeconds.toFixed(0)} s)`);
+  // Its own processes and its own section, at the end of the report (scripts/bench/bulk.ts).
+  if (options.only.has('bulk')) {
+    await benchBulk({ smoke: options.smoke, out: resolve(options.out), databaseUrl: options.databaseUrl, logLevel: options.logLevel, verbose: options.verbose }).catch(
+      (error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        log(`bulk failed: ${message}`);
+        failures.push(`bulk: ${message}`);
+      },
+    );
+  }
   clearTimeout(watchdog);
   return failures.length > 0 ? 1 : 0;
 }

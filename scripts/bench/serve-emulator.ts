@@ -1,5 +1,6 @@
 /**
- * The RevenueCat emulator in its own process for the benchmark: rate limits lifted, request recording
+ * The RevenueCat emulator in its own process for the benchmark: rate limits lifted (the transaction limit
+ * set to BENCH_TRANSACTIONS_PER_MINUTE when given), request recording
  * off (it would grow without bound under load), and BENCH_USERS customers `bench_user_<i>` seeded for the
  * adjustment and fan-out scenarios. Talks to the benchmark over IPC (see lib/child-side.ts).
  */
@@ -12,8 +13,10 @@ const BENCH_USER_BALANCE = 1_000_000;
 async function main(): Promise<void> {
   const users = Number(process.env.BENCH_USERS ?? '0');
   if (!Number.isInteger(users) || users < 0) throw new Error(`BENCH_USERS must be a whole number, got ${process.env.BENCH_USERS}`);
+  // The bulk benchmark has RevenueCat's transaction limit enforced, at the budget it gives the gateway.
+  const transactions = process.env.BENCH_TRANSACTIONS_PER_MINUTE ? Number(process.env.BENCH_TRANSACTIONS_PER_MINUTE) : Infinity;
   const emulator = new RevenueCatEmulator({
-    rateLimits: { project_configuration: Infinity, customer_information: Infinity, virtual_currencies_create_transaction: Infinity },
+    rateLimits: { project_configuration: Infinity, customer_information: Infinity, virtual_currencies_create_transaction: transactions },
     record: false,
   });
   for (let i = 0; i < users; i++) emulator.addCustomer(`${BENCH_USER_PREFIX}${i}`, { CRD: BENCH_USER_BALANCE });

@@ -3,6 +3,8 @@
  * forced GC when asked) and shut down cleanly (so `--cpu-prof` profiles get written). A child whose parent
  * went away exits at once, so an interrupted benchmark never leaves servers behind.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import type { ChildMessage, ParentMessage, ProcessStats } from './protocol';
 
 export interface ChildHooks {
@@ -45,6 +47,38 @@ export function collectStats(gc: boolean, extra?: () => Record<string, number>):
   };
 }
 
+/** Sampling interval of the window profiler: finer than --cpu-prof's 1 ms default, for per-request figures. */
+const PROFILE_INTERVAL_US = 200;
+let profiler: Session | undefined;
+
+function post<T>(session: Session, method: string, params?: object): Promise<T> {
+  return new Promise((resolve, reject) =>
+    session.post(method, params ?? {}, (error: Error | null, result?: unknown) => (error ? reject(error) : resolve(result as T))),
+  );
+}
+
+/**
+ * A CPU profile of one window (the measured part of a scenario, not start-up or warm-up), taken in
+ * process through node:inspector: the same V8 sampler `--cpu-prof` uses.
+ */
+async function profile(action: 'start' | 'stop', path?: string): Promise<void> {
+  if (action === 'start') {
+    if (profiler) throw new Error('the profiler is already running');
+    profiler = new Session();
+    profiler.connect();
+    await post(profiler, 'Profiler.enable');
+    await post(profiler, 'Profiler.setSamplingInterval', { interval: PROFILE_INTERVAL_US });
+    await post(profiler, 'Profiler.start');
+    return;
+  }
+  if (!profiler) throw new Error('the profiler is not running');
+  const session = profiler;
+  profiler = undefined;
+  const { profile: taken } = await post<{ profile: unknown }>(session, 'Profiler.stop');
+  session.disconnect();
+  if (path) writeFileSync(path, JSON.stringify(taken));
+}
+
 export function serveChild(port: number, hooks: ChildHooks, info?: Record<string, string>): void {
   if (!process.send) {
     // Started by hand: nothing to talk to, just say where it listens.
@@ -70,6 +104,11 @@ export function serveChild(port: number, hooks: ChildHooks, info?: Record<string
     const message = raw as ParentMessage;
     if (message?.type === 'stats') {
       send({ type: 'stats', id: message.id, stats: collectStats(message.gc === true, hooks.extra) });
+    } else if (message?.type === 'profile') {
+      profile(message.action, message.path).then(
+        () => send({ type: 'profile', id: message.id }),
+        (error: unknown) => send({ type: 'profile', id: message.id, error: error instanceof Error ? error.message : String(error) }),
+      );
     } else if (message?.type === 'shutdown') {
       shutdown(message.id);
     }

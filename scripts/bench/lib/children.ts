@@ -40,8 +40,10 @@ export function killAllChildren(): void {
 export interface StartOptions {
   /** A label for messages and the report. */
   name: string;
-  /** The TypeScript entry, relative to the repository root. */
+  /** The TypeScript entry, relative to the repository root (or to `root`). */
   script: string;
+  /** Another checkout to run the script from (a baseline commit's snapshot); default this repository. */
+  root?: string;
   env: NodeJS.ProcessEnv;
   /** Extra node flags, e.g. --expose-gc or --cpu-prof. */
   nodeFlags?: string[];
@@ -100,7 +102,10 @@ export class Child {
     return text ? `; its last output:\n${text.split('\n').slice(-20).join('\n')}` : '';
   }
 
-  private request(message: { type: 'stats'; gc?: boolean } | { type: 'shutdown' }, timeoutMs: number): Promise<ChildMessage> {
+  private request(
+    message: { type: 'stats'; gc?: boolean } | { type: 'shutdown' } | { type: 'profile'; action: 'start' | 'stop'; path?: string },
+    timeoutMs: number,
+  ): Promise<ChildMessage> {
     if (this.exited) return Promise.reject(new Error(`${this.name} is not running${this.tail()}`));
     const id = this.nextId++;
     return new Promise<ChildMessage>((resolve, reject) => {
@@ -128,6 +133,18 @@ export class Child {
     return reply.stats;
   }
 
+  /** Starts the child's CPU profiler (node:inspector, in process). */
+  async startProfile(): Promise<void> {
+    const reply = await this.request({ type: 'profile', action: 'start' }, 30_000);
+    if (reply.type !== 'profile' || reply.error) throw new Error(`${this.name} could not start profiling: ${reply.type === 'profile' ? reply.error : reply.type}`);
+  }
+
+  /** Stops the child's CPU profiler and has it write the profile (a .cpuprofile) to `path`. */
+  async stopProfile(path: string): Promise<void> {
+    const reply = await this.request({ type: 'profile', action: 'stop', path }, 60_000);
+    if (reply.type !== 'profile' || reply.error) throw new Error(`${this.name} could not write its profile: ${reply.type === 'profile' ? reply.error : reply.type}`);
+  }
+
   /** Asks the child to close its server and exit (writing any --cpu-prof profile); kills it if it hangs. */
   async stop(timeoutMs = 10_000): Promise<void> {
     if (this.exited) return;
@@ -145,9 +162,9 @@ export async function startChild(options: StartOptions): Promise<{ child: Child;
   installExitHook();
   const proc = spawn(
     globalThis.process.execPath,
-    [...(options.nodeFlags ?? []), '-r', 'ts-node/register/transpile-only', join(REPO_ROOT, options.script)],
+    [...(options.nodeFlags ?? []), '-r', 'ts-node/register/transpile-only', join(options.root ?? REPO_ROOT, options.script)],
     {
-      cwd: REPO_ROOT,
+      cwd: options.root ?? REPO_ROOT,
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     },

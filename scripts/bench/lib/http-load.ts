@@ -3,6 +3,7 @@
  * with the measured server's CPU read over IPC before and after so each figure comes with its cost.
  */
 import autocannon from 'autocannon';
+import { writeFileSync } from 'node:fs';
 import type { Child } from './children';
 
 export interface HttpTarget {
@@ -62,9 +63,14 @@ function run(target: HttpTarget, durationSeconds: number, connections: number): 
   });
 }
 
-/** `servers` are the processes whose CPU is charged to this scenario (the measured one first). */
-export async function measureHttp(target: HttpTarget, settings: LoadSettings, servers: Child[]): Promise<HttpFigures> {
+/**
+ * `servers` are the processes whose CPU is charged to this scenario (the measured one first). With
+ * `profileTo`, the measured server's CPU is profiled over the measured window only (after the warm-up,
+ * started before and written after the CPU readings), into that file.
+ */
+export async function measureHttp(target: HttpTarget, settings: LoadSettings, servers: Child[], profileTo?: string): Promise<HttpFigures> {
   if (settings.warmupSeconds > 0) await run(target, settings.warmupSeconds, settings.connections);
+  if (profileTo) await servers[0].startProfile();
   const before = await Promise.all(servers.map((server) => server.stats()));
   const result = await run(target, settings.durationSeconds, settings.connections);
   const after = await Promise.all(servers.map((server) => server.stats()));
@@ -74,6 +80,12 @@ export async function measureHttp(target: HttpTarget, settings: LoadSettings, se
     const used = after[i].cpuUserUs + after[i].cpuSystemUs - (before[i].cpuUserUs + before[i].cpuSystemUs);
     cpuPerRequestUs[server.name] = total > 0 ? used / total : NaN;
   });
+  if (profileTo) {
+    await servers[0].stopProfile(profileTo);
+    // What scripts/bench/profile-layers.ts divides by and scales to.
+    const meta = { requests: total, durationSeconds: settings.durationSeconds, cpuPerRequestUs: cpuPerRequestUs[servers[0].name] };
+    writeFileSync(profileTo.replace(/\.cpuprofile$/, '.meta.json'), JSON.stringify(meta) + '\n');
+  }
   return {
     requestsPerSecond: result.requests.average,
     totalRequests: total,

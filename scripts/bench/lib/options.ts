@@ -5,8 +5,8 @@
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 
-export type Scenario = 'balances' | 'adjust' | 'history' | 'fanout';
-export const SCENARIOS: readonly Scenario[] = ['balances', 'adjust', 'history', 'fanout'];
+export type Scenario = 'balances' | 'adjust' | 'history' | 'fanout' | 'bulk';
+export const SCENARIOS: readonly Scenario[] = ['balances', 'adjust', 'history', 'fanout', 'bulk'];
 
 export interface BenchOptions {
   smoke: boolean;
@@ -15,6 +15,12 @@ export interface BenchOptions {
   durationSeconds: number;
   warmupSeconds: number;
   connections: number;
+  /** Rounds of the balances comparison (plain, minimal Nest, service in turn); each path's median is reported. */
+  balancesRounds: number;
+  /** A commit whose service is measured beside this one in every balances round (the effect of a change). */
+  baseline?: string;
+  /** Where to write CPU profiles of each balances round's measured window, when asked. */
+  profileBalancesDir?: string;
   subscriberLevels: number[];
   events: number;
   eventRate: number;
@@ -43,12 +49,14 @@ export const USAGE = `npm run bench [-- options]
   --duration <s>          measured seconds per HTTP scenario (default 10; smoke 1)
   --warmup <s>            discarded warm-up seconds before each HTTP scenario (default 3; smoke 0.5)
   --connections <n>       autocannon connections (default 50; smoke 10)
+  --rounds <n>            rounds of the balances comparison, the plain server, the minimal Nest app and the
+                          service measured in turn in each; each path's median is reported (default 3; smoke 1)
   --subscribers <a,b,c>   fan-out levels, cumulative (default 1000,5000,10000; smoke 25,50)
   --events <n>            adjustments per fan-out level (default 200; smoke 10)
   --event-rate <n>        adjustments per second during fan-out (default 50; smoke 20)
   --connect-batch <n>     graphql-ws handshakes in flight at once (default 200; smoke 25)
   --idle <s>              idle window measured before each level's events (default 3; smoke 0.5)
-  --only <list>           some of balances,adjust,history,fanout (default all)
+  --only <list>           some of balances,adjust,history,fanout,bulk (default all; bulk: scripts/bench/bulk.ts)
   --history-rows <n>      adjustments seeded for the history scenario (default 1000000; smoke 10000)
   --history-duration <s>  measured seconds per history filter (default 5; smoke 0.5)
   --database-url <url>    PostgreSQL for the journal scenarios; the bench creates and drops bench_* schemas
@@ -57,11 +65,18 @@ export const USAGE = `npm run bench [-- options]
   --redis-url <url>       (default REDIS_URL or redis://127.0.0.1:6379)
   --log-level <level>     the gateway's LOG_LEVEL (default warn)
   --profile <dir>         run the gateway processes with --cpu-prof, profiles written to <dir>
+  --baseline <git-ref>    also measure the service as of <git-ref> (exported to a temporary directory, run
+                          from there) in every balances round, beside this one: a change's effect measured
+                          in one run, under the same load
+  --profile-balances <dir>
+                          CPU profiles of the plain server, the minimal Nest app and the service over each
+                          balances round's measured window only (node:inspector), written to <dir>; read
+                          them per layer with scripts/bench/profile-layers.ts
   --timeout <s>           abort the whole run after this long (default 900; smoke 120)
   --verbose               show the servers' output and progress details
 
 Environment: BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_SUBSCRIBERS, BENCH_EVENTS,
-BENCH_EVENT_RATE, BENCH_CONNECT_BATCH, BENCH_IDLE, BENCH_ONLY, BENCH_OUT, BENCH_HISTORY_ROWS, BENCH_HISTORY_DURATION,
+BENCH_EVENT_RATE, BENCH_CONNECT_BATCH, BENCH_ROUNDS, BENCH_IDLE, BENCH_ONLY, BENCH_OUT, BENCH_HISTORY_ROWS, BENCH_HISTORY_DURATION,
 BENCH_DATABASE_URL, TEST_DATABASE_URL, REDIS_URL.`;
 
 export class UsageError extends Error {}
@@ -77,6 +92,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, re
   const known = new Set([
     'smoke', 'out', 'json', 'duration', 'warmup', 'connections', 'subscribers', 'events', 'event-rate', 'connect-batch',
     'idle', 'only', 'no-redis', 'redis-url', 'history-rows', 'history-duration', 'database-url', 'log-level', 'profile', 'timeout', 'verbose', 'help',
+    'rounds', 'profile-balances', 'baseline',
   ]);
   const flags = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {
@@ -120,6 +136,8 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, re
       : env.BENCH_OUT || (smoke ? join(tmpdir(), `bench-smoke-${process.pid}.md`) : join(repoRoot, 'BENCHMARKS.md'));
   const json = flags.get('json');
   const profile = flags.get('profile');
+  const profileBalances = flags.get('profile-balances');
+  const baseline = flags.get('baseline');
   const redisUrl = flags.get('redis-url');
   const logLevel = flags.get('log-level');
   const databaseUrl = flags.get('database-url');
@@ -130,6 +148,9 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, re
     durationSeconds: positiveNumber('--duration', pick('duration', 'BENCH_DURATION', '10', '1'), false),
     warmupSeconds: positiveNumber('--warmup', pick('warmup', 'BENCH_WARMUP', '3', '0.5'), false, true),
     connections: positiveNumber('--connections', pick('connections', 'BENCH_CONNECTIONS', '50', '10'), true),
+    balancesRounds: positiveNumber('--rounds', pick('rounds', 'BENCH_ROUNDS', '3', '1'), true),
+    baseline: typeof baseline === 'string' ? baseline : undefined,
+    profileBalancesDir: typeof profileBalances === 'string' ? profileBalances : undefined,
     subscriberLevels: levels,
     events: positiveNumber('--events', pick('events', 'BENCH_EVENTS', '200', '10'), true),
     eventRate: positiveNumber('--event-rate', pick('event-rate', 'BENCH_EVENT_RATE', '50', '20'), false),

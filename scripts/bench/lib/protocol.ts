@@ -24,7 +24,15 @@ export interface ShutdownRequest {
   id: number;
 }
 
-export type ParentMessage = StatsRequest | ShutdownRequest;
+/** Starts the CPU profiler (node:inspector), or stops it and writes the profile to `path`. */
+export interface ProfileRequest {
+  type: 'profile';
+  id: number;
+  action: 'start' | 'stop';
+  path?: string;
+}
+
+export type ParentMessage = StatsRequest | ShutdownRequest | ProfileRequest;
 
 export interface ProcessStats {
   /** process.cpuUsage(): user and system CPU since the process started, in microseconds. */
@@ -52,4 +60,11 @@ export interface ShutdownReply {
   id: number;
 }
 
-export type ChildMessage = ReadyMessage | StatsReply | ShutdownReply;
+export interface ProfileReply {
+  type: 'profile';
+  id: number;
+  /** Why the profiler could not start or stop; absent when it did. */
+  error?: string;
+}
+
+export type ChildMessage = ReadyMessage | StatsReply | ShutdownReply | ProfileReply;

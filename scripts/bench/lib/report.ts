@@ -96,7 +96,10 @@ function targets(results: BenchResults): TargetRow[] {
     rows.push({
       name: '1. `balances` throughput',
       target: `service ≥ ${TARGETS.plainThroughputRatio * 100}% of the plain @apollo/server`,
-      figure: `${n(balances.service.requestsPerSecond)} vs ${n(balances.plain.requestsPerSecond)} req/s = **${n(ratio * 100)}%**${clean ? '' : ' (with failed requests)'}`,
+      figure:
+        `${n(balances.service.requestsPerSecond)} vs ${n(balances.plain.requestsPerSecond)} req/s = **${n(ratio * 100)}%**${clean ? '' : ' (with failed requests)'}` +
+        ` (minimal Nest app ${n((balances.minimalNest.requestsPerSecond / balances.plain.requestsPerSecond) * 100)}%` +
+        `${balances.rounds.length > 1 ? `; medians of ${balances.rounds.length} rounds` : ''})`,
       pass: ratio >= TARGETS.plainThroughputRatio && clean,
     });
   } else if (balances) {
@@ -297,15 +300,52 @@ export function generatedSection(results: BenchResults): string {
         table(HTTP_HEADER, [
           httpRow('direct: GET the emulator (the floor)', balances.direct, ['emulator']),
           httpRow('plain `@apollo/server` (no Nest)', balances.plain, ['plain-apollo', 'emulator']),
+          httpRow('minimal NestJS + `@nestjs/apollo` app (the framework\'s floor)', balances.minimalNest, ['minimal-nest', 'emulator']),
           httpRow('**the service**', balances.service, ['gateway', 'emulator']),
+          ...(balances.baseline
+            ? [httpRow(`the service at \`${balances.baseline.ref}\` (${balances.baseline.commit}, \`--baseline\`)`, balances.baseline.figures, ['gateway-baseline', 'emulator'])]
+            : []),
           httpRow('the service with Redis (rate-limit counters in Redis)', balances.serviceRedis, ['gateway-redis', 'emulator']),
         ]),
         '',
         `\`{ balances(userId: "user_2abcXYZ") { currency balance } }\` (one upstream \`GET .../virtual_currencies?limit=100\` per request), ` +
           `${options.connections} connections, ${options.durationSeconds} s each after a ${options.warmupSeconds} s warm-up ` +
-          '(autocannon measures latency in whole milliseconds).',
+          '(autocannon measures latency in whole milliseconds)' +
+          (balances.rounds.length > 1
+            ? `. The plain server, the minimal Nest app and the service were measured in turn, ${balances.rounds.length} rounds; ` +
+              'each of their rows is its median round (by req/s). Every round:'
+            : '.'),
         '',
       );
+      if (balances.rounds.length > 1) {
+        lines.push(
+          table(
+            [
+              'round',
+              'plain req/s (p99 ms)',
+              'minimal Nest req/s (p99 ms)',
+              'service req/s (p99 ms)',
+              'minimal Nest / plain',
+              'service / plain',
+              'service CPU per request (µs)',
+              ...(balances.baseline ? [`service at \`${balances.baseline.ref}\` req/s (p99 ms), CPU per request (µs)`] : []),
+            ],
+            balances.rounds.map((round, i) => [
+              String(i + 1),
+              `${n(round.plain.requestsPerSecond)} (${ms(round.plain.latencyP99Ms)})`,
+              `${n(round.minimalNest.requestsPerSecond)} (${ms(round.minimalNest.latencyP99Ms)})`,
+              `${n(round.service.requestsPerSecond)} (${ms(round.service.latencyP99Ms)})`,
+              `${n((round.minimalNest.requestsPerSecond / round.plain.requestsPerSecond) * 100)}%`,
+              `${n((round.service.requestsPerSecond / round.plain.requestsPerSecond) * 100)}%`,
+              n(round.service.cpuPerRequestUs.gateway ?? NaN),
+              ...(round.baseline
+                ? [`${n(round.baseline.requestsPerSecond)} (${ms(round.baseline.latencyP99Ms)}), ${n(round.baseline.cpuPerRequestUs['gateway-baseline'] ?? NaN)}`]
+                : []),
+            ]),
+          ),
+          '',
+        );
+      }
     }
   }
 
@@ -368,7 +408,7 @@ export function generatedSection(results: BenchResults): string {
   lines.push(
     [
       '- **One process per server**, all on loopback: the RevenueCat emulator (rate limits lifted, request recording off), ' +
-        'the plain `@apollo/server`, the gateway (no Redis, journal on PGlite), the gateway with its journal on PostgreSQL, ' +
+        'the plain `@apollo/server`, the minimal Nest app, the gateway (no Redis, journal on PGlite), the gateway with its journal on PostgreSQL, ' +
         'the gateway with Redis (journal on PostgreSQL), a gateway for the history scenario, and a fresh gateway for fan-out and ' +
         'memory (run with `--expose-gc`). The load generator is this script\'s own process (autocannon for HTTP, ' +
         '`graphql-ws` `createClient` over `ws` for subscribers). Server CPU is `process.cpuUsage()` read by each server and ' +
@@ -380,6 +420,9 @@ export function generatedSection(results: BenchResults): string {
       '- **The plain server** (`scripts/bench/plain-apollo-server.ts`): `@apollo/server` on Express 5 with the same `balances` ' +
         'field, a constant-time bearer check, and one upstream GET over a keep-alive `node:http` agent (128 sockets, as the ' +
         'gateway\'s). No validation, query limits, rate limits, logging, metrics or error mapping.',
+      '- **The minimal Nest app** (`scripts/bench/minimal-nest-app.ts`): NestJS 11 with `@nestjs/apollo`, code first, the ' +
+        'same field, the same upstream call and the same bearer check (as a Nest middleware), Nest\'s defaults otherwise. ' +
+        'What it costs above the plain server is the framework\'s; what the service costs above it is the service\'s own work.',
       `- **Fan-out**: subscribers are added cumulatively (${options.subscriberLevels.map((level) => n(level)).join(', ')}), ` +
         `${options.connectBatch} handshakes in flight at a time, each watching its own user \`bench_user_<i>\`. At each level: ` +
         `a forced-GC memory reading, ${options.idleSeconds} s of idle CPU (keep-alive pings to every subscriber are idle work), then ` +

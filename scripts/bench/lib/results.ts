@@ -67,9 +67,16 @@ export interface BenchResults {
   postgres: { available: boolean; note: string };
   balances?: Maybe<{
     direct: HttpFigures;
+    /** The median round of each path (by req/s); the same figures as `rounds` when there was one. */
     plain: HttpFigures;
+    /** A minimal NestJS + @nestjs/apollo app doing what the plain server does: the framework's floor. */
+    minimalNest: HttpFigures;
     service: HttpFigures;
     serviceRedis: Maybe<HttpFigures>;
+    /** Every round, in order: the three paths measured in turn. */
+    rounds: BalancesRound[];
+    /** The service as of another commit (--baseline), measured in the same rounds. */
+    baseline?: { ref: string; commit: string; figures: HttpFigures };
   }>;
   adjust?: Maybe<{
     /** One instance, the journal in embedded PGlite (pglite:memory). */
@@ -82,6 +89,13 @@ export interface BenchResults {
   history?: Maybe<HistoryResults>;
   fanout?: Maybe<FanoutResults>;
   failures: string[];
+}
+
+export interface BalancesRound {
+  plain: HttpFigures;
+  minimalNest: HttpFigures;
+  service: HttpFigures;
+  baseline?: HttpFigures;
 }
 
 export interface HistoryFilterFigures {

@@ -1,0 +1,90 @@
+/**
+ * The framework's floor: the smallest NestJS 11 + `@nestjs/apollo` code-first app serving the same
+ * `balances` field as the plain `@apollo/server`, with the same upstream call (scripts/bench/lib/plain-upstream.ts)
+ * and the same constant-time bearer check, as a Nest middleware on /graphql. Nest's defaults otherwise
+ * (its own JSON body parser, Apollo through the Nest driver, no logger beyond Nest's, no guards, pipes,
+ * interceptors, validation, rate limits or metrics). The gap between this and the plain server is what
+ * NestJS and its Apollo driver cost; the gap between this and the service is the service's own work.
+ *
+ * Configuration (environment): UPSTREAM_URL, UPSTREAM_API_KEY, UPSTREAM_PROJECT_ID, ADMIN_SECRET, as the
+ * plain server. Runs as a benchmark child (IPC) or by hand (PORT, default 0).
+ */
+import 'reflect-metadata';
+import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
+import { Injectable, MiddlewareConsumer, Module, NestMiddleware, NestModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Args, Field, GraphQLModule, ID, Int, ObjectType, Query, Resolver } from '@nestjs/graphql';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { NextFunction, Request, Response } from 'express';
+import type { AddressInfo } from 'node:net';
+import { failStart, serveChild } from './lib/child-side';
+import { bearerMatches, plainUpstream, required } from './lib/plain-upstream';
+
+const upstream = plainUpstream();
+const secret = Buffer.from(required('ADMIN_SECRET'));
+
+@ObjectType('CurrencyBalance')
+class CurrencyBalance {
+  @Field(() => String)
+  currency!: string;
+
+  @Field(() => String, { nullable: true })
+  name!: string | null;
+
+  @Field(() => Int)
+  balance!: number;
+}
+
+@Resolver()
+class BalancesResolver {
+  @Query(() => [CurrencyBalance])
+  balances(
+    @Args('userId', { type: () => ID }) userId: string,
+    @Args('includeEmpty', { type: () => Boolean, defaultValue: false }) includeEmpty: boolean,
+  ): Promise<CurrencyBalance[]> {
+    return upstream.listBalances(userId, includeEmpty);
+  }
+}
+
+@Injectable()
+class BearerMiddleware implements NestMiddleware {
+  use(req: Request, res: Response, next: NextFunction): void {
+    if (!bearerMatches(req.headers.authorization, secret)) {
+      res.status(401).json({ errors: [{ message: 'unauthorized' }] });
+      return;
+    }
+    next();
+  }
+}
+
+@Module({
+  imports: [
+    GraphQLModule.forRoot<ApolloDriverConfig>({
+      driver: ApolloDriver,
+      path: '/graphql',
+      autoSchemaFile: true,
+      playground: false,
+    }),
+  ],
+  providers: [BalancesResolver],
+})
+class MinimalModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(BearerMiddleware).forRoutes('graphql');
+  }
+}
+
+async function main(): Promise<void> {
+  const app = await NestFactory.create<NestExpressApplication>(MinimalModule, { logger: ['error', 'warn'] });
+  app.getHttpAdapter().getInstance().disable('x-powered-by');
+  await app.listen(Number(process.env.PORT ?? 0), '127.0.0.1');
+  const port = (app.getHttpServer().address() as AddressInfo).port;
+  serveChild(port, {
+    close: async () => {
+      await app.close();
+      upstream.destroy();
+    },
+  });
+}
+
+main().catch((error: unknown) => failStart('The minimal Nest app', error));
