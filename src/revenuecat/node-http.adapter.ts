@@ -10,8 +10,13 @@ export interface NodeHttpTransportOptions {
   timeoutMs: number;
   /** The largest answer read, counted after decompression; beyond it the answer is cut off. */
   maxAnswerBytes: number;
-  /** Sent with every request (the RevenueCat key, Accept). */
+  /** Sent with every request (the RevenueCat key, Accept); a request's own headers come after them. */
   headers: Record<string, string>;
+  /**
+   * The answer's headers the caller reads (lower case). Only these are handed back: axios turns every
+   * header it is given into an AxiosHeaders entry on every answer, which cost more than the call itself.
+   */
+  answerHeaders: readonly string[];
 }
 
 // As axios's own http adapter decompresses: tolerant of a truncated stream.
@@ -21,10 +26,12 @@ const BROTLI_OPTIONS = { flush: constants.BROTLI_OPERATION_FLUSH, finishFlush: c
 /**
  * The axios instance of the RevenueCat client, set up once: every request goes through axios's own
  * pipeline (its config, headers and promise handling, and the @nestjs/axios instance), but is carried by
- * the lean adapter below, and the instance's defaults hold only what that adapter uses, so a request
- * carries only what changes per call (method, URL, body, its own headers). axios's general-purpose http
- * adapter (proxies, redirects, form data, streams, progress events, a config merge of some twenty
- * options) cost more CPU per call than the rest of the request path together.
+ * the lean adapter below. axios's general-purpose http adapter (proxies, redirects, form data, streams,
+ * progress events, a config merge of some twenty options) cost more CPU per call than the rest of the
+ * request path together. What axios still does on every call is merge the request's config into the
+ * instance's defaults and turn headers, both ways, into AxiosHeaders; so the defaults hold the adapter
+ * alone, the headers sent on every call are the adapter's own, and an answer carries back only the
+ * headers the caller reads (`answerHeaders`). That halves what axios costs per call.
  */
 export class NodeHttpTransport {
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 128 });
@@ -41,14 +48,9 @@ export class NodeHttpTransport {
     if (instance === axios) throw new Error('NodeHttpTransport needs an axios instance of its own, not the global one');
     const defaults = instance.defaults as unknown as Record<string, unknown>;
     for (const key of Object.keys(defaults)) delete defaults[key];
-    Object.assign(defaults, {
-      adapter: this.adapter,
-      headers: { ...this.options.headers },
-      // The body is sent as given and the answer handed back as text: the caller parses it once.
-      transformRequest: [],
-      transformResponse: [],
-      responseType: 'text',
-    });
+    // No transforms either: the body is sent as given (a string) and the answer handed back as text,
+    // which the caller parses once.
+    defaults.adapter = this.adapter;
   }
 
   destroy(): void {
@@ -67,7 +69,7 @@ export class NodeHttpTransport {
       const url = new URL(config.url!);
       const https = url.protocol === 'https:';
       const data = typeof config.data === 'string' ? config.data : undefined;
-      const headers = config.headers.toJSON(true) as Record<string, string>;
+      const headers = data === undefined ? this.options.headers : { ...this.options.headers, ...(config.headers.toJSON(true) as Record<string, string>) };
       if (data !== undefined) headers['Content-Length'] = String(Buffer.byteLength(data));
       const { timeoutMs, maxAnswerBytes } = this.options;
       let settled = false;
@@ -113,7 +115,7 @@ export class NodeHttpTransport {
               data: (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8'),
               status: res.statusCode!,
               statusText: res.statusMessage ?? '',
-              headers: res.headers as AxiosResponse['headers'],
+              headers: this.kept(res.headers),
               config,
               request: req,
             });
@@ -127,6 +129,15 @@ export class NodeHttpTransport {
       req.on('error', (error: NodeJS.ErrnoException) => fail(AxiosError.from(error, error.code, config, req)));
       req.end(data);
     });
+
+  private kept(all: IncomingMessage['headers']): AxiosResponse['headers'] {
+    const kept: Record<string, string> = {};
+    for (const name of this.options.answerHeaders) {
+      const value = all[name];
+      if (typeof value === 'string') kept[name] = value;
+    }
+    return kept;
+  }
 }
 
 /** The answer's body, decompressed as axios's own adapter would (gzip, deflate, brotli); anything else as it came. */

@@ -26,6 +26,8 @@ const MAX_CURRENCY_NAME = 50;
 const MAX_CURRENCY_DESCRIPTION = 1500;
 // A project has at most 100 currencies, so a handful of pages is already far more than a sane answer.
 const MAX_PAGES = 20;
+/** What this client reads from an answer's headers: the only ones the transport hands back. */
+const ANSWER_HEADERS = ['retry-after', 'revenuecat-rate-limit-current-usage', 'revenuecat-rate-limit-current-limit'] as const;
 /** A RevenueCat 429 without Retry-After or backoff_ms pauses bulk transactions this long. */
 const DEFAULT_RATE_LIMIT_PAUSE_MS = 1000;
 
@@ -72,6 +74,7 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
         'Accept-Encoding': 'gzip, compress, deflate, br',
         'User-Agent': 'credits-admin-gateway',
       },
+      answerHeaders: ANSWER_HEADERS,
     });
     this.transport.install(http.axiosRef);
   }
