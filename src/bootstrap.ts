@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { Logger } from 'nestjs-pino';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule } from './app.module';
+import { stampRequestIds } from './common/response-request-id';
 import type { AppConfig } from './config/app-config';
 
 /** Nest's own JSON parser is off: /graphql has a bounded one of its own, after authentication. */
@@ -23,5 +24,7 @@ export function configureApp<T extends INestApplication>(app: T, config: AppConf
   // are POSTed and no-store; health and metrics are no-store).
   express.set('etag', false);
   express.set('trust proxy', config.trustProxy);
+  // Every error body carries the request id, Apollo's own included.
+  stampRequestIds(express.response);
   return app;
 }

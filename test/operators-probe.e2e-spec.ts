@@ -295,7 +295,7 @@ describeWithPostgres('operators under attack', () => {
         const [error] = (await subscribe(ws, query, variables).failed) as Array<{ extensions?: Record<string, unknown> }>;
         failures.push(error.extensions?.code);
       }
-      expect(failures).toEqual(['missing_bearer', 'missing_bearer', 'missing_bearer']);
+      expect(failures).toEqual(['bad_request', 'bad_request', 'bad_request']);
       // Introspection is an admin credential's, over the socket too.
       const schema = subscribe<{ __schema: { queryType: { name: string } } }>(ws, '{ __schema { queryType { name } } }');
       expect(await schema.next()).toEqual({ __schema: { queryType: { name: 'Query' } } });

@@ -70,11 +70,9 @@ const PACKAGE_LAYERS: [RegExp, string][] = [
 
 /** Our own files → layer, by path under the repository. */
 const SOURCE_LAYERS: [RegExp, string][] = [
-  [/src\/common\/request-scope\.ts$/, 'middleware: RequestScope (AsyncLocalStorage)'],
   [/src\/lifecycle\/drain-gate\.middleware\.ts$/, 'middleware: DrainGate'],
   [/src\/auth\/(admin-auth\.middleware|admin-authenticator)\.ts$/, 'middleware: AdminAuth'],
   [/src\/graphql\/json-body\.middleware\.ts$/, 'middleware: JsonBody'],
-  [/src\/auth\/admin-auth\.guard\.ts$/, 'guards: AdminAuthGuard'],
   [/src\/auth\//, 'auth (other)'],
   [/src\/operators\//, 'auth (other)'],
   [/src\/rate-limit\//, 'guards: GqlThrottlerGuard'],

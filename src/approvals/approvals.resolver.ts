@@ -3,7 +3,6 @@ import { Args, ArgsType, Context, Field, ID, Mutation, Parent, Query, ResolveFie
 import { Transform } from 'class-transformer';
 import { IsString, Length } from 'class-validator';
 import { requestActor } from '../auth/actor';
-import { AdminAuthGuard } from '../auth/admin-auth.guard';
 import type { AuthenticatedRequest } from '../auth/admin-auth.middleware';
 import { IsReason } from '../common/validators';
 import type { Adjustment } from '../credits/adjustment';
@@ -39,7 +38,7 @@ export class ApprovalsResolver {
   ) {}
 
   @Query(() => ApprovalRequestConnection, { description: 'Approval requests, newest first.' })
-  @UseGuards(AdminAuthGuard, GqlThrottlerGuard)
+  @UseGuards(GqlThrottlerGuard)
   approvalRequests(@Args() { status, first, after }: ApprovalRequestsArgs): Promise<ApprovalRequestConnection> {
     return this.metrics.measure('approvalRequests', async () => {
       const page = await this.approvals.list(status, first, after);
@@ -51,13 +50,13 @@ export class ApprovalsResolver {
     nullable: true,
     description: "Approves a PENDING request (someone other than its requester, within one's own maxAdjustment) and applies it exactly once.",
   })
-  @UseGuards(AdminAuthGuard, GqlThrottlerGuard)
+  @UseGuards(GqlThrottlerGuard)
   approveAdjustment(@Args('id', { type: () => ID }) id: string, @Context('req') req: AuthenticatedRequest): Promise<Adjustment> {
     return this.metrics.measure('approveAdjustment', () => this.approvals.approve(requestActor(req), id));
   }
 
   @Mutation(() => ApprovalRequestModel, { nullable: true, description: 'Rejects a PENDING request with a reason; nothing is applied.' })
-  @UseGuards(AdminAuthGuard, GqlThrottlerGuard)
+  @UseGuards(GqlThrottlerGuard)
   rejectAdjustment(@Args() { id, reason }: RejectArgs, @Context('req') req: AuthenticatedRequest): Promise<ApprovalRequestModel> {
     return this.metrics.measure('rejectAdjustment', async () => ApprovalRequestModel.from(await this.approvals.reject(requestActor(req), id, reason)));
   }

@@ -1,11 +1,10 @@
 import { Module } from '@nestjs/common';
-import { AdminAuthGuard } from './admin-auth.guard';
 import { AdminAuthenticator } from './admin-authenticator';
 import { ClerkTokenVerifier } from './clerk-token.verifier';
 import { ConnectionAuthenticator } from './connection-authenticator';
 
 @Module({
-  providers: [AdminAuthenticator, AdminAuthGuard, ClerkTokenVerifier, ConnectionAuthenticator],
-  exports: [AdminAuthenticator, AdminAuthGuard, ConnectionAuthenticator],
+  providers: [AdminAuthenticator, ClerkTokenVerifier, ConnectionAuthenticator],
+  exports: [AdminAuthenticator, ConnectionAuthenticator],
 })
 export class AuthModule {}

@@ -35,7 +35,15 @@ describe('RoleGuard', () => {
 
   it('reads the principal of an HTTP request and of a graphql-ws connection alike', () => {
     expect(guard.canActivate(execution({ req: { principal: operator('AGENT') } }, 'Mutation', 'adjustCredits'))).toBe(true);
-    expect(failure(() => guard.canActivate(execution({ principal: operator('VIEWER') }, 'Mutation', 'adjustCredits'))).details).toEqual({ requiredRole: 'AGENT' });
+    expect(failure(() => guard.canActivate(execution({ req: { principal: operator('VIEWER') } }, 'Mutation', 'adjustCredits'))).details).toEqual({ requiredRole: 'AGENT' });
+    expect(guard.canActivate(execution({ principal: operator('VIEWER') }, 'Subscription', 'usageChanged'))).toBe(true);
+  });
+
+  it('runs no query or mutation over graphql-ws, whatever the role: 400 bad_request', () => {
+    for (const [type, field] of [['Query', 'balances'], ['Mutation', 'adjustCredits'], ['Query', 'me']]) {
+      const refused = failure(() => guard.canActivate(execution({ principal: operator('ADMIN') }, type, field)));
+      expect([refused.code, refused.status]).toEqual(['bad_request', 400]);
+    }
   });
 
   it('fails closed: an unlisted field is refused even to ADMIN, and no principal is missing_bearer', () => {

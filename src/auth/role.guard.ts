@@ -11,7 +11,12 @@ import type { Principal } from './principal';
  * Every root field, over HTTP and graphql-ws alike, runs only for a credential whose role allows it
  * (field-roles.ts): otherwise 403 `forbidden` with `extensions.requiredRole`, before the resolver (and
  * its rate-limit budget) is touched. Registered globally, so a new resolver cannot forget it.
- * An app user's Clerk token (graphql-ws only) may run `usageChanged` and nothing else.
+ *
+ * - Over HTTP the credential is the one AdminAuthMiddleware authenticated (`req.principal`): a request
+ *   that did not pass it (a route or prefix changed one day) has none and is refused, missing_bearer.
+ * - Over graphql-ws it is the connection's. graphql-ws carries subscriptions: a query or mutation sent
+ *   there is 400 bad_request, whoever sends it (HTTP refuses subscriptions the same way).
+ * - An app user's Clerk token (graphql-ws only) may run `usageChanged` and nothing else.
  */
 @Injectable()
 export class RoleGuard implements CanActivate {
@@ -25,6 +30,9 @@ export class RoleGuard implements CanActivate {
     if (principal.kind === 'user') {
       if (parentType.name === 'Subscription' && fieldName === 'usageChanged') return true;
       throw Errors.forbidden('an app user may only watch their own usage');
+    }
+    if (!req && parentType.name !== 'Subscription') {
+      throw Errors.badRequest('queries and mutations are served over HTTP at /graphql; graphql-ws carries subscriptions');
     }
     const required = requiredRoleFor(parentType.name, fieldName);
     // An unlisted field is refused to everyone, ADMIN included: it fails closed.

@@ -1,7 +1,6 @@
 import { UseGuards } from '@nestjs/common';
 import { Args, Context, Mutation, Parent, Query, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
 import { requestActor } from '../auth/actor';
-import { AdminAuthGuard } from '../auth/admin-auth.guard';
 import type { AuthenticatedRequest } from '../auth/admin-auth.middleware';
 import type { Principal } from '../auth/principal';
 import { Errors } from '../common/errors';
@@ -26,13 +25,13 @@ export class BulkResolver {
   ) {}
 
   @Query(() => BulkAdjustmentModel, { nullable: true, description: 'One bulk adjustment by its id; null if none.' })
-  @UseGuards(AdminAuthGuard, GqlThrottlerGuard)
+  @UseGuards(GqlThrottlerGuard)
   bulkAdjustment(@Args() { id }: BulkAdjustmentIdArgs): Promise<BulkAdjustmentView | null> {
     return this.metrics.measure('bulkAdjustment', () => this.bulk.get(id));
   }
 
   @Query(() => BulkAdjustmentConnection, { description: 'Bulk adjustments, newest first.' })
-  @UseGuards(AdminAuthGuard, GqlThrottlerGuard)
+  @UseGuards(GqlThrottlerGuard)
   bulkAdjustments(@Args() { first, after }: BulkAdjustmentsArgs): Promise<BulkAdjustmentConnection> {
     return this.metrics.measure('bulkAdjustments', async () => {
       const page = await this.bulk.list(first, after);
@@ -41,7 +40,7 @@ export class BulkResolver {
   }
 
   @Mutation(() => BulkAdjustmentModel, { nullable: true, description: 'A DRAFT bulk adjustment; add its items, then start it.' })
-  @UseGuards(AdminAuthGuard, GqlThrottlerGuard)
+  @UseGuards(GqlThrottlerGuard)
   createBulkAdjustment(@Args('input') input: CreateBulkAdjustmentInput, @Context('req') req: AuthenticatedRequest): Promise<BulkAdjustmentView> {
     return this.metrics.measure('createBulkAdjustment', () => {
       const createdBy = requestActor(req);
@@ -53,19 +52,19 @@ export class BulkResolver {
     nullable: true,
     description: 'Adds 1 to 500 items to a DRAFT bulk adjustment (up to 100,000 a job), all or none; a user at most once per job.',
   })
-  @UseGuards(AdminAuthGuard, GqlThrottlerGuard)
+  @UseGuards(GqlThrottlerGuard)
   addBulkAdjustmentItems(@Args() { id, items }: AddBulkAdjustmentItemsArgs): Promise<BulkAdjustmentView> {
     return this.metrics.measure('addBulkAdjustmentItems', () => this.bulk.addItems(id, items));
   }
 
   @Mutation(() => BulkAdjustmentModel, { nullable: true, description: 'Starts a DRAFT bulk adjustment: its items are sent, paced, exactly once each.' })
-  @UseGuards(AdminAuthGuard, GqlThrottlerGuard)
+  @UseGuards(GqlThrottlerGuard)
   startBulkAdjustment(@Args() { id }: BulkAdjustmentIdArgs): Promise<BulkAdjustmentView> {
     return this.metrics.measure('startBulkAdjustment', () => this.bulk.start(id));
   }
 
   @Mutation(() => BulkAdjustmentModel, { nullable: true, description: 'Stops a DRAFT or RUNNING bulk adjustment; its items not sent yet end CANCELLED.' })
-  @UseGuards(AdminAuthGuard, GqlThrottlerGuard)
+  @UseGuards(GqlThrottlerGuard)
   cancelBulkAdjustment(@Args() { id }: BulkAdjustmentIdArgs): Promise<BulkAdjustmentView> {
     return this.metrics.measure('cancelBulkAdjustment', () => this.bulk.cancel(id));
   }

@@ -3,14 +3,15 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { Logger } from '@nestjs/common';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
 import { Errors, formatError, GatewayError, parseFailure } from './errors';
-import { currentRequestId } from './request-scope';
+import { requestIdOf } from './request-id';
 
 const logger = new Logger('GraphQLErrors');
 
 /**
- * Turns whatever went wrong into the catalogue's shape: message, code, status, the safe details and the
- * request id. Every error Apollo answers passes here, also those it answers before any plugin runs.
- * Stack traces, upstream bodies and `originalError` never leave this function.
+ * Turns whatever went wrong into the catalogue's shape: message, code, status and the safe details (the
+ * request id is added as the body is sent: response-request-id.ts). Every error Apollo answers passes
+ * here, also those it answers before any plugin runs. Stack traces, upstream bodies and `originalError`
+ * never leave this function; an unexpected error is logged by gatewayRequestPlugin, with the request id.
  */
 export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const original = unwrapResolverError(error);
@@ -18,7 +19,7 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   const reported = original instanceof GraphQLError ? original.originalError : undefined;
   const mapped =
     original instanceof GatewayError ? original : reported instanceof GatewayError ? reported : fromApolloError(formatted, original);
-  const { message, extensions } = formatError(mapped, currentRequestId());
+  const { message, extensions } = formatError(mapped, undefined);
   return {
     message,
     ...(formatted.locations && { locations: formatted.locations }),
@@ -48,12 +49,28 @@ function fromApolloError(formatted: GraphQLFormattedError, original: unknown): G
     case 'PERSISTED_QUERY_NOT_SUPPORTED':
       return Errors.badRequest(message);
     default:
-      logger.error(
-        `Unexpected error at ${formatted.path?.join('.') ?? 'request'}: ${describe(original)}`,
-        original instanceof Error ? original.stack : undefined,
-      );
       return Errors.internal();
   }
+}
+
+/** Apollo's and graphql-js's codes that fromApolloError maps to the catalogue: the caller's mistakes. */
+const KNOWN_APOLLO_CODES = new Set([
+  'BAD_USER_INPUT',
+  'GRAPHQL_VALIDATION_FAILED',
+  'GRAPHQL_PARSE_FAILED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+]);
+
+/** An error formatGraphQLError answers as internal_error: neither ours nor one of Apollo's known ones. */
+function isUnexpected(error: GraphQLError): boolean {
+  const original = unwrapResolverError(error);
+  if (original instanceof GatewayError) return false;
+  if (original instanceof GraphQLError && original.originalError instanceof GatewayError) return false;
+  const code = error.extensions?.code;
+  return !(typeof code === 'string' && KNOWN_APOLLO_CODES.has(code));
 }
 
 /** `... at "input.amount"; ...` or `Field "AdjustCreditsInput.reason" of required type` → the argument's own name. */
@@ -87,6 +104,15 @@ export const gatewayRequestPlugin: ApolloServerPlugin = {
       async didResolveOperation({ operation }) {
         if (operation?.operation === 'subscription') {
           throw Errors.badRequest('subscriptions are served over graphql-ws (graphql-transport-ws) at /graphql');
+        }
+      },
+      async didEncounterErrors({ errors, contextValue }) {
+        const requestId = requestIdOf((contextValue as { req?: unknown }).req);
+        for (const error of errors) {
+          if (!isUnexpected(error)) continue;
+          const original = unwrapResolverError(error);
+          // An object first: nestjs-pino keeps its fields (`err` with its stack) and takes the string as the message.
+          logger.error({ requestId, err: original }, `Unexpected error at ${error.path?.join('.') ?? 'request'}: ${describe(original)}`);
         }
       },
       async willSendResponse({ response }) {

@@ -1,5 +1,6 @@
 import type { Response } from 'express';
 import { errorBody, type GatewayError } from './errors';
+import { requestIdOf } from './request-id';
 
 /** Where refusals are counted by code: Metrics.requestsRefused (named by shape, so common/ stays below metrics/). */
 export interface RefusalCounter {
@@ -19,9 +20,4 @@ export function refuseRequest(res: Response, error: GatewayError, refused: Refus
     .status(error.status)
     .type('application/json')
     .send(errorBody(error, requestIdOf(res.req)));
-}
-
-function requestIdOf(req: unknown): string | undefined {
-  const id = (req as { id?: unknown } | undefined)?.id;
-  return typeof id === 'string' ? id : undefined;
 }

@@ -14,6 +14,8 @@ export interface AdjustmentRequest {
   actor: Actor;
   /** Set when a second person approved it: applied under `actor` (the requester) without their limits. */
   approval?: ApprovalRequestRecord;
+  /** The request being served (its `x-request-id`), named in the audit line and the ledger's log lines. */
+  requestId?: string;
 }
 
 /** `reverseAdjustment`: undo one APPLIED adjustment, whole, with a reason of its own. */
@@ -27,6 +29,8 @@ export interface ReversalRequest {
   actor: Actor;
   /** Set when a second person approved it (see AdjustmentRequest.approval). */
   approval?: ApprovalRequestRecord;
+  /** See AdjustmentRequest.requestId. */
+  requestId?: string;
 }
 
 /** An applied grant or deduction, as answered (GraphQL `CreditAdjustment`): its journal record, applied. */

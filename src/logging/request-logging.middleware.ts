@@ -5,7 +5,6 @@ import type { PassedLogger } from 'nestjs-pino/params';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { RequestScope, runInRequestScope } from '../common/request-scope';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Probes: answered many times a minute, never logged. */
@@ -20,8 +19,9 @@ export function requestIdFor(req: IncomingMessage, res: ServerResponse): string 
 }
 
 /**
- * Every request, first thing: its id (`req.id`, the `x-request-id` header), its scope (see RequestScope:
- * lines logged while serving it carry the id), and, when the level logs `info`, one line when it ends:
+ * Every request, first thing: its id (`req.id`, the `x-request-id` header; error bodies get it in
+ * response-request-id.ts, and the lines written for a request pass it explicitly), and, when the level
+ * logs `info`, one line when it ends:
  * `request completed` (`request aborted` if the caller hung up first, `request errored` for a 5xx) with
  * the request (id, method, path: a GET's query string may carry a whole document and its variables),
  * the status and the time it took. What pino-http did, without the two child loggers and the
@@ -44,7 +44,7 @@ export class RequestLoggingMiddleware implements NestMiddleware {
       const path = (req.originalUrl ?? req.url).split('?')[0];
       if (!UNLOGGED_PATHS.has(path)) this.logWhenDone(req, res, requestId, path);
     }
-    runInRequestScope(new RequestScope(requestId, this.root), next);
+    next();
   }
 
   private logWhenDone(req: Request, res: Response, requestId: string, path: string): void {

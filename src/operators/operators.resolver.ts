@@ -1,7 +1,6 @@
 import { UseGuards } from '@nestjs/common';
 import { Args, Context, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { requestActor } from '../auth/actor';
-import { AdminAuthGuard } from '../auth/admin-auth.guard';
 import type { AuthenticatedRequest } from '../auth/admin-auth.middleware';
 import type { Actor } from '../common/actor';
 import { ActorModel } from '../common/actor.model';
@@ -13,7 +12,7 @@ import { OperatorsService } from './operators.service';
 
 /** Who am I, and the operators' credentials (roles per field: src/auth/field-roles.ts). */
 @Resolver()
-@UseGuards(AdminAuthGuard, GqlThrottlerGuard)
+@UseGuards(GqlThrottlerGuard)
 export class OperatorsResolver {
   constructor(
     private readonly service: OperatorsService,

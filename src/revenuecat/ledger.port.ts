@@ -31,12 +31,14 @@ export interface TransactionOptions {
   pacing?: TransactionPacingKind;
   /** Aborts waiting for a bulk retry's slot (shutdown); the last attempt's failure is then thrown. */
   signal?: AbortSignal;
+  /** The request being served (its `x-request-id`), named in the lines this call logs. */
+  requestId?: string;
 }
 
 /** The virtual-currency ledger: RevenueCat in production, anything that behaves like it in tests. */
 export interface Ledger {
   listCurrencies(): Promise<VirtualCurrency[]>;
-  listBalances(customerId: string, options: { includeEmpty: boolean }): Promise<Balance[]>;
+  listBalances(customerId: string, options: { includeEmpty: boolean; requestId?: string }): Promise<Balance[]>;
   /**
    * Applies every adjustment atomically and answers the customer's balances after it, zero balances
    * included. `idempotencyKey` is sent upstream unchanged on every attempt. Every attempt is paced under

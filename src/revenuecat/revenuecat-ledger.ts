@@ -87,19 +87,19 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
     return this.readAllPages('list_currencies', `${this.projectUrl}/virtual_currencies?limit=${PAGE_LIMIT}`, toCurrency);
   }
 
-  async listBalances(customerId: string, { includeEmpty }: { includeEmpty: boolean }): Promise<Balance[]> {
+  async listBalances(customerId: string, { includeEmpty, requestId }: { includeEmpty: boolean; requestId?: string }): Promise<Balance[]> {
     const query = `limit=${PAGE_LIMIT}${includeEmpty ? '&include_empty_balances=true' : ''}`;
-    return this.readAllPages('list_balances', `${this.customerUrl(customerId)}?${query}`, toBalance);
+    return this.readAllPages('list_balances', `${this.customerUrl(customerId)}?${query}`, toBalance, requestId);
   }
 
   async createTransaction(customerId: string, transaction: Transaction, idempotencyKey: string, options: TransactionOptions = {}): Promise<Balance[]> {
     const url = `${this.customerUrl(customerId)}/transactions?include_empty_balances=true`;
     const body = { adjustments: transaction.adjustments, reference: transaction.reference };
     const paced: Paced = { kind: options.pacing ?? 'interactive', signal: options.signal };
-    const page = await this.send('create_transaction', 'POST', url, body, { 'Idempotency-Key': idempotencyKey }, paced);
+    const page = await this.send('create_transaction', 'POST', url, options.requestId, body, { 'Idempotency-Key': idempotencyKey }, paced);
     const first = toList(page, toBalance, 'create_transaction');
     if (!first.nextPage) return first.items;
-    const rest = await this.readAllPages('list_balances', this.resolvePage(first.nextPage), toBalance);
+    const rest = await this.readAllPages('list_balances', this.resolvePage(first.nextPage), toBalance, options.requestId);
     return first.items.concat(rest);
   }
 
@@ -117,7 +117,7 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
     return url;
   }
 
-  private async readAllPages<T>(endpoint: RevenueCatEndpoint, firstUrl: string, toItem: (raw: unknown) => T): Promise<T[]> {
+  private async readAllPages<T>(endpoint: RevenueCatEndpoint, firstUrl: string, toItem: (raw: unknown) => T, requestId?: string): Promise<T[]> {
     const items: T[] = [];
     const seen = new Set<string>();
     let url: string | undefined = firstUrl;
@@ -126,7 +126,7 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
         throw new RevenueCatError('bad_response', 200, `${endpoint} pagination did not end`);
       }
       seen.add(url);
-      const list: { items: T[]; nextPage?: string } = toList(await this.send(endpoint, 'GET', url), toItem, endpoint);
+      const list: { items: T[]; nextPage?: string } = toList(await this.send(endpoint, 'GET', url, requestId), toItem, endpoint);
       // Never push(...items): an argument per item overflows the stack on a long list.
       for (const item of list.items) items.push(item);
       url = list.nextPage ? this.resolvePage(list.nextPage) : undefined;
@@ -148,6 +148,7 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
     endpoint: RevenueCatEndpoint,
     method: 'GET' | 'POST',
     url: string,
+    requestId?: string,
     body?: unknown,
     headers: Record<string, string> = {},
     paced?: Paced,
@@ -169,10 +170,12 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
       const delay = bulkWaitsForSlot ? (attempt < this.settings.maxRetries ? 0 : undefined) : this.retryDelay(failure, attempt);
       if (delay === undefined) throw failure;
       this.metrics.upstreamRetries.inc({ endpoint, type: failure.type });
-      this.logger.warn(
+      const retrying =
         `${endpoint} failed with ${failure.type}${failure.httpStatus ? ` (HTTP ${failure.httpStatus})` : ''}; ` +
-          `retry ${attempt + 1}/${this.settings.maxRetries} ${bulkWaitsForSlot ? 'once bulk transactions resume' : `in ${delay} ms`}`,
-      );
+        `retry ${attempt + 1}/${this.settings.maxRetries} ${bulkWaitsForSlot ? 'once bulk transactions resume' : `in ${delay} ms`}`;
+      // With the request's id when there is one: nestjs-pino keeps an object's fields and logs the string as the message.
+      if (requestId === undefined) this.logger.warn(retrying);
+      else this.logger.warn({ requestId }, retrying);
       // A bulk retry after a 429 waits for its next slot, which the pause holds back.
       if (!bulkWaitsForSlot) await this.clock.sleep(delay);
     }
