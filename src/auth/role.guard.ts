@@ -15,7 +15,7 @@ import type { Principal } from './principal';
  * - Over HTTP the credential is the one AdminAuthMiddleware authenticated (`req.principal`): a request
  *   that did not pass it (a route or prefix changed one day) has none and is refused, missing_bearer.
  * - Over graphql-ws it is the connection's. graphql-ws carries subscriptions: a query or mutation sent
- *   there is 400 bad_request, whoever sends it (HTTP refuses subscriptions the same way).
+ *   there by a role that could run it over HTTP is 400 bad_request (HTTP refuses subscriptions the same way).
  * - An app user's Clerk token (graphql-ws only) may run `usageChanged` and nothing else.
  */
 @Injectable()
@@ -31,13 +31,13 @@ export class RoleGuard implements CanActivate {
       if (parentType.name === 'Subscription' && fieldName === 'usageChanged') return true;
       throw Errors.forbidden('an app user may only watch their own usage');
     }
-    if (!req && parentType.name !== 'Subscription') {
-      throw Errors.badRequest('queries and mutations are served over HTTP at /graphql; graphql-ws carries subscriptions');
-    }
     const required = requiredRoleFor(parentType.name, fieldName);
     // An unlisted field is refused to everyone, ADMIN included: it fails closed.
     if (required === undefined) throw Errors.roleRequired('ADMIN', `${parentType.name}.${fieldName} is not open to any role`);
     if (!atLeast(principal.role, required)) throw Errors.roleRequired(required);
+    if (!req && parentType.name !== 'Subscription') {
+      throw Errors.badRequest('queries and mutations are served over HTTP at /graphql; graphql-ws carries subscriptions');
+    }
     return true;
   }
 }
