@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import { APP_CONFIG, missingAdminConfig, type AppConfig } from '../config/app-config';
 import { Errors } from '../common/errors';
 import { OperatorTokenVerifier } from './operator-token-verifier.port';
@@ -68,6 +68,7 @@ export function bearerToken(authorization: string | undefined): string | undefin
 }
 
 // Hashing first gives both sides the same length, which timingSafeEqual needs, without leaking the length.
+// One-shot: no Hash object per request.
 function digest(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
+  return hash('sha256', value, 'buffer');
 }
