@@ -1,8 +1,10 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
 import { Errors, GatewayError } from './errors';
+import { cacheValidationMetadata } from './validation-metadata-cache';
 
 /** Turns class-validator failures into the catalogue's codes, naming the first bad field. */
 export function createValidationPipe(): ValidationPipe {
+  cacheValidationMetadata();
   return new ValidationPipe({
     transform: true,
     forbidUnknownValues: true,
