@@ -1,6 +1,7 @@
 import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
 import { json, NextFunction, Request, Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { Deadlines } from '../common/deadlines';
 import { Errors, GatewayError } from '../common/errors';
 import { refuseRequest } from '../common/http-error-response';
 import { Metrics } from '../metrics/metrics';
@@ -18,10 +19,14 @@ const parse = json({ limit: MAX_BODY_BYTES, strict: true });
  */
 @Injectable()
 export class JsonBodyMiddleware implements NestMiddleware {
+  private readonly deadlines: Deadlines;
+
   constructor(
     private readonly metrics: Metrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.deadlines = new Deadlines(config.requestBodyTimeoutMs);
+  }
 
   use(req: Request, res: Response, next: NextFunction): void {
     if (Number(req.headers['content-length']) > MAX_BODY_BYTES) {
@@ -29,16 +34,15 @@ export class JsonBodyMiddleware implements NestMiddleware {
       return;
     }
     let settled = false;
-    const timeoutMs = this.config.requestBodyTimeoutMs;
-    const deadline = setTimeout(() => {
+    this.deadlines.set(req, () => {
       settled = true;
-      this.refuseAndClose(res, Errors.requestTimeout(timeoutMs));
-    }, timeoutMs);
+      this.refuseAndClose(res, Errors.requestTimeout(this.config.requestBodyTimeoutMs));
+    });
     parse(req, res, (error?: unknown) => {
       // After a timeout, the body reader still reports the connection it lost: already answered.
       if (settled) return;
       settled = true;
-      clearTimeout(deadline);
+      this.deadlines.clear(req);
       if (!error) return next();
       const refused = refusal((error as { type?: string }).type);
       if (refused.code === 'payload_too_large') this.refuseAndClose(res, refused);

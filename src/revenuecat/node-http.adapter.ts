@@ -4,6 +4,7 @@ import { Agent as HttpAgent, ClientRequest, IncomingMessage, request as httpRequ
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { constants, createBrotliDecompress, createUnzip } from 'node:zlib';
+import { Deadlines } from '../common/deadlines';
 
 export interface NodeHttpTransportOptions {
   /** The whole exchange, from sending the request to the last byte of the answer. */
@@ -37,7 +38,12 @@ export class NodeHttpTransport {
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 128 });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 128 });
 
-  constructor(private readonly options: NodeHttpTransportOptions) {}
+  /** One timer for every exchange's deadline (they all have the same duration), not one per exchange. */
+  private readonly deadlines: Deadlines;
+
+  constructor(private readonly options: NodeHttpTransportOptions) {
+    this.deadlines = new Deadlines(options.timeoutMs);
+  }
 
   /**
    * Points `instance`, which must be this client's alone, at this transport: its defaults (adapter,
@@ -77,7 +83,7 @@ export class NodeHttpTransport {
       const fail = (error: AxiosError) => {
         if (settled) return;
         settled = true;
-        clearTimeout(deadline);
+        this.deadlines.clear(req);
         req.destroy();
         answer?.destroy();
         reject(error);
@@ -110,7 +116,7 @@ export class NodeHttpTransport {
           body.on('end', () => {
             if (settled) return;
             settled = true;
-            clearTimeout(deadline);
+            this.deadlines.clear(req);
             resolve({
               data: (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8'),
               status: res.statusCode!,
@@ -122,10 +128,7 @@ export class NodeHttpTransport {
           });
         },
       );
-      const deadline = setTimeout(
-        () => fail(new AxiosError(`timeout of ${timeoutMs}ms exceeded`, AxiosError.ETIMEDOUT, config, req)),
-        timeoutMs,
-      );
+      this.deadlines.set(req, () => fail(new AxiosError(`timeout of ${timeoutMs}ms exceeded`, AxiosError.ETIMEDOUT, config, req)));
       req.on('error', (error: NodeJS.ErrnoException) => fail(AxiosError.from(error, error.code, config, req)));
       req.end(data);
     });
