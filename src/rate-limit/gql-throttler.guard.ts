@@ -53,8 +53,7 @@ export class GqlThrottlerGuard extends ThrottlerGuard {
     const { req, res } = gql.getContext<{ req: AuthenticatedRequest; res: Response }>();
     const { name, ttl } = this.throttlers[0];
     const ttlMs = ttl as number;
-    // Hashed, so client addresses are not stored in Redis in the clear.
-    const key = hash('sha256', `${field}|${name!}|${trackerOf(req)}`);
+    const key = this.keyOf(`${field}|${name!}|${trackerOf(req)}`);
     const { totalHits, timeToExpire, isBlocked } = await this.storageService.increment(key, ttlMs, limit, ttlMs, name!);
     res.setHeader('RateLimit-Limit', limit);
     res.setHeader('RateLimit-Remaining', Math.max(0, limit - totalHits));
@@ -67,7 +66,25 @@ export class GqlThrottlerGuard extends ThrottlerGuard {
     }
     return true;
   }
+
+  private readonly keys = new Map<string, string>();
+
+  /**
+   * The counter's key: hashed, so client addresses are not stored in Redis in the clear. A caller sends
+   * many requests, so its digest is kept (the table is bounded) rather than computed for each.
+   */
+  private keyOf(budget: string): string {
+    let key = this.keys.get(budget);
+    if (key === undefined) {
+      if (this.keys.size >= MAX_KEYS_KEPT) this.keys.clear();
+      this.keys.set(budget, (key = hash('sha256', budget)));
+    }
+    return key;
+  }
 }
+
+/** Digests kept for callers seen lately; past this many the whole table is dropped and refilled. */
+const MAX_KEYS_KEPT = 10_000;
 
 /** The caller: the client address (as the trusted-proxy setting resolves it) and the credential used. */
 function trackerOf(req: AuthenticatedRequest): string {
