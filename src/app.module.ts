@@ -20,6 +20,7 @@ import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CreditsModule } from './credits/credits.module';
 import { DatabaseModule } from './database/database.module';
+import { GraphqlGateMiddleware } from './graphql/graphql-gate.middleware';
 import { JsonBodyMiddleware } from './graphql/json-body.middleware';
 import { HealthModule } from './health/health.module';
 import { DrainGateMiddleware } from './lifecycle/drain-gate.middleware';
@@ -42,6 +43,9 @@ export class AppModule implements NestModule {
         { provide: APP_FILTER, useClass: GatewayErrorFilter },
         // Every root field, whichever module declares it, over HTTP and graphql-ws.
         { provide: APP_GUARD, useClass: RoleGuard },
+        DrainGateMiddleware,
+        AdminAuthMiddleware,
+        JsonBodyMiddleware,
       ],
       imports: [
         ConfigModule.register(config),
@@ -93,14 +97,10 @@ export class AppModule implements NestModule {
   }
 
   /**
-   * What every /graphql request goes through before Apollo, in this order, once LoggingModule's
-   * RequestLoggingMiddleware has given it its id and scope (so every error, Apollo's own included,
-   * carries the id): refused while shutting down, authenticated before its body is read, its body read
-   * within bounds.
+   * What every /graphql request goes through before Apollo (GraphqlGateMiddleware), once LoggingModule's
+   * RequestLoggingMiddleware has given it its id (so every error, Apollo's own included, carries the id).
    */
   configure(consumer: MiddlewareConsumer): void {
-    consumer
-      .apply(DrainGateMiddleware, AdminAuthMiddleware, JsonBodyMiddleware)
-      .forRoutes({ path: GRAPHQL_PATH, method: RequestMethod.ALL });
+    consumer.apply(GraphqlGateMiddleware).forRoutes({ path: GRAPHQL_PATH, method: RequestMethod.ALL });
   }
 }
