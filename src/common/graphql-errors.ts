@@ -18,7 +18,7 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   // Validation rules report our errors too; Apollo wraps those, keeping ours as the original.
   const reported = original instanceof GraphQLError ? original.originalError : undefined;
   const mapped =
-    original instanceof GatewayError ? original : reported instanceof GatewayError ? reported : fromApolloError(formatted, original);
+    original instanceof GatewayError ? original : reported instanceof GatewayError ? reported : fromApolloError(formatted);
   const { message, extensions } = formatError(mapped, undefined);
   return {
     message,
@@ -29,40 +29,28 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
 }
 
 /** Apollo's and graphql-js's own codes in the catalogue's terms; anything else is ours to hide and log. */
-function fromApolloError(formatted: GraphQLFormattedError, original: unknown): GatewayError {
+function fromApolloError(formatted: GraphQLFormattedError): GatewayError {
   const code = formatted.extensions?.code;
-  const message = formatted.message;
-  switch (code) {
-    case 'BAD_USER_INPUT':
-      return Errors.invalidArgument(argumentField(message) ?? 'input', `is invalid: ${message}`);
-    case 'GRAPHQL_VALIDATION_FAILED':
-      if (/cannot represent|Expected value of type|was not provided|is not defined by type/.test(message)) {
-        return Errors.invalidArgument(argumentField(message) ?? 'input', `is invalid: ${message}`);
-      }
-      return Errors.invalidQuery(message);
-    case 'GRAPHQL_PARSE_FAILED':
-      return parseFailure(message);
-    case 'OPERATION_RESOLUTION_FAILURE':
-      return Errors.invalidQuery(message);
-    case 'BAD_REQUEST':
-    case 'PERSISTED_QUERY_NOT_FOUND':
-    case 'PERSISTED_QUERY_NOT_SUPPORTED':
-      return Errors.badRequest(message);
-    default:
-      return Errors.internal();
-  }
+  const mapped = typeof code === 'string' && Object.hasOwn(APOLLO_CODES, code) ? APOLLO_CODES[code] : undefined;
+  return mapped ? mapped(formatted.message) : Errors.internal();
 }
 
-/** Apollo's and graphql-js's codes that fromApolloError maps to the catalogue: the caller's mistakes. */
-const KNOWN_APOLLO_CODES = new Set([
-  'BAD_USER_INPUT',
-  'GRAPHQL_VALIDATION_FAILED',
-  'GRAPHQL_PARSE_FAILED',
-  'OPERATION_RESOLUTION_FAILURE',
-  'BAD_REQUEST',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-]);
+/**
+ * Apollo's and graphql-js's codes for the caller's mistakes, and what each is in the catalogue. Any other
+ * code is unexpected: answered internal_error, and logged (isUnexpected).
+ */
+const APOLLO_CODES: Record<string, (message: string) => GatewayError> = {
+  BAD_USER_INPUT: (message) => Errors.invalidArgument(argumentField(message) ?? 'input', `is invalid: ${message}`),
+  GRAPHQL_VALIDATION_FAILED: (message) =>
+    /cannot represent|Expected value of type|was not provided|is not defined by type/.test(message)
+      ? Errors.invalidArgument(argumentField(message) ?? 'input', `is invalid: ${message}`)
+      : Errors.invalidQuery(message),
+  GRAPHQL_PARSE_FAILED: (message) => parseFailure(message),
+  OPERATION_RESOLUTION_FAILURE: (message) => Errors.invalidQuery(message),
+  BAD_REQUEST: (message) => Errors.badRequest(message),
+  PERSISTED_QUERY_NOT_FOUND: (message) => Errors.badRequest(message),
+  PERSISTED_QUERY_NOT_SUPPORTED: (message) => Errors.badRequest(message),
+};
 
 /** An error formatGraphQLError answers as internal_error: neither ours nor one of Apollo's known ones. */
 function isUnexpected(error: GraphQLError): boolean {
@@ -70,7 +58,7 @@ function isUnexpected(error: GraphQLError): boolean {
   if (original instanceof GatewayError) return false;
   if (original instanceof GraphQLError && original.originalError instanceof GatewayError) return false;
   const code = error.extensions?.code;
-  return !(typeof code === 'string' && KNOWN_APOLLO_CODES.has(code));
+  return !(typeof code === 'string' && Object.hasOwn(APOLLO_CODES, code));
 }
 
 /** `... at "input.amount"; ...` or `Field "AdjustCreditsInput.reason" of required type` → the argument's own name. */
