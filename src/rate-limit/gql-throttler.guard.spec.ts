@@ -30,7 +30,7 @@ describe('GqlThrottlerGuard', () => {
 
   function execution(handler: () => void, parentType: string, fieldName: string): ExecutionContextHost {
     headers = new Map();
-    const req = { ip: '203.0.113.1', principal: { kind: 'admin', label: 'admin' } };
+    const req = { ip: '203.0.113.1', socket: { remoteAddress: '203.0.113.1' }, principal: { kind: 'admin', label: 'admin' } };
     const res = { setHeader: (name: string, value: unknown) => headers.set(name, value) };
     const info = { fieldName, parentType: schema.getType(parentType) } as unknown as GraphQLResolveInfo;
     const context = new ExecutionContextHost([undefined, {}, { req, res }, info], RenamedResolver, handler);

@@ -21,6 +21,8 @@ import { Metrics } from '../metrics/metrics';
 @Injectable()
 export class GqlThrottlerGuard extends ThrottlerGuard {
   private readonly limits: Limits;
+  /** With no proxy trusted, req.ip is the socket's address: read directly, without Express parsing X-Forwarded-For to discard it. */
+  private readonly behindNoProxy: boolean;
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
@@ -31,6 +33,7 @@ export class GqlThrottlerGuard extends ThrottlerGuard {
   ) {
     super(options, storage, reflector);
     this.limits = limitsOf(config);
+    this.behindNoProxy = config.trustProxy === false || config.trustProxy === 0;
   }
 
   /** Each limited root field's limit a minute; undefined for a field that has none. */
@@ -39,7 +42,8 @@ export class GqlThrottlerGuard extends ThrottlerGuard {
   }
 
   /**
-   * One budget per caller and GraphQL field, counted in the one throttler RateLimitModule configures.
+   * One budget per caller (the client address as the trusted-proxy setting resolves it, and the credential
+   * used) and GraphQL field, counted in the one throttler RateLimitModule configures.
    * ThrottlerGuard's own canActivate would also look up six per-route decorators (@Throttle,
    * @SkipThrottle, ...) and await each setting on every request; limits here come from limitFor alone.
    */
@@ -53,7 +57,8 @@ export class GqlThrottlerGuard extends ThrottlerGuard {
     const { req, res } = gql.getContext<{ req: AuthenticatedRequest; res: Response }>();
     const { name, ttl } = this.throttlers[0];
     const ttlMs = ttl as number;
-    const key = this.keyOf(`${field}|${name!}|${trackerOf(req)}`);
+    const address = (this.behindNoProxy ? req.socket.remoteAddress : req.ip) ?? 'unknown';
+    const key = this.keyOf(`${field}|${name!}|${address}|${req.principal?.label ?? 'anonymous'}`);
     const { totalHits, timeToExpire, isBlocked } = await this.storageService.increment(key, ttlMs, limit, ttlMs, name!);
     res.setHeader('RateLimit-Limit', limit);
     res.setHeader('RateLimit-Remaining', Math.max(0, limit - totalHits));
@@ -85,11 +90,6 @@ export class GqlThrottlerGuard extends ThrottlerGuard {
 
 /** Digests kept for callers seen lately; past this many the whole table is dropped and refilled. */
 const MAX_KEYS_KEPT = 10_000;
-
-/** The caller: the client address (as the trusted-proxy setting resolves it) and the credential used. */
-function trackerOf(req: AuthenticatedRequest): string {
-  return `${req.ip ?? 'unknown'}|${req.principal?.label ?? 'anonymous'}`;
-}
 
 type Limits = Record<string, Record<string, number> | undefined>;
 
