@@ -1,15 +1,16 @@
 import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
-import { json, NextFunction, Request, Response } from 'express';
+import type { NextFunction, Request, Response } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { Deadlines } from '../common/deadlines';
 import { Errors, GatewayError } from '../common/errors';
 import { refuseRequest } from '../common/http-error-response';
 import { Metrics } from '../metrics/metrics';
+import { jsonBodyReader } from './json-body-reader';
 
 /** The largest GraphQL request body accepted; a real operation with its variables is a few KiB. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-const parse = json({ limit: MAX_BODY_BYTES, strict: true });
+const parse = jsonBodyReader(MAX_BODY_BYTES);
 
 /**
  * JSON bodies for /graphql, bounded in size and in time, with failures answered in the catalogue's shape.
@@ -38,13 +39,13 @@ export class JsonBodyMiddleware implements NestMiddleware {
       settled = true;
       this.refuseAndClose(res, Errors.requestTimeout(this.config.requestBodyTimeoutMs));
     });
-    parse(req, res, (error?: unknown) => {
+    parse(req, res, (error) => {
       // After a timeout, the body reader still reports the connection it lost: already answered.
       if (settled) return;
       settled = true;
       this.deadlines.clear(req);
       if (!error) return next();
-      const refused = refusal((error as { type?: string }).type);
+      const refused = refusal(error.type);
       if (refused.code === 'payload_too_large') this.refuseAndClose(res, refused);
       else refuseRequest(res, refused, this.metrics.requestsRefused);
     });
