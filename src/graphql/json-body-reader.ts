@@ -44,29 +44,23 @@ function plainJsonLength(req: IncomingMessage): number | undefined {
   return PLAIN_JSON_TYPES.has(type.toLowerCase()) ? Number(length) : undefined;
 }
 
+/**
+ * Three listeners, never removed (the request ends with them): `close` before `end` is a body the caller
+ * gave up on. No `error` listener is needed: Node drops a request's errors when nothing listens, and
+ * `close` follows them.
+ */
 function readWhole(req: IncomingMessage & { body?: unknown }, length: number, done: BodyReadCallback): void {
   const chunks: Buffer[] = [];
   let received = 0;
   let finished = false;
-  const finish = (error?: { type?: string; status?: number }): void => {
-    if (finished) return;
-    finished = true;
-    req.removeListener('data', onData);
-    req.removeListener('end', onEnd);
-    req.removeListener('aborted', onAborted);
-    req.removeListener('close', onAborted);
-    req.removeListener('error', onError);
-    done(error);
-  };
-  const onData = (chunk: Buffer): void => {
+  req.on('data', (chunk: Buffer) => {
     received += chunk.length;
     chunks.push(chunk);
-  };
-  const onAborted = (): void => finish({ type: 'request.aborted', status: 400 });
-  const onError = (): void => finish({ status: 400 });
-  const onEnd = (): void => {
+  });
+  req.on('end', () => {
+    finished = true;
     // Node's parser stops at Content-Length, so a body can only be short (the caller gave up on it).
-    if (received !== length) return finish({ type: 'request.size.invalid', status: 400 });
+    if (received !== length) return done({ type: 'request.size.invalid', status: 400 });
     const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
     let text = bytes.toString('utf8');
     // iconv-lite, which body-parser decodes with, drops a byte order mark.
@@ -74,15 +68,15 @@ function readWhole(req: IncomingMessage & { body?: unknown }, length: number, do
     try {
       req.body = parseStrict(text);
     } catch {
-      return finish({ type: 'entity.parse.failed', status: 400 });
+      return done({ type: 'entity.parse.failed', status: 400 });
     }
-    finish();
-  };
-  req.on('data', onData);
-  req.on('end', onEnd);
-  req.on('aborted', onAborted);
-  req.on('close', onAborted);
-  req.on('error', onError);
+    done();
+  });
+  req.on('close', () => {
+    if (finished) return;
+    finished = true;
+    done({ type: 'request.aborted', status: 400 });
+  });
 }
 
 /** body-parser's strict JSON: an object or an array; an empty body is `{}`. */
