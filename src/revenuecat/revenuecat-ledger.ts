@@ -239,7 +239,7 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
           : { method, url, data: JSON.stringify(body), headers: { 'Content-Type': 'application/json', ...headers } },
       );
       stop();
-      this.metrics.upstreamRequests.inc({ endpoint, outcome: String(response.status) });
+      metrics.outcome(String(response.status)).inc();
       this.status.record(response.status < 500, `HTTP ${response.status} from ${endpoint}`);
       const usage = Number(response.headers['revenuecat-rate-limit-current-usage']);
       const limit = Number(response.headers['revenuecat-rate-limit-current-limit']);
@@ -249,7 +249,7 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
     } catch (error) {
       stop();
       const failure = toTransportError(error, this.settings.timeoutMs);
-      this.metrics.upstreamRequests.inc({ endpoint, outcome: failure.type });
+      metrics.outcome(failure.type).inc();
       this.status.record(false, `${failure.type} from ${endpoint}`);
       throw failure;
     }
@@ -262,6 +262,7 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
         duration: this.metrics.upstreamDuration.labels({ endpoint }),
         rateLimitUsage: this.metrics.revenueCatRateLimitUsage.labels({ endpoint }),
         rateLimitLimit: this.metrics.revenueCatRateLimitLimit.labels({ endpoint }),
+        outcome: outcomeCounters(this.metrics, endpoint),
       };
       this.endpointMetrics.set(endpoint, metrics);
     }
@@ -282,7 +283,18 @@ function headerNumber(value: unknown): number | undefined {
   return Number(value.trim());
 }
 
+/** An endpoint's request counter for each outcome (an HTTP status, timeout, network_error), labelled once. */
+function outcomeCounters(metrics: Metrics, endpoint: RevenueCatEndpoint): (outcome: string) => ReturnType<Metrics['upstreamRequests']['labels']> {
+  const counters = new Map<string, ReturnType<Metrics['upstreamRequests']['labels']>>();
+  return (outcome) => {
+    let counter = counters.get(outcome);
+    if (!counter) counters.set(outcome, (counter = metrics.upstreamRequests.labels({ endpoint, outcome })));
+    return counter;
+  };
+}
+
 interface EndpointMetrics {
+  outcome: (outcome: string) => ReturnType<Metrics['upstreamRequests']['labels']>;
   duration: ReturnType<Metrics['upstreamDuration']['labels']>;
   rateLimitUsage: ReturnType<Metrics['revenueCatRateLimitUsage']['labels']>;
   rateLimitLimit: ReturnType<Metrics['revenueCatRateLimitLimit']['labels']>;
