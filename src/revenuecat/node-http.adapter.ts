@@ -41,8 +41,12 @@ export class NodeHttpTransport {
   /** One timer for every exchange's deadline (they all have the same duration), not one per exchange. */
   private readonly deadlines: Deadlines;
 
+  /** The headers sent with every request, as name, value, name, value. */
+  private readonly fixedHeaders: string[];
+
   constructor(private readonly options: NodeHttpTransportOptions) {
     this.deadlines = new Deadlines(options.timeoutMs);
+    this.fixedHeaders = Object.entries(options.headers).flat();
   }
 
   /**
@@ -75,8 +79,14 @@ export class NodeHttpTransport {
       const url = new URL(config.url!);
       const https = url.protocol === 'https:';
       const data = typeof config.data === 'string' ? config.data : undefined;
-      const headers = data === undefined ? this.options.headers : { ...this.options.headers, ...(config.headers.toJSON(true) as Record<string, string>) };
-      if (data !== undefined) headers['Content-Length'] = String(Buffer.byteLength(data));
+      let headers: Record<string, string> | string[];
+      if (data === undefined) {
+        // As a list, Node writes them as they are, without a setHeader call per header; Host is then ours to send.
+        headers = [...this.fixedHeaders, 'Host', url.host];
+      } else {
+        headers = { ...this.options.headers, ...(config.headers.toJSON(true) as Record<string, string>) };
+        headers['Content-Length'] = String(Buffer.byteLength(data));
+      }
       const { timeoutMs, maxAnswerBytes } = this.options;
       let settled = false;
       let answer: Readable | undefined;
