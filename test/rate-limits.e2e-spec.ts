@@ -151,4 +151,30 @@ describeWithRedis('rate limits across instances sharing one Redis', () => {
     expect(errorCode(await second.client.query(query))).toBe('rate_limited');
     expect(emulator.transactions).toHaveLength(30);
   });
+
+  it('keeps each shared counter only until its window ends, plus a second', async () => {
+    const window = Math.floor(clock.now() / 60_000);
+    const keys = await redis.keys(`${RATE_LIMIT_KEY_PREFIX}*:${window}`);
+    expect(keys.length).toBeGreaterThan(0);
+    const msLeft = (window + 1) * 60_000 - clock.now();
+    for (const key of keys) {
+      const ttl = await redis.pttl(key);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(msLeft + 1000);
+    }
+  });
+
+  it('still counts after Redis has lost its scripts (SCRIPT FLUSH, as after a restart)', async () => {
+    const query = OPERATIONS[2].query;
+    const window = Math.floor(clock.now() / 60_000);
+    const total = async () => {
+      const keys = await redis.keys(`${RATE_LIMIT_KEY_PREFIX}*:${window}`);
+      const values = await Promise.all(keys.map((key) => redis.get(key)));
+      return values.reduce((sum, value) => sum + Number(value), 0);
+    };
+    const before = await total();
+    await redis.script('FLUSH');
+    expect(errorCode(await first.client.query(query))).toBe('rate_limited');
+    expect(await total()).toBe(before + 1);
+  });
 });

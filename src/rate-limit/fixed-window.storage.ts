@@ -50,23 +50,27 @@ export class MemoryFixedWindowStorage extends FixedWindowStorage {
   }
 }
 
-/** Counters shared by every instance: one INCR per request; the key expires with its window. */
+/** Counts a hit and (re)sets the key's expiry, in one round trip and one command. */
+const HIT_SCRIPT = "local hits = redis.call('INCR', KEYS[1]) redis.call('PEXPIRE', KEYS[1], ARGV[1]) return hits";
+
+type ScriptedRedis = Redis & { creditsRateLimitHit(key: string, expiryMs: number): Promise<number> };
+
+/**
+ * Counters shared by every instance: one hit is one script call (INCR, then PEXPIRE so the key expires
+ * with its window), sent as EVALSHA (ioredis loads the script on first use and after a Redis restart).
+ * It was a MULTI/EXEC transaction of the same two commands: four commands and four replies per request.
+ */
 export class RedisFixedWindowStorage extends FixedWindowStorage {
-  constructor(
-    private readonly redis: Redis,
-    clock: Clock,
-  ) {
+  private readonly redis: ScriptedRedis;
+
+  constructor(redis: Redis, clock: Clock) {
     super(clock);
+    if (!('creditsRateLimitHit' in redis)) redis.defineCommand('creditsRateLimitHit', { numberOfKeys: 1, lua: HIT_SCRIPT });
+    this.redis = redis as ScriptedRedis;
   }
 
   protected async hit(windowKey: string, msLeft: number): Promise<number> {
-    const key = RATE_LIMIT_KEY_PREFIX + windowKey;
-    const [[incrError, hits], [expireError]] = (await this.redis.multi().incr(key).pexpire(key, msLeft + 1000).exec()) as [
-      [Error | null, number],
-      [Error | null, unknown],
-    ];
-    if (incrError || expireError) throw incrError ?? expireError;
-    return hits;
+    return this.redis.creditsRateLimitHit(RATE_LIMIT_KEY_PREFIX + windowKey, msLeft + 1000);
   }
 }
 
