@@ -1,11 +1,12 @@
 import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { AxiosError, AxiosResponse } from 'axios';
+import { performance } from 'node:perf_hooks';
 import { Clock } from '../common/clock';
 import { Errors } from '../common/errors';
 import { isWellFormedText, truncateText } from '../common/text';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { Metrics } from '../metrics/metrics';
+import { Metrics, secondsSince } from '../metrics/metrics';
 import { Balance, Ledger, ProductGrant, Transaction, TransactionOptions, VirtualCurrency } from './ledger.port';
 import { NodeHttpTransport } from './node-http.adapter';
 import { RevenueCatError } from './revenuecat-error';
@@ -231,14 +232,14 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
     headers: Record<string, string> | undefined,
   ): Promise<AxiosResponse<string>> {
     const metrics = this.metricsFor(endpoint);
-    const stop = metrics.duration.startTimer();
+    const startedAt = performance.now();
     try {
       const response = await this.http.axiosRef.request<string>(
         body === undefined
           ? { method, url }
           : { method, url, data: JSON.stringify(body), headers: { 'Content-Type': 'application/json', ...headers } },
       );
-      stop();
+      metrics.duration.observe(secondsSince(startedAt));
       metrics.outcome(String(response.status)).inc();
       this.status.record(response.status < 500, `HTTP ${response.status} from ${endpoint}`);
       const usage = Number(response.headers['revenuecat-rate-limit-current-usage']);
@@ -247,7 +248,7 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
       if (Number.isFinite(limit)) metrics.rateLimitLimit.set(limit);
       return response;
     } catch (error) {
-      stop();
+      metrics.duration.observe(secondsSince(startedAt));
       const failure = toTransportError(error, this.settings.timeoutMs);
       metrics.outcome(failure.type).inc();
       this.status.record(false, `${failure.type} from ${endpoint}`);
