@@ -55,7 +55,10 @@ export class FlatArgsValidationPipe extends ValidationPipe {
     const instance = new metatype() as Record<string, unknown>;
     for (const key of Object.keys(value)) {
       const field = (value as Record<string, unknown>)[key];
-      if (key === '__proto__' || key === 'constructor' || (field !== null && (typeof field === 'object' || typeof field === 'function'))) return undefined;
+      // Nest strips __proto__, prototype and constructor first; class-transformer leaves alone a key where
+      // the new instance already holds a function (an inherited method, a function-valued initializer).
+      if (key === '__proto__' || key === 'constructor' || key === 'prototype' || typeof instance[key] === 'function') return undefined;
+      if (field !== null && (typeof field === 'object' || typeof field === 'function')) return undefined;
       if (defaultMetadataStorage.findTypeMetadata(metatype, key) || defaultMetadataStorage.findTransformMetadatas(metatype, key, TransformationType.PLAIN_TO_CLASS).length > 0) {
         return undefined;
       }
@@ -64,11 +67,15 @@ export class FlatArgsValidationPipe extends ValidationPipe {
     return instance;
   }
 
-  /** A class whose prototypes hold nothing but their constructors, with no @Expose or @Exclude anywhere. */
+  /** A class whose prototypes hold nothing but their constructors, with no @Expose or @Exclude anywhere (class or property). */
   private isPlainClass(metatype: Type<unknown>): boolean {
     let plain = this.plainClasses.get(metatype);
     if (plain === undefined) {
-      plain = defaultMetadataStorage.getExposedMetadatas(metatype).length === 0 && defaultMetadataStorage.getExcludedMetadatas(metatype).length === 0;
+      // getStrategy sees a class-level @Expose or @Exclude, which the property lists leave out.
+      plain =
+        defaultMetadataStorage.getStrategy(metatype) === 'none' &&
+        defaultMetadataStorage.getExposedMetadatas(metatype).length === 0 &&
+        defaultMetadataStorage.getExcludedMetadatas(metatype).length === 0;
       for (let prototype = metatype.prototype as object | null; plain && prototype && prototype !== Object.prototype; prototype = Object.getPrototypeOf(prototype)) {
         plain = Reflect.ownKeys(prototype).every((key) => key === 'constructor');
       }
