@@ -63,8 +63,29 @@ describe('Deadlines', () => {
       deadlines.set({}, () => expired.push(Date.now()));
     });
     const start = Date.now();
-    jest.advanceTimersByTime(1_000);
+    jest.advanceTimersByTime(500);
+    // The one timer only: a callback's set() arms nothing beside the timer the expiry loop arms.
+    expect(jest.getTimerCount()).toBe(1);
+    jest.advanceTimersByTime(500);
     expect(expired.map((at) => at - start)).toEqual([500, 1_000]);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('arms one timer again when expiring callbacks each set a deadline, chain after chain', () => {
+    const deadlines = new Deadlines(100, clock);
+    const expiries = [0, 0, 0];
+    // Three chains: each expiry sets the next deadline of its chain, ten expiries per chain.
+    const renew = (chain: number): void => {
+      if (++expiries[chain] < 10) deadlines.set({}, () => renew(chain));
+    };
+    for (let chain = 0; chain < 3; chain++) deadlines.set({}, () => renew(chain));
+    for (let step = 0; step < 20; step++) {
+      jest.advanceTimersByTime(100);
+      expect(jest.getTimerCount()).toBeLessThanOrEqual(1);
+    }
+    expect(expiries).toEqual([10, 10, 10]);
+    expect(deadlines.size).toBe(0);
+    expect(jest.getTimerCount()).toBe(0);
   });
 
   it('does not keep the process alive by itself', () => {

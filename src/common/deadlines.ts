@@ -15,6 +15,8 @@ export class Deadlines {
   private readonly pending = new Map<object, { at: number; expire: () => void }>();
   /** Armed for the oldest pending deadline: one set later never expires earlier, so it needs no timer of its own. */
   private timer: NodeJS.Timeout | undefined;
+  /** While expired callbacks run: a deadline one of them sets is armed for by the loop, not by `set`. */
+  private firing = false;
 
   constructor(
     private readonly durationMs: number,
@@ -27,7 +29,7 @@ export class Deadlines {
     const at = this.clock.now() + this.durationMs;
     this.pending.delete(key);
     this.pending.set(key, { at, expire });
-    if (this.timer === undefined) this.arm(at);
+    if (this.timer === undefined && !this.firing) this.arm(at);
   }
 
   clear(key: object): void {
@@ -45,21 +47,26 @@ export class Deadlines {
 
   private fire(): void {
     this.timer = undefined;
+    this.firing = true;
     const now = this.clock.now();
-    for (const [key, deadline] of this.pending) {
-      if (deadline.at > now) {
-        this.arm(deadline.at);
-        return;
+    try {
+      for (const [key, deadline] of this.pending) {
+        if (deadline.at > now) {
+          this.arm(deadline.at);
+          return;
+        }
+        this.pending.delete(key);
+        try {
+          deadline.expire();
+        } catch (error) {
+          // One callback's failure must not strand the deadlines after it: rethrown once they are handled.
+          queueMicrotask(() => {
+            throw error;
+          });
+        }
       }
-      this.pending.delete(key);
-      try {
-        deadline.expire();
-      } catch (error) {
-        // One callback's failure must not strand the deadlines after it: rethrown once they are handled.
-        queueMicrotask(() => {
-          throw error;
-        });
-      }
+    } finally {
+      this.firing = false;
     }
   }
 }
