@@ -64,6 +64,14 @@ describe('cacheValidationMetadata', () => {
       expect(errors.map((e) => e.property).sort()).toEqual(['count', 'name']);
     });
 
+    // (A null or undefined `constructor` throws inside class-validator itself, cached or not.)
+    it('validates an object whose own `constructor` is not a class as class-validator does, rather than throwing', () => {
+      for (const constructor of [1, 'Parent', true, {}]) {
+        const errors = validateSync({ constructor, name: 1 } as object);
+        expect(errors.map((e) => [e.property, Object.keys(e.constraints ?? {})])).toEqual([[undefined, ['unknownValue']]]);
+      }
+    });
+
     it('sees a rule registered at run time on a class already validated', () => {
       class Late {
         @MaxLength(5)

@@ -26,6 +26,9 @@ export function cacheValidationMetadata(storage: MetadataStorage = getMetadataSt
     register(metadata);
   };
   storage.getTargetValidationMetadatas = (target, targetSchema, always, strictGroups, groups) => {
+    // The target is the validated object's `constructor`, which an object of its own can make anything
+    // (`{ constructor: 1 }`): only a class is remembered, anything else is looked up as class-validator would.
+    if (typeof target !== 'function') return lookUp(target, targetSchema, always, strictGroups, groups);
     // Groups are kept as given (JSON), so ['a,b'] and ['a', 'b'] stay apart.
     const options = `${targetSchema}|${always}|${strictGroups}|${groups === undefined ? '' : JSON.stringify(groups)}`;
     let forTarget = answers.get(target);
