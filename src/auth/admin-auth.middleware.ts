@@ -34,13 +34,17 @@ export class AdminAuthMiddleware implements NestMiddleware {
       req.principal = principal;
       return next();
     }
-    principal.then(
-      (operator) => {
-        req.principal = operator;
-        next();
-      },
-      (error: unknown) => this.refuse(res, next, error),
-    );
+    principal
+      .then(
+        (operator) => {
+          req.principal = operator;
+          next();
+        },
+        (error: unknown) => this.refuse(res, next, error),
+      )
+      // Past this await, whatever the rest of the chain throws at once lands here and not in an unhandled
+      // rejection (which ends the process): handed on as Express does a middleware's own throw.
+      .catch(next);
   }
 
   private refuse(res: Response, next: NextFunction, error: unknown): void {
