@@ -9,7 +9,7 @@
  * section at the end of BENCHMARKS.md (or --out), between its own markers, keeping everything else.
  *
  *   npm run bench -- --only bulk           (from run.ts)
- *   node -r ts-node/register/transpile-only scripts/bench/bulk.ts [--smoke] [--out <file>] [--items <n>] [--budget <n>]
+ *   node -r ts-node/register/transpile-only scripts/bench/bulk.ts [--smoke] [--out <file>] [--items <n>] [--budget <n>] [--from-source]
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -36,6 +36,8 @@ export interface BulkBenchOptions {
   interactivePerSecond?: number;
   logLevel?: string;
   verbose?: boolean;
+  /** Run the servers under ts-node instead of compiled (children.ts, compiledTree). */
+  fromSource?: boolean;
   /** Run the gateway with --cpu-prof, its profile written here. */
   profileDir?: string;
 }
@@ -131,6 +133,7 @@ export async function benchBulk(options: BulkBenchOptions): Promise<BulkFigures>
       script: 'scripts/bench/serve-emulator.ts',
       env: { ...baseEnv(), BENCH_USERS: String(items + INTERACTIVE_USERS), BENCH_TRANSACTIONS_PER_MINUTE: String(budget) },
       verbose: options.verbose,
+      fromSource: options.fromSource,
     });
     children.push(emulator.child);
     const info = emulator.ready.info ?? {};
@@ -153,6 +156,7 @@ export async function benchBulk(options: BulkBenchOptions): Promise<BulkFigures>
         ...(usePostgres ? { DATABASE_URL: options.databaseUrl, DATABASE_SCHEMA: schema } : { DATABASE_URL: 'pglite:memory' }),
       },
       verbose: options.verbose,
+      fromSource: options.fromSource,
       nodeFlags: options.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(options.profileDir)}`, `--cpu-prof-name=gateway-bulk-${Date.now()}.cpuprofile`] : [],
     });
     children.push(gateway.child);
@@ -336,6 +340,7 @@ if (require.main === module) {
     items: flag('items') ? Number(flag('items')) : undefined,
     budget: flag('budget') ? Number(flag('budget')) : undefined,
     verbose: argv.includes('--verbose'),
+    fromSource: argv.includes('--from-source'),
     profileDir: flag('profile'),
   }).then(
     () => process.exit(0),

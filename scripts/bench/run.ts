@@ -643,13 +643,14 @@ async function main(): Promise<number> {
       script: 'scripts/bench/serve-emulator.ts',
       env: { ...baseEnv(), BENCH_USERS: String(users) },
       verbose,
+      fromSource: options.fromSource,
     });
     children.push(emulatorStart.child);
     const info = emulatorStart.ready.info ?? {};
     const emulator: Emulator = { child: emulatorStart.child, url: info.url, apiKey: info.apiKey, projectId: info.projectId };
 
     const start = async (name: string, script: string, env: NodeJS.ProcessEnv, nodeFlags: string[] = [], root?: string) => {
-      const { child, ready } = await startChild({ name, script, env, nodeFlags, verbose, root });
+      const { child, ready } = await startChild({ name, script, env, nodeFlags, verbose, root, fromSource: options.fromSource });
       children.push(child);
       return { child, url: `http://127.0.0.1:${ready.port}` };
     };
@@ -769,7 +770,7 @@ async function main(): Promise<number> {
   log(`report written to ${options.out} (${results.runSeconds.toFixed(0)} s)`);
   // Its own processes and its own section, at the end of the report (scripts/bench/bulk.ts).
   if (options.only.has('bulk')) {
-    await benchBulk({ smoke: options.smoke, out: resolve(options.out), databaseUrl: options.databaseUrl, logLevel: options.logLevel, verbose: options.verbose }).catch(
+    await benchBulk({ smoke: options.smoke, out: resolve(options.out), databaseUrl: options.databaseUrl, logLevel: options.logLevel, verbose: options.verbose, fromSource: options.fromSource }).catch(
       (error: unknown) => {
         const message = error instanceof Error ? error.message : String(error);
         log(`bulk failed: ${message}`);

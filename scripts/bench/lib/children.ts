@@ -3,7 +3,8 @@
  * never mix with the figures), waits for it to listen, asks it for CPU and memory figures, and makes sure
  * no child outlives the benchmark whatever way it ends.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildMessage, ProcessStats, ReadyMessage } from './protocol';
 
@@ -50,6 +51,40 @@ export interface StartOptions {
   startTimeoutMs?: number;
   /** Print the child's stdout and stderr as they come. */
   verbose?: boolean;
+  /** Run the TypeScript under ts-node instead of compiled (see compiledTree). */
+  fromSource?: boolean;
+}
+
+/** Where each tree was compiled to, once per run. */
+const builds = new Map<string, string>();
+
+/**
+ * The tree at `root` compiled to JavaScript by the project's own tsc into `<root>/.bench-build`, so a child
+ * runs as `npm start` does (`node dist/main.js`), not under ts-node. ts-node loads Node's `repl`, and with
+ * it `domain`, which switches every EventEmitter of the process to its domain-aware path
+ * (`events.usingDomains`): a per-event cost production never pays, and which weighs on each server in
+ * proportion to the events it emits, not to the work it does. The build sits inside the tree so its
+ * packages resolve as the sources' do; the SQL migrations are copied beside the compiled database code
+ * as `nest build` copies them to dist.
+ */
+export function compiledTree(root: string): string {
+  let out = builds.get(root);
+  if (out) return out;
+  out = join(root, '.bench-build');
+  rmSync(out, { recursive: true, force: true });
+  const tsc = spawnSync(
+    process.execPath,
+    [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.json'), '--outDir', out, '--rootDir', root, '--sourceMap', 'false', '--incremental', 'false'],
+    { cwd: root, encoding: 'utf8' },
+  );
+  // tsc writes its JavaScript even past a type error; only a missing entry point stops the run.
+  if (!existsSync(join(out, 'scripts', 'bench', 'serve-gateway.js'))) {
+    throw new Error(`could not compile ${root} for the benchmark (tsc exit ${tsc.status}):\n${(tsc.stdout + tsc.stderr).slice(0, 2_000)}`);
+  }
+  const migrations = join(root, 'src', 'database', 'migrations');
+  if (existsSync(migrations)) cpSync(migrations, join(out, 'src', 'database', 'migrations'), { recursive: true });
+  builds.set(root, out);
+  return out;
 }
 
 export class Child {
@@ -160,9 +195,13 @@ export class Child {
 
 export async function startChild(options: StartOptions): Promise<{ child: Child; ready: ReadyMessage }> {
   installExitHook();
+  const root = options.root ?? REPO_ROOT;
+  const entry = options.fromSource
+    ? ['-r', 'ts-node/register/transpile-only', join(root, options.script)]
+    : [join(compiledTree(root), options.script.replace(/\.ts$/, '.js'))];
   const proc = spawn(
     globalThis.process.execPath,
-    [...(options.nodeFlags ?? []), '-r', 'ts-node/register/transpile-only', join(options.root ?? REPO_ROOT, options.script)],
+    [...(options.nodeFlags ?? []), ...entry],
     {
       cwd: options.root ?? REPO_ROOT,
       env: options.env,

@@ -38,6 +38,8 @@ export interface BenchOptions {
   logLevel: string;
   profileDir?: string;
   verbose: boolean;
+  /** Run the measured servers under ts-node rather than compiled by tsc first (the default, as `npm start` runs). */
+  fromSource: boolean;
   timeoutSeconds: number;
 }
 
@@ -74,6 +76,8 @@ export const USAGE = `npm run bench [-- options]
                           them per layer with scripts/bench/profile-layers.ts
   --timeout <s>           abort the whole run after this long (default 900; smoke 120)
   --verbose               show the servers' output and progress details
+  --from-source           run the servers under ts-node; by default they are compiled with tsc first (into
+                          .bench-build/) and run as plain JavaScript, as npm start runs dist/main.js
 
 Environment: BENCH_DURATION, BENCH_WARMUP, BENCH_CONNECTIONS, BENCH_SUBSCRIBERS, BENCH_EVENTS,
 BENCH_EVENT_RATE, BENCH_CONNECT_BATCH, BENCH_ROUNDS, BENCH_IDLE, BENCH_ONLY, BENCH_OUT, BENCH_HISTORY_ROWS, BENCH_HISTORY_DURATION,
@@ -92,7 +96,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, re
   const known = new Set([
     'smoke', 'out', 'json', 'duration', 'warmup', 'connections', 'subscribers', 'events', 'event-rate', 'connect-batch',
     'idle', 'only', 'no-redis', 'redis-url', 'history-rows', 'history-duration', 'database-url', 'log-level', 'profile', 'timeout', 'verbose', 'help',
-    'rounds', 'profile-balances', 'baseline',
+    'rounds', 'profile-balances', 'baseline', 'from-source',
   ]);
   const flags = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {
@@ -100,7 +104,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, re
     if (!arg.startsWith('--')) throw new UsageError(`unexpected argument "${arg}"`);
     const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
     if (!known.has(name)) throw new UsageError(`unknown option --${name}`);
-    const boolean = ['smoke', 'no-redis', 'verbose', 'help'].includes(name);
+    const boolean = ['smoke', 'no-redis', 'verbose', 'help', 'from-source'].includes(name);
     if (boolean) {
       flags.set(name, true);
       continue;
@@ -168,6 +172,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, re
     logLevel: typeof logLevel === 'string' ? logLevel : 'warn',
     profileDir: typeof profile === 'string' ? profile : undefined,
     verbose: flags.has('verbose'),
+    fromSource: flags.has('from-source'),
     timeoutSeconds: positiveNumber('--timeout', pick('timeout', 'BENCH_TIMEOUT', '900', '120'), false),
   };
 }

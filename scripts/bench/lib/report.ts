@@ -414,8 +414,14 @@ export function generatedSection(results: BenchResults): string {
         '`graphql-ws` `createClient` over `ws` for subscribers). Server CPU is `process.cpuUsage()` read by each server and ' +
         'sent over IPC, memory is `process.memoryUsage()` after two forced GCs. All share the machine\'s cores, as on a small ' +
         'host: the emulator\'s and the load generator\'s work is on the same cores as the server measured, the same for every path.',
+      options.fromSource
+        ? '- **Run from source** (`--from-source`): every server ran under ts-node, which loads Node\'s `domain` module and with it ' +
+          'the domain-aware path of every EventEmitter; `npm start` runs compiled JavaScript and pays no such cost.'
+        : '- **Compiled, as shipped**: every server is this tree compiled by its own `tsc` (into `.bench-build/`) and run by plain ' +
+          '`node`, as `npm start` runs `dist/main.js`. Not ts-node, which loads Node\'s `domain` module and with it the ' +
+          'domain-aware path of every EventEmitter, a cost production never pays (`--from-source` measures that way).',
       `- **The gateway** is \`createApp\` from \`src/bootstrap.ts\` as \`node dist/main.js\` runs it, with \`NODE_ENV=production\`, ` +
-        `\`LOG_LEVEL=${options.logLevel}\`, its own rate limits lifted to 1,000,000 a minute (otherwise the figure would be of 429s), ` +
+        `\`LOG_LEVEL=${options.logLevel}\`, its own rate limits lifted to 1,000,000 a minute (otherwise the figure would be of 429s). ` +
         'Everything else is the default.',
       '- **The plain server** (`scripts/bench/plain-apollo-server.ts`): `@apollo/server` on Express 5 with the same `balances` ' +
         'field, a constant-time bearer check, and one upstream GET over a keep-alive `node:http` agent (128 sockets, as the ' +
