@@ -4,7 +4,7 @@
  * no child outlives the benchmark whatever way it ends.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildMessage, ProcessStats, ReadyMessage } from './protocol';
 
@@ -65,13 +65,20 @@ const builds = new Map<string, string>();
  * (`events.usingDomains`): a per-event cost production never pays, and which weighs on each server in
  * proportion to the events it emits, not to the work it does. The build sits inside the tree so its
  * packages resolve as the sources' do; the SQL migrations are copied beside the compiled database code
- * as `nest build` copies them to dist.
+ * as `nest build` copies them to dist. Each run compiles into a directory of its own
+ * (`.bench-build/run-<pid>`), removed when the run exits, so two runs at once (a bench beside the smoke
+ * run of `npm test`) never delete each other's build; one left by a run that was killed is removed by the
+ * next.
  */
 export function compiledTree(root: string): string {
   let out = builds.get(root);
   if (out) return out;
-  out = join(root, '.bench-build');
+  const parent = join(root, '.bench-build');
+  removeAbandonedBuilds(parent);
+  out = join(parent, `run-${process.pid}`);
   rmSync(out, { recursive: true, force: true });
+  const built = out;
+  process.once('exit', () => rmSync(built, { recursive: true, force: true }));
   const tsc = spawnSync(
     process.execPath,
     [require.resolve('typescript/bin/tsc'), '-p', join(root, 'tsconfig.json'), '--outDir', out, '--rootDir', root, '--sourceMap', 'false', '--incremental', 'false'],
@@ -85,6 +92,25 @@ export function compiledTree(root: string): string {
   if (existsSync(migrations)) cpSync(migrations, join(out, 'src', 'database', 'migrations'), { recursive: true });
   builds.set(root, out);
   return out;
+}
+
+/** Removes the builds of runs whose process is gone (killed before its exit hook ran). */
+function removeAbandonedBuilds(parent: string): void {
+  if (!existsSync(parent)) return;
+  for (const name of readdirSync(parent)) {
+    const pid = /^run-(\d+)$/.exec(name)?.[1];
+    if (pid === undefined || !processGone(Number(pid))) continue;
+    rmSync(join(parent, name), { recursive: true, force: true });
+  }
+}
+
+function processGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 export class Child {
