@@ -6,16 +6,21 @@
  * interceptors, validation, rate limits or metrics). The gap between this and the plain server is what
  * NestJS and its Apollo driver cost; the gap between this and the service is the service's own work.
  *
+ * With MINIMAL_PLATFORM=fastify the same app runs on Nest's Fastify adapter (`@nestjs/platform-fastify`,
+ * Apollo through `@as-integrations/fastify`, Nest's Fastify JSON parser) instead of Express: the same
+ * module, resolver and middleware, so the difference between the two is the HTTP platform alone.
+ *
  * Configuration (environment): UPSTREAM_URL, UPSTREAM_API_KEY, UPSTREAM_PROJECT_ID, ADMIN_SECRET, as the
- * plain server. Runs as a benchmark child (IPC) or by hand (PORT, default 0).
+ * plain server; MINIMAL_PLATFORM (express, the default, or fastify). Runs as a benchmark child (IPC) or by
+ * hand (PORT, default 0).
  */
 import 'reflect-metadata';
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { Injectable, MiddlewareConsumer, Module, NestMiddleware, NestModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Args, Field, GraphQLModule, ID, Int, ObjectType, Query, Resolver } from '@nestjs/graphql';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { NextFunction, Request, Response } from 'express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { failStart, serveChild } from './lib/child-side';
 import { bearerMatches, plainUpstream, required } from './lib/plain-upstream';
@@ -46,11 +51,12 @@ class BalancesResolver {
   }
 }
 
+/** Node's own request and response: what Nest hands a middleware on Express and on Fastify alike. */
 @Injectable()
 class BearerMiddleware implements NestMiddleware {
-  use(req: Request, res: Response, next: NextFunction): void {
+  use(req: IncomingMessage, res: ServerResponse, next: () => void): void {
     if (!bearerMatches(req.headers.authorization, secret)) {
-      res.status(401).json({ errors: [{ message: 'unauthorized' }] });
+      res.writeHead(401, { 'content-type': 'application/json' }).end('{"errors":[{"message":"unauthorized"}]}');
       return;
     }
     next();
@@ -75,8 +81,13 @@ class MinimalModule implements NestModule {
 }
 
 async function main(): Promise<void> {
-  const app = await NestFactory.create<NestExpressApplication>(MinimalModule, { logger: ['error', 'warn'] });
-  app.getHttpAdapter().getInstance().disable('x-powered-by');
+  const platform = process.env.MINIMAL_PLATFORM ?? 'express';
+  if (platform !== 'express' && platform !== 'fastify') throw new Error(`MINIMAL_PLATFORM must be express or fastify, got ${platform}`);
+  const logger: ('error' | 'warn')[] = ['error', 'warn'];
+  const app = platform === 'fastify'
+    ? await NestFactory.create(MinimalModule, new FastifyAdapter(), { logger })
+    : await NestFactory.create(MinimalModule, { logger });
+  if (platform === 'express') app.getHttpAdapter().getInstance().disable('x-powered-by');
   await app.listen(Number(process.env.PORT ?? 0), '127.0.0.1');
   const port = (app.getHttpServer().address() as AddressInfo).port;
   serveChild(port, {

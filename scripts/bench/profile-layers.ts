@@ -57,6 +57,7 @@ const PACKAGE_LAYERS: [RegExp, string][] = [
   [/^(prom-client|tdigest|bintrees)\//, 'metrics (prom-client)'],
   [/^(body-parser|raw-body|iconv-lite|type-is|content-type|media-typer|bytes|unpipe)\//, 'body parsing (body-parser)'],
   [/^@escape\.tech\//, 'query limits (graphql-armor)'],
+  [/^(fastify|@fastify\/[^/]+|@nestjs\/platform-fastify|find-my-way|avvio|light-my-request|fast-json-stringify|fast-querystring|fast-content-type-parse|fastq|reusify|toad-cache|secure-json-parse|rfdc|abstract-logging|ret|safe-regex2)\//, 'Fastify (router, request, reply)'],
   [/^@nestjs\/(graphql|apollo)\//, 'Nest GraphQL (@nestjs/graphql, @nestjs/apollo)'],
   [/^@nestjs\/(core|common|platform-express)\//, 'Nest core (router, context, proxies)'],
   [/^(rxjs|reflect-metadata|tslib|iterare|uid|fast-safe-stringify)\//, 'Nest core (router, context, proxies)'],

@@ -192,6 +192,7 @@ async function benchBalances(
   emulator: Emulator,
   plain: { child: Child; url: string },
   minimalNest: { child: Child; url: string },
+  minimalNestFastify: { child: Child; url: string },
   gateway: { child: Child; url: string },
   gatewayRedis: Maybe<{ child: Child; url: string }>,
   secret: string,
@@ -211,6 +212,7 @@ async function benchBalances(
   const paths: { key: keyof BalancesRound; label: string; server: { child: Child; url: string }; profile: boolean }[] = [
     { key: 'plain', label: 'plain @apollo/server', server: plain, profile: true },
     { key: 'minimalNest', label: 'minimal Nest app', server: minimalNest, profile: true },
+    { key: 'minimalNestFastify', label: 'minimal Nest app on Fastify', server: minimalNestFastify, profile: true },
     { key: 'service', label: 'the service', server: gateway, profile: true },
   ];
   if (baseline) paths.push({ key: 'baseline', label: `the service at ${baseline.ref}`, server: baseline, profile: baseline.canProfile });
@@ -218,7 +220,7 @@ async function benchBalances(
 
   log(`balances: direct to the emulator (${settings.durationSeconds} s, ${settings.connections} connections)`);
   const directFigures = await measureHttp(direct, settings, [emulator.child]);
-  // The three paths in turn, round after round, so a change in the machine's load hits each alike.
+  // The paths in turn, round after round, so a change in the machine's load hits each alike.
   const rounds: BalancesRound[] = [];
   if (options.profileBalancesDir) mkdirSync(resolve(options.profileBalancesDir), { recursive: true });
   for (let round = 1; round <= options.balancesRounds; round++) {
@@ -234,6 +236,7 @@ async function benchBalances(
     rounds.push(done);
     log(
       `balances, round ${round}: plain ${done.plain.requestsPerSecond.toFixed(0)}, minimal Nest ${done.minimalNest.requestsPerSecond.toFixed(0)}, ` +
+        `on Fastify ${done.minimalNestFastify.requestsPerSecond.toFixed(0)}, ` +
         `service ${done.service.requestsPerSecond.toFixed(0)} req/s (${((done.service.requestsPerSecond / done.plain.requestsPerSecond) * 100).toFixed(0)}% of plain)` +
         (done.baseline ? `, service at ${baseline!.ref} ${done.baseline.requestsPerSecond.toFixed(0)} req/s` : ''),
     );
@@ -251,6 +254,7 @@ async function benchBalances(
     direct: directFigures,
     plain: medianRound(rounds.map((round) => round.plain)),
     minimalNest: medianRound(rounds.map((round) => round.minimalNest)),
+    minimalNestFastify: medianRound(rounds.map((round) => round.minimalNestFastify)),
     service: medianRound(rounds.map((round) => round.service)),
     serviceRedis: redisFigures,
     rounds,
@@ -662,9 +666,12 @@ async function main(): Promise<number> {
       UPSTREAM_PROJECT_ID: emulator.projectId,
       ADMIN_SECRET: secret,
     };
-    const [plain, minimalNest, gateway, gatewayPg, gatewayRedis, fanoutGateway, baselineGateway] = await Promise.all([
+    const [plain, minimalNest, minimalNestFastify, gateway, gatewayPg, gatewayRedis, fanoutGateway, baselineGateway] = await Promise.all([
       options.only.has('balances') ? start('plain-apollo', 'scripts/bench/plain-apollo-server.ts', referenceEnv) : undefined,
       options.only.has('balances') ? start('minimal-nest', 'scripts/bench/minimal-nest-app.ts', referenceEnv) : undefined,
+      options.only.has('balances')
+        ? start('minimal-nest-fastify', 'scripts/bench/minimal-nest-app.ts', { ...referenceEnv, MINIMAL_PLATFORM: 'fastify' })
+        : undefined,
       httpWanted
         ? start('gateway', 'scripts/bench/serve-gateway.ts', gatewayEnv(options, emulator, secret, { kind: 'pglite' }), gatewayFlags(options, 'gateway', false))
         : undefined,
@@ -718,7 +725,7 @@ async function main(): Promise<number> {
       }
     };
     if (options.only.has('balances')) {
-      results.balances = await attempt('balances', () => benchBalances(options, settings, emulator, plain!, minimalNest!, gateway!, redisGateway, secret, baselineGateway && { ...baseline!, ...baselineGateway }));
+      results.balances = await attempt('balances', () => benchBalances(options, settings, emulator, plain!, minimalNest!, minimalNestFastify!, gateway!, redisGateway, secret, baselineGateway && { ...baseline!, ...baselineGateway }));
     }
     if (options.only.has('adjust')) {
       results.adjust = await attempt('adjustCredits', () => benchAdjust(settings, emulator, gateway!, postgresGateway, redisGateway, secret));

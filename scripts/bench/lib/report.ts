@@ -98,7 +98,8 @@ function targets(results: BenchResults): TargetRow[] {
       target: `service ≥ ${TARGETS.plainThroughputRatio * 100}% of the plain @apollo/server`,
       figure:
         `${n(balances.service.requestsPerSecond)} vs ${n(balances.plain.requestsPerSecond)} req/s = **${n(ratio * 100)}%**${clean ? '' : ' (with failed requests)'}` +
-        ` (minimal Nest app ${n((balances.minimalNest.requestsPerSecond / balances.plain.requestsPerSecond) * 100)}%` +
+        ` (minimal Nest app ${n((balances.minimalNest.requestsPerSecond / balances.plain.requestsPerSecond) * 100)}%, ` +
+        `on Fastify ${n((balances.minimalNestFastify.requestsPerSecond / balances.plain.requestsPerSecond) * 100)}%` +
         `${balances.rounds.length > 1 ? `; medians of ${balances.rounds.length} rounds` : ''})`,
       pass: ratio >= TARGETS.plainThroughputRatio && clean,
     });
@@ -301,6 +302,7 @@ export function generatedSection(results: BenchResults): string {
           httpRow('direct: GET the emulator (the floor)', balances.direct, ['emulator']),
           httpRow('plain `@apollo/server` (no Nest)', balances.plain, ['plain-apollo', 'emulator']),
           httpRow('minimal NestJS + `@nestjs/apollo` app (the framework\'s floor)', balances.minimalNest, ['minimal-nest', 'emulator']),
+          httpRow('the same minimal app on Fastify (`@nestjs/platform-fastify`)', balances.minimalNestFastify, ['minimal-nest-fastify', 'emulator']),
           httpRow('**the service**', balances.service, ['gateway', 'emulator']),
           ...(balances.baseline
             ? [httpRow(`the service at \`${balances.baseline.ref}\` (${balances.baseline.commit}, \`--baseline\`)`, balances.baseline.figures, ['gateway-baseline', 'emulator'])]
@@ -312,7 +314,7 @@ export function generatedSection(results: BenchResults): string {
           `${options.connections} connections, ${options.durationSeconds} s each after a ${options.warmupSeconds} s warm-up ` +
           '(autocannon measures latency in whole milliseconds)' +
           (balances.rounds.length > 1
-            ? `. The plain server, the minimal Nest app and the service were measured in turn, ${balances.rounds.length} rounds; ` +
+            ? `. The plain server, the minimal Nest app on Express and on Fastify, and the service were measured in turn, ${balances.rounds.length} rounds; ` +
               'each of their rows is its median round (by req/s). Every round:'
             : '.'),
         '',
@@ -324,8 +326,10 @@ export function generatedSection(results: BenchResults): string {
               'round',
               'plain req/s (p99 ms)',
               'minimal Nest req/s (p99 ms)',
+              'on Fastify req/s (p99 ms)',
               'service req/s (p99 ms)',
               'minimal Nest / plain',
+              'on Fastify / plain',
               'service / plain',
               'service CPU per request (µs)',
               ...(balances.baseline ? [`service at \`${balances.baseline.ref}\` req/s (p99 ms), CPU per request (µs)`] : []),
@@ -334,8 +338,10 @@ export function generatedSection(results: BenchResults): string {
               String(i + 1),
               `${n(round.plain.requestsPerSecond)} (${ms(round.plain.latencyP99Ms)})`,
               `${n(round.minimalNest.requestsPerSecond)} (${ms(round.minimalNest.latencyP99Ms)})`,
+              `${n(round.minimalNestFastify.requestsPerSecond)} (${ms(round.minimalNestFastify.latencyP99Ms)})`,
               `${n(round.service.requestsPerSecond)} (${ms(round.service.latencyP99Ms)})`,
               `${n((round.minimalNest.requestsPerSecond / round.plain.requestsPerSecond) * 100)}%`,
+              `${n((round.minimalNestFastify.requestsPerSecond / round.plain.requestsPerSecond) * 100)}%`,
               `${n((round.service.requestsPerSecond / round.plain.requestsPerSecond) * 100)}%`,
               n(round.service.cpuPerRequestUs.gateway ?? NaN),
               ...(round.baseline
@@ -408,7 +414,7 @@ export function generatedSection(results: BenchResults): string {
   lines.push(
     [
       '- **One process per server**, all on loopback: the RevenueCat emulator (rate limits lifted, request recording off), ' +
-        'the plain `@apollo/server`, the minimal Nest app, the gateway (no Redis, journal on PGlite), the gateway with its journal on PostgreSQL, ' +
+        'the plain `@apollo/server`, the minimal Nest app on Express and on Fastify, the gateway (no Redis, journal on PGlite), the gateway with its journal on PostgreSQL, ' +
         'the gateway with Redis (journal on PostgreSQL), a gateway for the history scenario, and a fresh gateway for fan-out and ' +
         'memory (run with `--expose-gc`). The load generator is this script\'s own process (autocannon for HTTP, ' +
         '`graphql-ws` `createClient` over `ws` for subscribers). Server CPU is `process.cpuUsage()` read by each server and ' +
@@ -428,7 +434,9 @@ export function generatedSection(results: BenchResults): string {
         'gateway\'s). No validation, query limits, rate limits, logging, metrics or error mapping.',
       '- **The minimal Nest app** (`scripts/bench/minimal-nest-app.ts`): NestJS 11 with `@nestjs/apollo`, code first, the ' +
         'same field, the same upstream call and the same bearer check (as a Nest middleware), Nest\'s defaults otherwise. ' +
-        'What it costs above the plain server is the framework\'s; what the service costs above it is the service\'s own work.',
+        'What it costs above the plain server is the framework\'s; what the service costs above it is the service\'s own work. ' +
+        'The same app also runs on Nest\'s Fastify adapter (`MINIMAL_PLATFORM=fastify`: `@nestjs/platform-fastify`, Apollo through ' +
+        '`@as-integrations/fastify`, the same module, resolver and middleware): the difference between the two is the HTTP platform.',
       `- **Fan-out**: subscribers are added cumulatively (${options.subscriberLevels.map((level) => n(level)).join(', ')}), ` +
         `${options.connectBatch} handshakes in flight at a time, each watching its own user \`bench_user_<i>\`. At each level: ` +
         `a forced-GC memory reading, ${options.idleSeconds} s of idle CPU (keep-alive pings to every subscriber are idle work), then ` +

@@ -71,9 +71,11 @@ export interface BenchResults {
     plain: HttpFigures;
     /** A minimal NestJS + @nestjs/apollo app doing what the plain server does: the framework's floor. */
     minimalNest: HttpFigures;
+    /** The same app on Nest's Fastify adapter: what the HTTP platform costs. */
+    minimalNestFastify: HttpFigures;
     service: HttpFigures;
     serviceRedis: Maybe<HttpFigures>;
-    /** Every round, in order: the three paths measured in turn. */
+    /** Every round, in order: the paths measured in turn. */
     rounds: BalancesRound[];
     /** The service as of another commit (--baseline), measured in the same rounds. */
     baseline?: { ref: string; commit: string; figures: HttpFigures };
@@ -94,6 +96,7 @@ export interface BenchResults {
 export interface BalancesRound {
   plain: HttpFigures;
   minimalNest: HttpFigures;
+  minimalNestFastify: HttpFigures;
   service: HttpFigures;
   baseline?: HttpFigures;
 }
