@@ -1,3 +1,4 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
@@ -85,7 +86,8 @@ export class AppModule implements NestModule {
           allowBatchedHttpRequests: false,
           parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
           validationRules: queryLimitRules,
-          context: ({ req, res }: { req: unknown; res: unknown }) => ({ req, res }),
+          // Node's own request and response, which the /graphql middleware authenticated and gave an id.
+          context: (request: FastifyRequest, reply: FastifyReply) => ({ req: request.raw, res: reply.raw }),
         }),
         CreditsModule,
         ApprovalsModule,

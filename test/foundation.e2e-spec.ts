@@ -1,7 +1,8 @@
+import { request as httpRequest } from 'node:http';
 import { Test } from '@nestjs/testing';
 import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { AppModule } from '../src/app.module';
-import { APP_OPTIONS } from '../src/bootstrap';
+import { APP_OPTIONS, httpAdapter } from '../src/bootstrap';
 import { loadConfig } from '../src/config/app-config';
 import { errorCode, GraphQLClient } from './helpers/graphql-client';
 import { TEST_DATABASE_URL } from './helpers/postgres';
@@ -84,6 +85,20 @@ describe('foundation: auth, currencies and balances over GraphQL', () => {
       expect(response.status).toBe(401);
       expect(JSON.parse(text).errors[0].extensions.code).toBe('missing_bearer');
       expect(text).not.toMatch(/__Schema|__Type|Query/);
+    });
+
+    // Express mounted Apollo on every path under /graphql while the gate matched /graphql alone, so
+    // `GET /graphql/x?query={__schema{...}}` answered the schema to anyone. No path reaches Apollo but
+    // through the gate: each of these is refused or not found, and says nothing about the schema.
+    it.each([
+      '/graphql/x', '/graphql//', '/graphql/..', '/graphql/%2e%2e', '/graphql/.', '/GRAPHQL', '/graphql/', '/Graphql/x', '//graphql', '/graphql;x', '/graphql%2F', '/%67raphql',
+    ])('never runs an unauthenticated operation at %s', async (path) => {
+      const query = `query=${encodeURIComponent('{__schema{queryType{fields{name}}}}')}`;
+      for (const method of ['GET', 'POST'] as const) {
+        const { status, text } = await rawRequest(app.url, method === 'GET' ? `${path}?${query}` : path, method, method === 'POST' ? JSON.stringify({ query: '{__schema{queryType{fields{name}}}}' }) : undefined);
+        expect([path, method, [401, 404].includes(status)]).toEqual([path, method, true]);
+        expect(text).not.toMatch(/"data"|"name":"balances"|Did you mean/);
+      }
     });
 
     it('refuses a GET persisted-query attempt without a bearer even when it prefers HTML', async () => {
@@ -322,7 +337,7 @@ describe('an app built from AppModule alone, without configureApp', () => {
       DATABASE_URL: TEST_DATABASE_URL,
     });
     const moduleRef = await Test.createTestingModule({ imports: [AppModule.register(config)] }).compile();
-    const app = moduleRef.createNestApplication({ ...APP_OPTIONS, logger: false });
+    const app = moduleRef.createNestApplication(httpAdapter(), { ...APP_OPTIONS, logger: false });
     try {
       await app.listen(0, '127.0.0.1');
       const client = new GraphQLClient(`http://127.0.0.1:${app.getHttpServer().address().port}/graphql`, ADMIN_SECRET);
@@ -335,3 +350,20 @@ describe('an app built from AppModule alone, without configureApp', () => {
     }
   });
 });
+
+/** A request whose path is sent exactly as written (fetch would resolve `..` and `.` first). */
+function rawRequest(base: string, path: string, method: 'GET' | 'POST', body?: string): Promise<{ status: number; text: string }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const headers: Record<string, string> = { 'apollo-require-preflight': '1', accept: 'application/json' };
+    if (body !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+    const request = httpRequest({ hostname, port, path, method, headers }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}

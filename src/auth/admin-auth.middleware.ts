@@ -1,11 +1,15 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import accepts from 'accepts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GatewayError } from '../common/errors';
 import { refuseRequest } from '../common/http-error-response';
 import { Metrics } from '../metrics/metrics';
 import { AdminAuthenticator, type AdminPrincipal } from './admin-authenticator';
 
-export interface AuthenticatedRequest extends Request {
+type Response = ServerResponse<IncomingMessage>;
+type NextFunction = (error?: unknown) => void;
+
+export interface AuthenticatedRequest extends IncomingMessage {
   principal?: AdminPrincipal;
 }
 
@@ -43,7 +47,7 @@ export class AdminAuthMiddleware implements NestMiddleware {
         (error: unknown) => this.refuse(res, next, error),
       )
       // Past this await, whatever the rest of the chain throws at once lands here and not in an unhandled
-      // rejection (which ends the process): handed on as Express does a middleware's own throw.
+      // rejection (which ends the process): handed on as a middleware's own throw is.
       .catch(next);
   }
 
@@ -55,7 +59,7 @@ export class AdminAuthMiddleware implements NestMiddleware {
 
 /**
  * Apollo's own media types, in the order its `prefersHTML` negotiates them (ApolloServer.ts, Apollo
- * Server 5); `req.accepts` runs the same `negotiator` over them, so both sides agree on "prefers HTML".
+ * Server 5); `accepts` (Express's `req.accepts`) runs the same `negotiator` over them, so both sides agree on "prefers HTML".
  */
 const APOLLO_NEGOTIATED_TYPES = [
   'application/json; charset=utf-8',
@@ -75,7 +79,7 @@ const OPERATION_PARAMETERS = ['query', 'extensions', 'variables', 'operationName
  * Requiring no operation parameter keeps this safe whatever Apollo's negotiation does: a request let
  * through as a page has nothing Apollo could execute.
  */
-export function isLandingPageRequest(req: Request): boolean {
+export function isLandingPageRequest(req: IncomingMessage): boolean {
   if (req.method !== 'GET' || !req.headers.accept) return false;
   const url = req.url ?? '';
   const queryStart = url.indexOf('?');
@@ -84,5 +88,5 @@ export function isLandingPageRequest(req: Request): boolean {
     const parameters = new URLSearchParams(url.slice(queryStart + 1));
     if (OPERATION_PARAMETERS.some((name) => parameters.has(name))) return false;
   }
-  return req.accepts(APOLLO_NEGOTIATED_TYPES) === 'text/html';
+  return accepts(req).type(APOLLO_NEGOTIATED_TYPES) === 'text/html';
 }

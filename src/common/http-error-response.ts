@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorBody, type GatewayError } from './errors';
 import { requestIdOf } from './request-id';
 
@@ -11,13 +11,14 @@ export interface RefusalCounter {
  * Refuses a request before GraphQL runs (shutdown, auth, body): counted by code, and answered with a
  * GraphQL-shaped error body carrying the request id like every other error.
  */
-export function refuseRequest(res: Response, error: GatewayError, refused: RefusalCounter): void {
+export function refuseRequest(res: ServerResponse<IncomingMessage>, error: GatewayError, refused: RefusalCounter): void {
   refused.inc({ code: error.code });
   if (error.code === 'missing_bearer') res.setHeader('WWW-Authenticate', 'Bearer realm="credits-admin"');
   const retryAfter = error.details.retryAfterSeconds;
   if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
-  res
-    .status(error.status)
-    .type('application/json')
-    .send(errorBody(error, requestIdOf(res.req)));
+  const body = errorBody(error, requestIdOf(res.req));
+  res.statusCode = error.status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
 }

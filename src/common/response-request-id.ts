@@ -4,7 +4,7 @@ import { requestIdOf } from './request-id';
  * DESIGN "Operations": every response that carries an error has `extensions.requestId`, also those Apollo
  * answers by itself (a batch, an empty body, malformed variables, a missing CSRF header), which it formats
  * before any context, plugin or resolver sees the request. The one place every answer passes through is
- * Express's `res.send`, so each error body gets its id there: an error status, or a body holding a
+ * Fastify's `onSend` hook (src/bootstrap.ts), so each error body gets its id there: an error status, or a body holding a
  * top-level `errors` list (a partial success, or a field alias named `errors`, which is parsed and left
  * alone). Answers without errors are only looked at, never parsed.
  *
@@ -31,25 +31,6 @@ export function withRequestId(body: string, statusCode: number, requestId: strin
     stamped = true;
   }
   return stamped ? JSON.stringify(parsed) : body;
-}
-
-interface SendingResponse {
-  statusCode: number;
-  req?: unknown;
-  send(body?: unknown): unknown;
-}
-
-/**
- * Makes every response of an Express app run its body through withRequestId (for requests that have an
- * id: RequestLoggingMiddleware gives every request one). `response` is the app's own response prototype
- * (`app.response`), so other apps in the process are untouched.
- */
-export function stampRequestIds(response: SendingResponse): void {
-  const send = response.send;
-  response.send = function (this: SendingResponse, body?: unknown) {
-    const id = requestIdOf(this.req);
-    return send.call(this, typeof body === 'string' && typeof id === 'string' ? withRequestId(body, this.statusCode, id) : body);
-  };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -33,7 +33,7 @@ export interface AppConfig {
   shutdownGraceMs: number;
   /** How long a request body may take to arrive once its headers have. */
   requestBodyTimeoutMs: number;
-  /** Express's `trust proxy`: false, true, a hop count, or addresses/subnets/names of trusted proxies. */
+  /** Which proxies to believe about the client address, with Express's `trust proxy` rules: false, true, a hop count, or addresses/subnets/names (see trustFunction). */
   trustProxy: boolean | number | string[];
   /** Requests per minute, per caller, per operation. */
   rateLimits: { currencies: number; balances: number; adjustCredits: number; reads: number; mutations: number; bulkItems: number };
@@ -149,6 +149,17 @@ export function loadConfig(env: Env): AppConfig {
 function optional(env: Env, name: string): string | undefined {
   const value = env[name];
   return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/**
+ * `TRUST_PROXY` as a proxy-addr trust function, with Express's rules (which the setting was written for):
+ * true trusts every hop, a number that many hops from the socket, a list those addresses and subnets.
+ * HTTP (the rate-limit key) and graphql-ws (connection limits) both decide the client address with it.
+ */
+export function trustFunction(trust: AppConfig['trustProxy']): (address: string, hop: number) => boolean {
+  if (typeof trust === 'boolean') return () => trust;
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return proxyAddr.compile(trust);
 }
 
 function trustProxy(env: Env): AppConfig['trustProxy'] {

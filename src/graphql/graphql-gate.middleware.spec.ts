@@ -1,10 +1,14 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AdminAuthenticator, AdminPrincipal } from '../auth/admin-authenticator';
 import { AdminAuthMiddleware } from '../auth/admin-auth.middleware';
 import type { DrainGateMiddleware } from '../lifecycle/drain-gate.middleware';
 import type { Metrics } from '../metrics/metrics';
 import { GraphqlGateMiddleware } from './graphql-gate.middleware';
 import type { JsonBodyMiddleware } from './json-body.middleware';
+
+type Request = IncomingMessage;
+type Response = ServerResponse<IncomingMessage>;
+type NextFunction = (error?: unknown) => void;
 
 const principal = { kind: 'operator', id: 'op_1' } as unknown as AdminPrincipal;
 
@@ -41,7 +45,7 @@ describe('GraphqlGateMiddleware', () => {
         gate(authenticated, () => {
           throw failure;
         }).use(request(), {} as Response, next);
-      // At once, the throw reaches Express's own try/catch around the middleware; after the lookup, next.
+      // At once, the throw reaches the platform's own try/catch around the middleware; after the lookup, next.
       if (authenticated instanceof Promise) run();
       else expect(run).toThrow(failure);
       await new Promise(setImmediate);

@@ -1,5 +1,5 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AdminAuthMiddleware } from '../auth/admin-auth.middleware';
 import { DrainGateMiddleware } from '../lifecycle/drain-gate.middleware';
 import { JsonBodyMiddleware } from './json-body.middleware';
@@ -18,7 +18,7 @@ export class GraphqlGateMiddleware implements NestMiddleware {
     private readonly body: JsonBodyMiddleware,
   ) {}
 
-  use(req: Request, res: Response, next: NextFunction): void {
+  use(req: IncomingMessage, res: ServerResponse<IncomingMessage>, next: (error?: unknown) => void): void {
     this.drainGate.use(req, res, (error?: unknown) => {
       if (error) return next(error);
       this.auth.use(req, res, (error?: unknown) => {

@@ -1,4 +1,4 @@
-import { json } from 'express';
+import { json } from 'body-parser';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { jsonBodyReader, type JsonBodyReader } from './json-body-reader';

@@ -1,4 +1,4 @@
-import { json } from 'express';
+import { json } from 'body-parser';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 /** What a reader reports: nothing, or the error body-parser would have given (its `type` and `status`). */

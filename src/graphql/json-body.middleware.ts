@@ -1,5 +1,5 @@
 import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { Deadlines } from '../common/deadlines';
 import { Errors, GatewayError } from '../common/errors';
@@ -29,7 +29,7 @@ export class JsonBodyMiddleware implements NestMiddleware {
     this.deadlines = new Deadlines(config.requestBodyTimeoutMs);
   }
 
-  use(req: Request, res: Response, next: NextFunction): void {
+  use(req: IncomingMessage, res: ServerResponse<IncomingMessage>, next: (error?: unknown) => void): void {
     if (Number(req.headers['content-length']) > MAX_BODY_BYTES) {
       this.refuseAndClose(res, Errors.payloadTooLarge(MAX_BODY_BYTES));
       return;
@@ -52,7 +52,7 @@ export class JsonBodyMiddleware implements NestMiddleware {
   }
 
   /** With `Connection: close`, Node ends the connection once the answer is written, unread body and all. */
-  private refuseAndClose(res: Response, error: GatewayError): void {
+  private refuseAndClose(res: ServerResponse<IncomingMessage>, error: GatewayError): void {
     res.setHeader('Connection', 'close');
     refuseRequest(res, error, this.metrics.requestsRefused);
   }

@@ -1,5 +1,5 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Errors } from '../common/errors';
 import { refuseRequest } from '../common/http-error-response';
 import { Metrics } from '../metrics/metrics';
@@ -13,7 +13,7 @@ export class DrainGateMiddleware implements NestMiddleware {
     private readonly metrics: Metrics,
   ) {}
 
-  use(req: Request, res: Response, next: NextFunction): void {
+  use(req: IncomingMessage, res: ServerResponse<IncomingMessage>, next: (error?: unknown) => void): void {
     if (!this.lifecycle.draining) return next();
     res.setHeader('Connection', 'close');
     refuseRequest(res, Errors.shuttingDown(), this.metrics.requestsRefused);

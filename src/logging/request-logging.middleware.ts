@@ -1,5 +1,4 @@
 import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
 import { PARAMS_PROVIDER_TOKEN, type Params } from 'nestjs-pino';
 import type { PassedLogger } from 'nestjs-pino/params';
 import { randomUUID } from 'node:crypto';
@@ -37,17 +36,17 @@ export class RequestLoggingMiddleware implements NestMiddleware {
     this.logsRequests = this.root.isLevelEnabled('info');
   }
 
-  use(req: Request & { id?: string }, res: Response, next: NextFunction): void {
+  use(req: IncomingMessage & { id?: string; originalUrl?: string }, res: ServerResponse, next: () => void): void {
     const requestId = requestIdFor(req, res);
     req.id = requestId;
     if (this.logsRequests) {
-      const path = (req.originalUrl ?? req.url).split('?')[0];
+      const path = (req.originalUrl ?? req.url ?? '/').split('?')[0];
       if (!UNLOGGED_PATHS.has(path)) this.logWhenDone(req, res, requestId, path);
     }
     next();
   }
 
-  private logWhenDone(req: Request, res: Response, requestId: string, path: string): void {
+  private logWhenDone(req: IncomingMessage, res: ServerResponse, requestId: string, path: string): void {
     const startedAt = Date.now();
     res.once('close', () => {
       const fields = {

@@ -4,11 +4,12 @@ import { Reflector } from '@nestjs/core';
 import { GqlExecutionContext } from '@nestjs/graphql';
 import { InjectThrottlerOptions, InjectThrottlerStorage, ThrottlerGuard } from '@nestjs/throttler';
 import type { ThrottlerModuleOptions, ThrottlerStorage } from '@nestjs/throttler';
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import proxyAddr from 'proxy-addr';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { AuthenticatedRequest } from '../auth/admin-auth.middleware';
 import { Errors } from '../common/errors';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { APP_CONFIG, trustFunction, type AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
 
 /**
@@ -21,8 +22,9 @@ import { Metrics } from '../metrics/metrics';
 @Injectable()
 export class GqlThrottlerGuard extends ThrottlerGuard {
   private readonly limits: Limits;
-  /** With no proxy trusted, req.ip is the socket's address: read directly, without Express parsing X-Forwarded-For to discard it. */
+  /** With no proxy trusted, the client is the socket's address: read directly, without parsing X-Forwarded-For to discard it. */
   private readonly behindNoProxy: boolean;
+  private readonly trustProxy: (address: string, hop: number) => boolean;
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
@@ -34,6 +36,7 @@ export class GqlThrottlerGuard extends ThrottlerGuard {
     super(options, storage, reflector);
     this.limits = limitsOf(config);
     this.behindNoProxy = config.trustProxy === false || config.trustProxy === 0;
+    this.trustProxy = trustFunction(config.trustProxy);
   }
 
   /** Each limited root field's limit a minute; undefined for a field that has none. */
@@ -54,10 +57,10 @@ export class GqlThrottlerGuard extends ThrottlerGuard {
     const field = `${info.parentType.name}.${info.fieldName}`;
     // A programming error (a limited field missing from limitFor); the schema test guards against it.
     if (limit === undefined) throw new Error(`no rate limit configured for ${field}`);
-    const { req, res } = gql.getContext<{ req: AuthenticatedRequest; res: Response }>();
+    const { req, res } = gql.getContext<{ req: AuthenticatedRequest; res: ServerResponse }>();
     const { name, ttl } = this.throttlers[0];
     const ttlMs = ttl as number;
-    const address = (this.behindNoProxy ? req.socket.remoteAddress : req.ip) ?? 'unknown';
+    const address = (this.behindNoProxy ? req.socket.remoteAddress : proxyAddr(req, this.trustProxy)) ?? 'unknown';
     const key = this.keyOf(`${field}|${name!}|${address}|${req.principal?.label ?? 'anonymous'}`);
     const { totalHits, timeToExpire, isBlocked } = await this.storageService.increment(key, ttlMs, limit, ttlMs, name!);
     res.setHeader('RateLimit-Limit', limit);

@@ -11,7 +11,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ConnectionAuthenticator, ConnectionRefused, TOKEN_EXPIRED } from '../auth/connection-authenticator';
 import type { Principal } from '../auth/principal';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { APP_CONFIG, trustFunction, type AppConfig } from '../config/app-config';
 import { errorBody, Errors, GatewayError } from '../common/errors';
 import { GRAPHQL_PATH } from '../common/graphql-path';
 import { QUERY_LIMITS, queryLimitRules } from '../common/query-limits';
@@ -57,9 +57,10 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly documents = new DocumentCache(queryLimitRules, QUERY_LIMITS.maxTokens);
   /** An operator's connections last as long as the operator is not revoked. */
   private readonly revocations: RevocationWatch;
+  /** Who the client is behind the trusted proxies: the same function as the HTTP rate limits'. */
+  private readonly trustProxy: (address: string, hop: number) => boolean;
   private httpServer?: Server;
   private graphqlWs?: { dispose: () => void | Promise<void> };
-  private trustProxy: (address: string, hop: number) => boolean = () => false;
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -71,11 +72,10 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(OperatorTokenVerifier) operators: OperatorTokenVerifier,
   ) {
     this.revocations = new RevocationWatch(operators);
+    this.trustProxy = trustFunction(config.trustProxy);
   }
 
   onApplicationBootstrap(): void {
-    // The very function Express uses for req.ip, so HTTP and WebSocket agree on who the caller is.
-    this.trustProxy = this.adapterHost.httpAdapter.getInstance().get('trust proxy fn') ?? this.trustProxy;
     this.httpServer = this.adapterHost.httpAdapter.getHttpServer() as Server;
     this.httpServer.on('upgrade', this.upgrade);
     // The GraphQL module owns the schema; it is complete once the application has bootstrapped.

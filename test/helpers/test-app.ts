@@ -1,7 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import { Test, TestingModuleBuilder } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module';
-import { APP_OPTIONS, configureApp } from '../../src/bootstrap';
+import { APP_OPTIONS, configureApp, httpAdapter } from '../../src/bootstrap';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { RevenueCatEmulator } from '../../emulator/revenuecat-emulator';
 import { GraphQLClient } from './graphql-client';
@@ -62,7 +62,7 @@ export async function startApp(options: TestAppOptions = {}): Promise<TestApp> {
     await schema?.drop();
     throw error;
   }
-  const app = configureApp(moduleRef.createNestApplication({ ...APP_OPTIONS, logger: false }), config);
+  const app = configureApp(moduleRef.createNestApplication(httpAdapter(), { ...APP_OPTIONS, logger: false }));
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address();
   const url = `http://127.0.0.1:${address.port}`;
