@@ -33,9 +33,10 @@ describe('npm run bench -- --smoke', () => {
     if (code !== 0) throw new Error(`the smoke run exited with ${code}:\n${output}`);
 
     const report = readFileSync(out, 'utf8');
-    // A throughput figure for each of the five balances paths, and adjustCredits on each journal.
+    // A throughput figure for each of the six balances paths, and adjustCredits on each journal.
     expect(report).toMatch(/\| direct: GET the emulator[^|]*\| \*\*[\d,]+\*\* \|/);
     expect(report).toMatch(/\| plain `@apollo\/server`[^|]*\| \*\*[\d,]+\*\* \|/);
+    expect(report).toMatch(/\| plain `@apollo\/server` standalone \(`startStandaloneServer`[^|]*\| \*\*[\d,]+\*\* \|/);
     expect(report).toMatch(/\| minimal NestJS \+ `@nestjs\/apollo` app[^|]*\| \*\*[\d,]+\*\* \|/);
     expect(report).toMatch(/\| the same minimal app on Fastify \(`@nestjs\/platform-fastify`\) \| \*\*[\d,]+\*\* \|/);
     expect(report).toMatch(/\| \*\*the service\*\* \| \*\*[\d,]+\*\* \|/);
@@ -68,6 +69,7 @@ describe('npm run bench -- --smoke', () => {
     expect(results.balances.service.requestsPerSecond).toBeGreaterThan(0);
     expect(results.balances.minimalNest.requestsPerSecond).toBeGreaterThan(0);
     expect(results.balances.minimalNestFastify.requestsPerSecond).toBeGreaterThan(0);
+    expect(results.balances.plainStandalone.requestsPerSecond).toBeGreaterThan(0);
     expect(results.balances.rounds).toHaveLength(1);
     expect(results.history.rows).toBe(10_000);
     expect(results.history.filters.map((filter: { pageSize: number }) => filter.pageSize)).toEqual([20, 20, 20, 20]);

@@ -4,12 +4,20 @@
  * virtual currencies from RevenueCat, one page of 100) over a keep-alive agent, behind a constant-time
  * bearer check. No Nest, no validation pipes, no rate limits, no query limits, no logging, no metrics.
  *
+ * With PLAIN_PLATFORM=standalone it is Apollo's own `startStandaloneServer` instead: bare `node:http`
+ * with `cors` and body-parser, no Express, the bearer checked in the context function (401 before any
+ * resolver runs). That is Apollo Server 5's quickest documented way to serve, and the strictest floor.
+ *
  * Configuration (environment): UPSTREAM_URL (RevenueCat base URL ending /v2), UPSTREAM_API_KEY,
- * UPSTREAM_PROJECT_ID, ADMIN_SECRET. Runs as a benchmark child (IPC) or by hand (PORT, default 0).
+ * UPSTREAM_PROJECT_ID, ADMIN_SECRET; PLAIN_PLATFORM (express, the default, or standalone). Runs as a
+ * benchmark child (IPC) or by hand (PORT, default 0).
  */
 import { ApolloServer } from '@apollo/server';
+import { startStandaloneServer } from '@apollo/server/standalone';
 import { expressMiddleware } from '@as-integrations/express5';
 import express from 'express';
+import { GraphQLError } from 'graphql';
+import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { failStart, serveChild } from './lib/child-side';
 import { bearerMatches, plainUpstream, required } from './lib/plain-upstream';
@@ -37,6 +45,24 @@ async function main(): Promise<void> {
       },
     },
   });
+  const platform = process.env.PLAIN_PLATFORM ?? 'express';
+  if (platform !== 'express' && platform !== 'standalone') throw new Error(`PLAIN_PLATFORM must be express or standalone, got ${platform}`);
+  if (platform === 'standalone') {
+    const { url } = await startStandaloneServer(server, {
+      listen: { port: Number(process.env.PORT ?? 0), host: '127.0.0.1' },
+      context: async ({ req }: { req: IncomingMessage }) => {
+        if (!bearerMatches(req.headers.authorization, secret)) throw new GraphQLError('unauthorized', { extensions: { http: { status: 401 } } });
+        return {};
+      },
+    });
+    serveChild(Number(new URL(url).port), {
+      close: async () => {
+        await server.stop();
+        upstream.destroy();
+      },
+    });
+    return;
+  }
   await server.start();
 
   const app = express();

@@ -191,6 +191,7 @@ async function benchBalances(
   settings: LoadSettings,
   emulator: Emulator,
   plain: { child: Child; url: string },
+  plainStandalone: { child: Child; url: string },
   minimalNest: { child: Child; url: string },
   minimalNestFastify: { child: Child; url: string },
   gateway: { child: Child; url: string },
@@ -211,6 +212,7 @@ async function benchBalances(
   const graphqlTarget = (server: { url: string }): HttpTarget => ({ url: `${server.url}/graphql`, method: 'POST', headers: graphqlHeaders, body });
   const paths: { key: keyof BalancesRound; label: string; server: { child: Child; url: string }; profile: boolean }[] = [
     { key: 'plain', label: 'plain @apollo/server', server: plain, profile: true },
+    { key: 'plainStandalone', label: 'plain @apollo/server standalone', server: plainStandalone, profile: true },
     { key: 'minimalNest', label: 'minimal Nest app', server: minimalNest, profile: true },
     { key: 'minimalNestFastify', label: 'minimal Nest app on Fastify', server: minimalNestFastify, profile: true },
     { key: 'service', label: 'the service', server: gateway, profile: true },
@@ -235,7 +237,7 @@ async function benchBalances(
     const done = figures as BalancesRound;
     rounds.push(done);
     log(
-      `balances, round ${round}: plain ${done.plain.requestsPerSecond.toFixed(0)}, minimal Nest ${done.minimalNest.requestsPerSecond.toFixed(0)}, ` +
+      `balances, round ${round}: plain ${done.plain.requestsPerSecond.toFixed(0)}, standalone ${done.plainStandalone.requestsPerSecond.toFixed(0)}, minimal Nest ${done.minimalNest.requestsPerSecond.toFixed(0)}, ` +
         `on Fastify ${done.minimalNestFastify.requestsPerSecond.toFixed(0)}, ` +
         `service ${done.service.requestsPerSecond.toFixed(0)} req/s (${((done.service.requestsPerSecond / done.plain.requestsPerSecond) * 100).toFixed(0)}% of plain)` +
         (done.baseline ? `, service at ${baseline!.ref} ${done.baseline.requestsPerSecond.toFixed(0)} req/s` : ''),
@@ -253,6 +255,7 @@ async function benchBalances(
   return {
     direct: directFigures,
     plain: medianRound(rounds.map((round) => round.plain)),
+    plainStandalone: medianRound(rounds.map((round) => round.plainStandalone)),
     minimalNest: medianRound(rounds.map((round) => round.minimalNest)),
     minimalNestFastify: medianRound(rounds.map((round) => round.minimalNestFastify)),
     service: medianRound(rounds.map((round) => round.service)),
@@ -666,8 +669,11 @@ async function main(): Promise<number> {
       UPSTREAM_PROJECT_ID: emulator.projectId,
       ADMIN_SECRET: secret,
     };
-    const [plain, minimalNest, minimalNestFastify, gateway, gatewayPg, gatewayRedis, fanoutGateway, baselineGateway] = await Promise.all([
+    const [plain, plainStandalone, minimalNest, minimalNestFastify, gateway, gatewayPg, gatewayRedis, fanoutGateway, baselineGateway] = await Promise.all([
       options.only.has('balances') ? start('plain-apollo', 'scripts/bench/plain-apollo-server.ts', referenceEnv) : undefined,
+      options.only.has('balances')
+        ? start('plain-standalone', 'scripts/bench/plain-apollo-server.ts', { ...referenceEnv, PLAIN_PLATFORM: 'standalone' })
+        : undefined,
       options.only.has('balances') ? start('minimal-nest', 'scripts/bench/minimal-nest-app.ts', referenceEnv) : undefined,
       options.only.has('balances')
         ? start('minimal-nest-fastify', 'scripts/bench/minimal-nest-app.ts', { ...referenceEnv, MINIMAL_PLATFORM: 'fastify' })
@@ -725,7 +731,7 @@ async function main(): Promise<number> {
       }
     };
     if (options.only.has('balances')) {
-      results.balances = await attempt('balances', () => benchBalances(options, settings, emulator, plain!, minimalNest!, minimalNestFastify!, gateway!, redisGateway, secret, baselineGateway && { ...baseline!, ...baselineGateway }));
+      results.balances = await attempt('balances', () => benchBalances(options, settings, emulator, plain!, plainStandalone!, minimalNest!, minimalNestFastify!, gateway!, redisGateway, secret, baselineGateway && { ...baseline!, ...baselineGateway }));
     }
     if (options.only.has('adjust')) {
       results.adjust = await attempt('adjustCredits', () => benchAdjust(settings, emulator, gateway!, postgresGateway, redisGateway, secret));

@@ -98,7 +98,8 @@ function targets(results: BenchResults): TargetRow[] {
       target: `service ≥ ${TARGETS.plainThroughputRatio * 100}% of the plain @apollo/server`,
       figure:
         `${n(balances.service.requestsPerSecond)} vs ${n(balances.plain.requestsPerSecond)} req/s = **${n(ratio * 100)}%**${clean ? '' : ' (with failed requests)'}` +
-        ` (minimal Nest app ${n((balances.minimalNest.requestsPerSecond / balances.plain.requestsPerSecond) * 100)}%, ` +
+        ` (against Apollo's standalone server ${n((balances.service.requestsPerSecond / balances.plainStandalone.requestsPerSecond) * 100)}%; ` +
+        `minimal Nest app ${n((balances.minimalNest.requestsPerSecond / balances.plain.requestsPerSecond) * 100)}%, ` +
         `on Fastify ${n((balances.minimalNestFastify.requestsPerSecond / balances.plain.requestsPerSecond) * 100)}%` +
         `${balances.rounds.length > 1 ? `; medians of ${balances.rounds.length} rounds` : ''})`,
       pass: ratio >= TARGETS.plainThroughputRatio && clean,
@@ -301,6 +302,7 @@ export function generatedSection(results: BenchResults): string {
         table(HTTP_HEADER, [
           httpRow('direct: GET the emulator (the floor)', balances.direct, ['emulator']),
           httpRow('plain `@apollo/server` (no Nest)', balances.plain, ['plain-apollo', 'emulator']),
+          httpRow('plain `@apollo/server` standalone (`startStandaloneServer`: bare `node:http`, no Express)', balances.plainStandalone, ['plain-standalone', 'emulator']),
           httpRow('minimal NestJS + `@nestjs/apollo` app (the framework\'s floor)', balances.minimalNest, ['minimal-nest', 'emulator']),
           httpRow('the same minimal app on Fastify (`@nestjs/platform-fastify`)', balances.minimalNestFastify, ['minimal-nest-fastify', 'emulator']),
           httpRow('**the service**', balances.service, ['gateway', 'emulator']),
@@ -314,7 +316,7 @@ export function generatedSection(results: BenchResults): string {
           `${options.connections} connections, ${options.durationSeconds} s each after a ${options.warmupSeconds} s warm-up ` +
           '(autocannon measures latency in whole milliseconds)' +
           (balances.rounds.length > 1
-            ? `. The plain server, the minimal Nest app on Express and on Fastify, and the service were measured in turn, ${balances.rounds.length} rounds; ` +
+            ? `. The plain server on Express and standalone, the minimal Nest app on Express and on Fastify, and the service were measured in turn, ${balances.rounds.length} rounds; ` +
               'each of their rows is its median round (by req/s). Every round:'
             : '.'),
         '',
@@ -325,24 +327,28 @@ export function generatedSection(results: BenchResults): string {
             [
               'round',
               'plain req/s (p99 ms)',
+              'standalone req/s (p99 ms)',
               'minimal Nest req/s (p99 ms)',
               'on Fastify req/s (p99 ms)',
               'service req/s (p99 ms)',
               'minimal Nest / plain',
               'on Fastify / plain',
               'service / plain',
+              'service / standalone',
               'service CPU per request (µs)',
               ...(balances.baseline ? [`service at \`${balances.baseline.ref}\` req/s (p99 ms), CPU per request (µs)`] : []),
             ],
             balances.rounds.map((round, i) => [
               String(i + 1),
               `${n(round.plain.requestsPerSecond)} (${ms(round.plain.latencyP99Ms)})`,
+              `${n(round.plainStandalone.requestsPerSecond)} (${ms(round.plainStandalone.latencyP99Ms)})`,
               `${n(round.minimalNest.requestsPerSecond)} (${ms(round.minimalNest.latencyP99Ms)})`,
               `${n(round.minimalNestFastify.requestsPerSecond)} (${ms(round.minimalNestFastify.latencyP99Ms)})`,
               `${n(round.service.requestsPerSecond)} (${ms(round.service.latencyP99Ms)})`,
               `${n((round.minimalNest.requestsPerSecond / round.plain.requestsPerSecond) * 100)}%`,
               `${n((round.minimalNestFastify.requestsPerSecond / round.plain.requestsPerSecond) * 100)}%`,
               `${n((round.service.requestsPerSecond / round.plain.requestsPerSecond) * 100)}%`,
+              `${n((round.service.requestsPerSecond / round.plainStandalone.requestsPerSecond) * 100)}%`,
               n(round.service.cpuPerRequestUs.gateway ?? NaN),
               ...(round.baseline
                 ? [`${n(round.baseline.requestsPerSecond)} (${ms(round.baseline.latencyP99Ms)}), ${n(round.baseline.cpuPerRequestUs['gateway-baseline'] ?? NaN)}`]
@@ -414,7 +420,7 @@ export function generatedSection(results: BenchResults): string {
   lines.push(
     [
       '- **One process per server**, all on loopback: the RevenueCat emulator (rate limits lifted, request recording off), ' +
-        'the plain `@apollo/server`, the minimal Nest app on Express and on Fastify, the gateway (no Redis, journal on PGlite), the gateway with its journal on PostgreSQL, ' +
+        'the plain `@apollo/server` on Express and standalone, the minimal Nest app on Express and on Fastify, the gateway (no Redis, journal on PGlite), the gateway with its journal on PostgreSQL, ' +
         'the gateway with Redis (journal on PostgreSQL), a gateway for the history scenario, and a fresh gateway for fan-out and ' +
         'memory (run with `--expose-gc`). The load generator is this script\'s own process (autocannon for HTTP, ' +
         '`graphql-ws` `createClient` over `ws` for subscribers). Server CPU is `process.cpuUsage()` read by each server and ' +
@@ -431,7 +437,10 @@ export function generatedSection(results: BenchResults): string {
         'Everything else is the default.',
       '- **The plain server** (`scripts/bench/plain-apollo-server.ts`): `@apollo/server` on Express 5 with the same `balances` ' +
         'field, a constant-time bearer check, and one upstream GET over a keep-alive `node:http` agent (128 sockets, as the ' +
-        'gateway\'s). No validation, query limits, rate limits, logging, metrics or error mapping.',
+        'gateway\'s). No validation, query limits, rate limits, logging, metrics or error mapping. The target is measured against ' +
+        'it, as since issue 7. The same server also runs as Apollo\'s own `startStandaloneServer` (`PLAIN_PLATFORM=standalone`: ' +
+        'bare `node:http`, no Express, the bearer checked in the context function), the quickest documented way to serve Apollo: ' +
+        'the difference between the two is what Express costs.',
       '- **The minimal Nest app** (`scripts/bench/minimal-nest-app.ts`): NestJS 11 with `@nestjs/apollo`, code first, the ' +
         'same field, the same upstream call and the same bearer check (as a Nest middleware), Nest\'s defaults otherwise. ' +
         'What it costs above the plain server is the framework\'s; what the service costs above it is the service\'s own work. ' +

@@ -69,6 +69,8 @@ export interface BenchResults {
     direct: HttpFigures;
     /** The median round of each path (by req/s); the same figures as `rounds` when there was one. */
     plain: HttpFigures;
+    /** Apollo's own startStandaloneServer (bare node:http, no Express), the same field and call. */
+    plainStandalone: HttpFigures;
     /** A minimal NestJS + @nestjs/apollo app doing what the plain server does: the framework's floor. */
     minimalNest: HttpFigures;
     /** The same app on Nest's Fastify adapter: what the HTTP platform costs. */
@@ -95,6 +97,7 @@ export interface BenchResults {
 
 export interface BalancesRound {
   plain: HttpFigures;
+  plainStandalone: HttpFigures;
   minimalNest: HttpFigures;
   minimalNestFastify: HttpFigures;
   service: HttpFigures;
