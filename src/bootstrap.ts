@@ -4,7 +4,10 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger } from 'nestjs-pino';
 import type { IncomingMessage } from 'node:http';
 import { AppModule } from './app.module';
+import { errorBody, Errors } from './common/errors';
 import { requestIdOf } from './common/request-id';
+import { Lifecycle } from './lifecycle/lifecycle';
+import { Metrics } from './metrics/metrics';
 import { withRequestId } from './common/response-request-id';
 import type { AppConfig } from './config/app-config';
 
@@ -22,9 +25,12 @@ export const APP_OPTIONS: NestApplicationOptions = { bufferLogs: true, bodyParse
  * - The client address behind a trusted proxy is the gateway's own `TRUST_PROXY` function's (see
  *   trustFunction), not Fastify's `request.ip`.
  * - While the app closes, requests still get the drain gate's `shutting_down` answer, not Fastify's own 503.
+ * - Node's own connection timeouts, which the gateway had on Express, not Fastify's (a 72 s keep-alive and no
+ *   bound on a whole request): an idle connection is closed after 5 s, a request that has not arrived in
+ *   full after 300 s is answered 408 and closed.
  */
 export function httpAdapter(): FastifyAdapter {
-  const adapter = new FastifyAdapter({ return503OnClosing: false });
+  const adapter = new FastifyAdapter({ return503OnClosing: false, keepAliveTimeout: 5_000, requestTimeout: 300_000 });
   const fastify = adapter.getInstance();
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', (request, _payload, done) => done(null, (request.raw as IncomingMessage & { body?: unknown }).body));
@@ -41,9 +47,23 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
 export function configureApp<T extends INestApplication>(app: T): T {
   app.useLogger(app.get(Logger));
   const fastify = (app as unknown as NestFastifyApplication).getHttpAdapter().getInstance();
-  // Every error body carries the request id, Apollo's own included.
+  const lifecycle = app.get(Lifecycle);
+  const refused = app.get(Metrics).requestsRefused;
   fastify.addHook('onSend', (request, reply, payload, done) => {
+    // Once shutdown has begun, every answer closes its connection, those of requests already running
+    // included, so the server's close is not left waiting on kept-alive sockets.
+    if (lifecycle.draining) reply.header('connection', 'close');
     const id = requestIdOf(request.raw);
+    // Fastify's own 415, its one answer of that status here: a Content-Type that is not a media type
+    // (`application/json, text/plain`), refused before any handler. A malformed request like any other:
+    // the catalogue's 400 (Express let it reach Apollo, which answered that too).
+    if (reply.statusCode === 415) {
+      const error = Errors.badRequest('the Content-Type header is not a valid media type');
+      refused.inc({ code: error.code });
+      reply.code(error.status);
+      return done(null, errorBody(error, id));
+    }
+    // Every error body carries the request id, Apollo's own included.
     done(null, typeof payload === 'string' && id !== undefined ? withRequestId(payload, reply.statusCode, id) : payload);
   });
   return app;

@@ -1,5 +1,7 @@
 import { getIntrospectionQuery } from 'graphql';
+import { connect, type Socket } from 'node:net';
 import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
+import { Lifecycle } from '../src/lifecycle/lifecycle';
 import { ADMIN_SECRET, startApp, TestApp } from './helpers/test-app';
 import { connectWs, TestWsClient } from './helpers/ws-client';
 
@@ -93,6 +95,9 @@ const CASES: Case[] = [
   { name: 'no query at all', body: JSON.stringify({ variables: { input: VALID } }), status: 400, code: 'bad_request' },
   { name: 'a text/plain body (CSRF-able)', body: adjust(VALID), headers: { 'content-type': 'text/plain' }, status: 400, code: 'bad_request' },
   { name: 'a form body (CSRF-able)', body: 'query=mutation', headers: { 'content-type': 'application/x-www-form-urlencoded' }, status: 400, code: 'bad_request' },
+  // Fastify refuses a Content-Type that is not a media type before any handler: answered from the catalogue.
+  { name: 'a Content-Type listing two types', body: adjust(VALID), headers: { 'content-type': 'application/json, text/plain' }, status: 400, code: 'bad_request' },
+  { name: 'a Content-Type with a space in the type', body: adjust(VALID), headers: { 'content-type': 'application/ json' }, status: 400, code: 'bad_request' },
   { name: 'a body over 64 KiB', body: adjust({ ...VALID, reason: 'x'.repeat(70_000) }), status: 413, code: 'payload_too_large' },
   { name: 'a mutation over GET', method: 'GET', url: `?query=${encodeURIComponent('mutation { adjustCredits(input: { userId: "user_2abcXYZ", amount: 1, reason: "GET-1" }) { balance } }')}`, headers: { 'apollo-require-preflight': 'true' }, status: 400, code: 'bad_request' },
   { name: 'a subscription over HTTP', body: JSON.stringify({ query: 'subscription { usageChanged { id } }' }), status: 400, code: 'bad_request' },
@@ -222,4 +227,104 @@ describe('hostile and malformed input', () => {
     ws.client.subscribe({ query: `subscription { usageChanged(userId: "${'u'.repeat(20_000)}") { id } }` }, { next: () => undefined, error: () => undefined, complete: () => undefined });
     expect((await ws.closed).code).toBe(1009);
   });
+});
+
+/** Raw HTTP over one socket: what a client that is not a browser or fetch can send. */
+function rawSocket(url: string): { socket: Socket; received: Promise<string>; closedWithin: (ms: number) => Promise<boolean> } {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  let text = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => (text += chunk));
+  socket.on('error', () => undefined);
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  const received = new Promise<string>((resolve) => {
+    const check = () => (/\r\n\r\n/.test(text) ? resolve(text) : socket.once('data', check));
+    socket.once('data', check);
+  });
+  const closedWithin = (ms: number) =>
+    Promise.race([closed.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms))]);
+  return { socket, received, closedWithin };
+}
+
+function statusAndBody(response: string): { status: number; code: unknown; requestId: unknown; headers: string } {
+  const [head, body] = response.split('\r\n\r\n');
+  const json = JSON.parse(body.trim() || '{}') as { errors?: Array<{ extensions?: Record<string, unknown> }> };
+  return { status: Number(head.split(' ')[1]), code: json.errors?.[0]?.extensions?.code, requestId: json.errors?.[0]?.extensions?.requestId, headers: head.toLowerCase() };
+}
+
+describe('requests only a raw client sends', () => {
+  const emulator = new RevenueCatEmulator();
+  let app: TestApp;
+
+  beforeAll(async () => {
+    await emulator.listen();
+    app = await startApp({ emulator });
+  });
+  afterAll(async () => {
+    expect(emulator.transactions).toHaveLength(0);
+    await app.close();
+    await emulator.close();
+  });
+
+  const body = JSON.stringify({ query: 'mutation { adjustCredits(input: { userId: "user_2abcXYZ", amount: 5, reason: "x", idempotencyKey: "raw-host" }) { balance } }' });
+  it.each([
+    ['an HTTP/1.0 request without Host', 'HTTP/1.0', undefined],
+    ['an empty Host', 'HTTP/1.1', ''],
+    ['a Host with a space', 'HTTP/1.1', 'a b'],
+    ['a Host with an open IPv6 bracket', 'HTTP/1.1', '[::1'],
+    ['a Host of %', 'HTTP/1.1', '%'],
+  ])('answers %s with 400 bad_request and its request id, never 500, and applies nothing', async (_name, version, host) => {
+    const { socket, received } = rawSocket(app.url);
+    const hostLine = host === undefined ? '' : `Host: ${host}\r\n`;
+    socket.write(
+      `POST /graphql ${version}\r\n${hostLine}Authorization: Bearer ${ADMIN_SECRET}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    await new Promise((resolve) => socket.once('close', resolve));
+    const answer = statusAndBody(await received);
+    expect([answer.status, answer.code, typeof answer.requestId]).toEqual([400, 'bad_request', 'string']);
+    expect(emulator.requests.filter((request) => request.endpoint === 'create_transaction')).toHaveLength(0);
+  });
+
+  it('answers the Sandbox page with a bad Host with 400, not 500', async () => {
+    const { socket, received } = rawSocket(app.url);
+    socket.write('GET /graphql HTTP/1.1\r\nHost: a b\r\nAccept: text/html\r\nConnection: close\r\n\r\n');
+    await new Promise((resolve) => socket.once('close', resolve));
+    expect(statusAndBody(await received).status).toBe(400);
+  });
+
+  it('refuses an unauthenticated request whose body is still arriving and closes its connection at once', async () => {
+    const { socket, received, closedWithin } = rawSocket(app.url);
+    // A gigabyte announced, one byte sent: the caller could trickle the rest for as long as it liked.
+    socket.write(`POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n{`);
+    const answer = statusAndBody(await received);
+    expect([answer.status, answer.code]).toEqual([401, 'missing_bearer']);
+    expect(answer.headers).toContain('connection: close');
+    expect(await closedWithin(2_000)).toBe(true);
+  });
+
+  it('closes every connection with its answer once shutdown has begun, so closing the server waits on none', async () => {
+    const draining = await startApp({ emulator });
+    try {
+      draining.app.get(Lifecycle).startDraining();
+      const { socket, received, closedWithin } = rawSocket(draining.url);
+      socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n');
+      const answer = await received;
+      expect(answer).toMatch(/^HTTP\/1\.1 200/);
+      expect(answer.toLowerCase()).toContain('connection: close');
+      expect(await closedWithin(1_000)).toBe(true);
+    } finally {
+      await draining.close();
+    }
+  });
+
+  it('closes an idle kept-alive connection after 5 s, as Node does (not Fastify\'s 72 s)', async () => {
+    const { socket, received, closedWithin } = rawSocket(app.url);
+    socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    const answer = await received;
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    expect(answer.toLowerCase()).toContain('keep-alive: timeout=5');
+    expect(await closedWithin(7_000)).toBe(true);
+  }, 15_000);
 });

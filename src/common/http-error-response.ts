@@ -16,6 +16,8 @@ export function refuseRequest(res: ServerResponse<IncomingMessage>, error: Gatew
   if (error.code === 'missing_bearer') res.setHeader('WWW-Authenticate', 'Bearer realm="credits-admin"');
   const retryAfter = error.details.retryAfterSeconds;
   if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
+  // A body still arriving (refused before it was read) would hold the connection until it ends: closed instead.
+  if (!res.req.complete) res.setHeader('Connection', 'close');
   const body = errorBody(error, requestIdOf(res.req));
   res.statusCode = error.status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');

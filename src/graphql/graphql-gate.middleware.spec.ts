@@ -16,10 +16,10 @@ function gate(authenticated: AdminPrincipal | Promise<AdminPrincipal>, body: Jso
   const authenticator = { authenticate: () => authenticated } as unknown as AdminAuthenticator;
   const auth = new AdminAuthMiddleware(authenticator, {} as Metrics);
   const drain = { use: (_req: Request, _res: Response, next: NextFunction) => next() } as unknown as DrainGateMiddleware;
-  return new GraphqlGateMiddleware(drain, auth, { use: body } as unknown as JsonBodyMiddleware);
+  return new GraphqlGateMiddleware(drain, auth, { use: body } as unknown as JsonBodyMiddleware, {} as Metrics);
 }
 
-const request = () => ({ method: 'POST', headers: { authorization: 'Bearer x' } }) as unknown as Request;
+const request = () => ({ method: 'POST', headers: { host: 'localhost', authorization: 'Bearer x' } }) as unknown as Request;
 
 describe('GraphqlGateMiddleware', () => {
   it('runs drain, auth and body in order and hands the authenticated request on', async () => {

@@ -1,11 +1,15 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AdminAuthMiddleware } from '../auth/admin-auth.middleware';
+import { Errors } from '../common/errors';
+import { refuseRequest } from '../common/http-error-response';
+import { Metrics } from '../metrics/metrics';
 import { DrainGateMiddleware } from '../lifecycle/drain-gate.middleware';
 import { JsonBodyMiddleware } from './json-body.middleware';
 
 /**
- * What every /graphql request goes through before Apollo, in this order: refused while shutting down,
+ * What every /graphql request goes through before Apollo, in this order: refused with a missing or malformed
+ * Host, refused while shutting down,
  * authenticated before its body is read, its body read within bounds. One middleware for Nest to mount
  * rather than three: Nest wraps each middleware it mounts in a route of its own and a per-request
  * WeakSet entry, which cost more than the drain check itself.
@@ -16,9 +20,13 @@ export class GraphqlGateMiddleware implements NestMiddleware {
     private readonly drainGate: DrainGateMiddleware,
     private readonly auth: AdminAuthMiddleware,
     private readonly body: JsonBodyMiddleware,
+    private readonly metrics: Metrics,
   ) {}
 
   use(req: IncomingMessage, res: ServerResponse<IncomingMessage>, next: (error?: unknown) => void): void {
+    // Apollo's Fastify integration builds a URL from the Host header and fails (500) on one that is missing
+    // (HTTP/1.0) or not a host at all: a malformed request, answered as one before anything else.
+    if (!validHost(req.headers.host)) return refuseRequest(res, Errors.badRequest('the Host header is missing or not a valid host'), this.metrics.requestsRefused);
     this.drainGate.use(req, res, (error?: unknown) => {
       if (error) return next(error);
       this.auth.use(req, res, (error?: unknown) => {
@@ -27,4 +35,8 @@ export class GraphqlGateMiddleware implements NestMiddleware {
       });
     });
   }
+}
+
+function validHost(host: string | undefined): boolean {
+  return host !== undefined && host !== '' && URL.canParse(`http://${host}/`);
 }
