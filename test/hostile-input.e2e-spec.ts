@@ -256,13 +256,15 @@ function statusAndBody(response: string): { status: number; code: unknown; reque
 describe('requests only a raw client sends', () => {
   const emulator = new RevenueCatEmulator();
   let app: TestApp;
+  /** The one grant meant to apply here (the pipelined one); nothing else reaches the ledger. */
+  let granted = 0;
 
   beforeAll(async () => {
     await emulator.listen();
     app = await startApp({ emulator });
   });
   afterAll(async () => {
-    expect(emulator.transactions).toHaveLength(0);
+    expect(emulator.transactions).toHaveLength(granted);
     await app.close();
     await emulator.close();
   });
@@ -274,6 +276,8 @@ describe('requests only a raw client sends', () => {
     ['a Host with a space', 'HTTP/1.1', 'a b'],
     ['a Host with an open IPv6 bracket', 'HTTP/1.1', '[::1'],
     ['a Host of %', 'HTTP/1.1', '%'],
+    ['a Host whose userinfo hides an empty host name', 'HTTP/1.1', ':80@x'],
+    ['a Host of [@x', 'HTTP/1.1', '[@x'],
   ])('answers %s with 400 bad_request and its request id, never 500, and applies nothing', async (_name, version, host) => {
     const { socket, received } = rawSocket(app.url);
     const hostLine = host === undefined ? '' : `Host: ${host}\r\n`;
@@ -294,25 +298,61 @@ describe('requests only a raw client sends', () => {
     expect(statusAndBody(await received).status).toBe(400);
   });
 
-  it('refuses an unauthenticated request whose body is still arriving and closes its connection at once', async () => {
+  it('refuses an unauthenticated request whose body is still arriving and does not keep its connection', async () => {
     const { socket, received, closedWithin } = rawSocket(app.url);
-    // A gigabyte announced, one byte sent: the caller could trickle the rest for as long as it liked.
+    // A gigabyte announced, one byte sent: Node's 5 s keep-alive bound ends it, as it did on Express.
     socket.write(`POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n{`);
     const answer = statusAndBody(await received);
     expect([answer.status, answer.code]).toEqual([401, 'missing_bearer']);
-    expect(answer.headers).toContain('connection: close');
-    expect(await closedWithin(2_000)).toBe(true);
+    expect(await closedWithin(8_000)).toBe(true);
+  }, 15_000);
+
+  const grant = (key: string) =>
+    JSON.stringify({ query: `mutation { adjustCredits(input: { userId: "user_demo_rich", amount: 7, reason: "pipelined", idempotencyKey: "${key}" }) { balance replayed } }` });
+  const post = (payload: string, authorized: boolean) =>
+    `POST /graphql HTTP/1.1\r\nHost: localhost\r\n${authorized ? `Authorization: Bearer ${ADMIN_SECRET}\r\n` : ''}Content-Type: application/json\r\n` +
+    `Content-Length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`;
+
+  it('answers a request pipelined behind a refused one on the same connection', async () => {
+    const { socket } = rawSocket(app.url);
+    const key = `pipelined-${Date.now()}`;
+    let text = '';
+    socket.on('data', (chunk: string) => (text += chunk));
+    socket.write(post(grant(`${key}-refused`), false) + post(grant(key), true));
+    const answered = () => (text.match(/HTTP\/1\.1 /g) ?? []).length === 2 && /"replayed":false\}\}\}/.test(text);
+    for (let waited = 0; waited < 5_000 && !answered(); waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    socket.destroy();
+    expect(text.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 401', 'HTTP/1.1 200']);
+    expect(text).toContain('{"data":{"adjustCredits":{"balance":100007,"replayed":false}}}');
+    expect(emulator.balanceOf('user_demo_rich', 'CRD')).toBe(100_007);
+    granted += 1;
   });
 
-  it('closes every connection with its answer once shutdown has begun, so closing the server waits on none', async () => {
+  it('runs nothing pipelined behind a request it refuses and closes (too large)', async () => {
+    const { socket, closedWithin } = rawSocket(app.url);
+    const tooLarge = JSON.stringify({ query: `{ currencies { code } }`, padding: 'x'.repeat(70_000) });
+    const before = emulator.requests.filter((request) => request.endpoint === 'create_transaction').length;
+    socket.write(post(tooLarge, true) + post(grant(`behind-413-${Date.now()}`), true));
+    expect(await closedWithin(3_000)).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(emulator.requests.filter((request) => request.endpoint === 'create_transaction').length).toBe(before);
+  });
+
+  it('survives a WebSocket upgrade whose target is not a URL, and goes on serving', async () => {
+    const { socket, closedWithin } = rawSocket(app.url);
+    socket.write('GET //[ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    expect(await closedWithin(2_000)).toBe(true);
+    expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+  });
+
+  it('closes each connection once its answer is sent after shutdown has begun, so closing the server waits on none', async () => {
     const draining = await startApp({ emulator });
     try {
       draining.app.get(Lifecycle).startDraining();
       const { socket, received, closedWithin } = rawSocket(draining.url);
       socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n');
-      const answer = await received;
-      expect(answer).toMatch(/^HTTP\/1\.1 200/);
-      expect(answer.toLowerCase()).toContain('connection: close');
+      expect(await received).toMatch(/^HTTP\/1\.1 200/);
+      // Closed as soon as its answer is sent, not after the 5 s keep-alive.
       expect(await closedWithin(1_000)).toBe(true);
     } finally {
       await draining.close();

@@ -8,6 +8,18 @@ export interface RefusalCounter {
 }
 
 /**
+ * Connections a refusal is closing (its answer carries `Connection: close`). Node may already have parsed and
+ * dispatched a request pipelined behind the refused one; its answer could never be delivered, so it must not
+ * run either: GraphqlGateMiddleware refuses it first.
+ */
+const closing = new WeakSet<object>();
+
+/** Whether `req` came on a connection that a refusal is closing. */
+export function onClosingConnection(req: IncomingMessage): boolean {
+  return closing.has(req.socket);
+}
+
+/**
  * Refuses a request before GraphQL runs (shutdown, auth, body): counted by code, and answered with a
  * GraphQL-shaped error body carrying the request id like every other error.
  */
@@ -16,8 +28,7 @@ export function refuseRequest(res: ServerResponse<IncomingMessage>, error: Gatew
   if (error.code === 'missing_bearer') res.setHeader('WWW-Authenticate', 'Bearer realm="credits-admin"');
   const retryAfter = error.details.retryAfterSeconds;
   if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
-  // A body still arriving (refused before it was read) would hold the connection until it ends: closed instead.
-  if (!res.req.complete) res.setHeader('Connection', 'close');
+  if (String(res.getHeader('Connection')).toLowerCase() === 'close') closing.add(res.req.socket);
   const body = errorBody(error, requestIdOf(res.req));
   res.statusCode = error.status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');

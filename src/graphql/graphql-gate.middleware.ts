@@ -2,7 +2,7 @@ import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AdminAuthMiddleware } from '../auth/admin-auth.middleware';
 import { Errors } from '../common/errors';
-import { refuseRequest } from '../common/http-error-response';
+import { onClosingConnection, refuseRequest } from '../common/http-error-response';
 import { Metrics } from '../metrics/metrics';
 import { DrainGateMiddleware } from '../lifecycle/drain-gate.middleware';
 import { JsonBodyMiddleware } from './json-body.middleware';
@@ -27,6 +27,8 @@ export class GraphqlGateMiddleware implements NestMiddleware {
     // Apollo's Fastify integration builds a URL from the Host header and fails (500) on one that is missing
     // (HTTP/1.0) or not a host at all: a malformed request, answered as one before anything else.
     if (!validHost(req.headers.host)) return refuseRequest(res, Errors.badRequest('the Host header is missing or not a valid host'), this.metrics.requestsRefused);
+    // Pipelined behind a request refused with `Connection: close`: its answer could not be delivered.
+    if (onClosingConnection(req)) return refuseRequest(res, Errors.badRequest('sent on a connection that is closing'), this.metrics.requestsRefused);
     this.drainGate.use(req, res, (error?: unknown) => {
       if (error) return next(error);
       this.auth.use(req, res, (error?: unknown) => {
@@ -37,6 +39,13 @@ export class GraphqlGateMiddleware implements NestMiddleware {
   }
 }
 
+/**
+ * A host name or an IPv6 literal, and an optional port: what Fastify's `request.hostname` (the Host header up
+ * to its port) turns into a URL Apollo's integration can parse. No userinfo, path or percent sign: `[@x` or
+ * `:80@x` parse as URLs on their own, yet leave Fastify a host name that does not.
+ */
+const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=-]+)(:[0-9]{1,5})?$/;
+
 function validHost(host: string | undefined): boolean {
-  return host !== undefined && host !== '' && URL.canParse(`http://${host}/`);
+  return host !== undefined && HOST.test(host) && URL.canParse(`http://${host}/`);
 }

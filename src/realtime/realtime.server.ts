@@ -183,7 +183,9 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
    */
   private readonly upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', destroyOnError);
-    if (new URL(request.url ?? '/', 'http://localhost').pathname !== GRAPHQL_PATH) {
+    // A target that is not a URL (`//[`) would throw here, outside any request handler, and end the process.
+    const target = request.url ?? '/';
+    if (!URL.canParse(target, 'http://localhost') || new URL(target, 'http://localhost').pathname !== GRAPHQL_PATH) {
       socket.destroy();
       return;
     }
