@@ -46,10 +46,11 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
 /** What can only be set on the app instance: its logger and the platform's hooks. Pipe and filter are AppModule's. */
 export function configureApp<T extends INestApplication>(app: T): T {
   app.useLogger(app.get(Logger));
-  const fastify = (app as unknown as NestFastifyApplication).getHttpAdapter().getInstance();
+  const fastifyApp = app as unknown as NestFastifyApplication;
+  const fastify = fastifyApp.getHttpAdapter().getInstance();
   const lifecycle = app.get(Lifecycle);
   const refused = app.get(Metrics).requestsRefused;
-  const server = (app as unknown as NestFastifyApplication).getHttpServer();
+  const server = fastifyApp.getHttpServer();
   const closeIdle = () => setImmediate(() => server.closeIdleConnections());
   fastify.addHook('onSend', (request, reply, payload, done) => {
     // Once shutdown has begun, a connection is closed as soon as its last answer is sent (Node knows when

@@ -8,7 +8,7 @@ export interface RefusalCounter {
 }
 
 /**
- * Connections a refusal is closing (its answer carries `Connection: close`). Node may already have parsed and
+ * Connections a refusal is closing (`close`: its answer carries `Connection: close`). Node may already have parsed and
  * dispatched a request pipelined behind the refused one; its answer could never be delivered, so it must not
  * run either: GraphqlGateMiddleware refuses it first.
  */
@@ -21,14 +21,18 @@ export function onClosingConnection(req: IncomingMessage): boolean {
 
 /**
  * Refuses a request before GraphQL runs (shutdown, auth, body): counted by code, and answered with a
- * GraphQL-shaped error body carrying the request id like every other error.
+ * GraphQL-shaped error body carrying the request id like every other error. With `close`, Node ends the
+ * connection once the answer is written, unread body and all, and nothing pipelined behind it runs.
  */
-export function refuseRequest(res: ServerResponse<IncomingMessage>, error: GatewayError, refused: RefusalCounter): void {
+export function refuseRequest(res: ServerResponse<IncomingMessage>, error: GatewayError, refused: RefusalCounter, { close = false } = {}): void {
   refused.inc({ code: error.code });
   if (error.code === 'missing_bearer') res.setHeader('WWW-Authenticate', 'Bearer realm="credits-admin"');
   const retryAfter = error.details.retryAfterSeconds;
   if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
-  if (String(res.getHeader('Connection')).toLowerCase() === 'close') closing.add(res.req.socket);
+  if (close) {
+    res.setHeader('Connection', 'close');
+    closing.add(res.req.socket);
+  }
   const body = errorBody(error, requestIdOf(res.req));
   res.statusCode = error.status;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');

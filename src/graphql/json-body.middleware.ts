@@ -51,10 +51,9 @@ export class JsonBodyMiddleware implements NestMiddleware {
     });
   }
 
-  /** With `Connection: close`, Node ends the connection once the answer is written, unread body and all. */
+  /** The body is left unread: the connection is closed with the answer. */
   private refuseAndClose(res: ServerResponse<IncomingMessage>, error: GatewayError): void {
-    res.setHeader('Connection', 'close');
-    refuseRequest(res, error, this.metrics.requestsRefused);
+    refuseRequest(res, error, this.metrics.requestsRefused, { close: true });
   }
 }
 

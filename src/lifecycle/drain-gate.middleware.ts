@@ -15,7 +15,6 @@ export class DrainGateMiddleware implements NestMiddleware {
 
   use(req: IncomingMessage, res: ServerResponse<IncomingMessage>, next: (error?: unknown) => void): void {
     if (!this.lifecycle.draining) return next();
-    res.setHeader('Connection', 'close');
-    refuseRequest(res, Errors.shuttingDown(), this.metrics.requestsRefused);
+    refuseRequest(res, Errors.shuttingDown(), this.metrics.requestsRefused, { close: true });
   }
 }

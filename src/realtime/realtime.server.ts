@@ -184,8 +184,7 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly upgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', destroyOnError);
     // A target that is not a URL (`//[`) would throw here, outside any request handler, and end the process.
-    const target = request.url ?? '/';
-    if (!URL.canParse(target, 'http://localhost') || new URL(target, 'http://localhost').pathname !== GRAPHQL_PATH) {
+    if (URL.parse(request.url ?? '/', 'http://localhost')?.pathname !== GRAPHQL_PATH) {
       socket.destroy();
       return;
     }
