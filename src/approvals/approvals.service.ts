@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { Actor } from '../common/actor';
-import { Errors } from '../common/errors';
+import { Errors, GatewayError } from '../common/errors';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { Adjustment } from '../credits/adjustment';
 import { AdjustmentsService } from '../credits/adjustments.service';
 import { AdjustmentRepository } from '../journal/adjustment.repository';
@@ -9,6 +10,9 @@ import { ApprovalRequestRepository, type ApprovalRequestPage, type ApprovalReque
 import { OperatorRepository } from '../operators/operator.repository';
 import { approvalRefusal, effectiveLimits, type Limits } from '../operators/roles';
 import type { ApprovalStatus } from '../database/operators.schema';
+
+/** How often a decider waiting for the requester's retry to settle looks at the record. */
+const RELEASE_POLL_MS = 100;
 
 /** Whether `actor` is the credential that decided `request`. */
 function decidedBy(request: ApprovalRequestRecord, actor: Actor): boolean {
@@ -23,12 +27,21 @@ function decidedBy(request: ApprovalRequestRecord, actor: Actor): boolean {
  */
 @Injectable()
 export class ApprovalsService {
+  /** How long a decider waits for the requester's retry that holds the record. */
+  private readonly heldAtMostMs: number;
+
   constructor(
     private readonly approvals: ApprovalRequestRepository,
     private readonly operators: OperatorRepository,
     private readonly adjustments: AdjustmentsService,
     private readonly journal: AdjustmentRepository,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    // One RevenueCat call with its retries and their waits, and a moment to settle: no request holds a
+    // record longer while it is alive (its lease bounds one that died).
+    const { timeoutMs, maxRetries, maxBackoffMs } = config.revenueCat;
+    this.heldAtMostMs = Math.min(config.idempotencyLeaseMs, timeoutMs * (maxRetries + 1) + maxBackoffMs * maxRetries + 1_000);
+  }
 
   async approve(approver: Actor, id: string): Promise<Adjustment> {
     const request = await this.approvals.findById(id);
@@ -38,9 +51,9 @@ export class ApprovalsService {
     // request's key, exactly once. Once settled, it is decided like any other (409 invalid_state).
     if (request.status === 'APPROVED' && decidedBy(request, approver) && !(await this.settled(request))) {
       await this.requireDecider(approver, request, 'approve');
-      return this.apply(request);
+      return this.applyDecided(request);
     }
-    if (request.status !== 'PENDING') throw Errors.invalidState(`the approval request is ${request.status}`);
+    if (request.status !== 'PENDING') throw await this.decidedAlready(request);
     await this.requireDecider(approver, request, 'approve');
     await this.requireLiveRequester(request);
     const decided = await this.approvals.decide(id, {
@@ -50,8 +63,38 @@ export class ApprovalsService {
       adjustmentId: adjustmentIdFor(upstreamKeyFor(request.idempotencyKey)),
     });
     if (decided.kind === 'not_found') throw Errors.notFound('id');
-    if (decided.kind === 'not_pending') throw Errors.invalidState(`the approval request is ${decided.request.status}`);
-    return this.apply(decided.request);
+    if (decided.kind === 'not_pending') throw await this.decidedAlready(decided.request);
+    return this.applyDecided(decided.request);
+  }
+
+  /**
+   * The decider's answer is the adjustment it approved. The requester's retry with the request's key may be
+   * applying it at this moment (its claim came first): wait for that, within the longest a RevenueCat call
+   * can hold the record, then answer its outcome (a replay). Still held by then, the answer stays 409.
+   */
+  private async applyDecided(approved: ApprovalRequestRecord): Promise<Adjustment> {
+    try {
+      return await this.apply(approved);
+    } catch (error) {
+      if (!(error instanceof GatewayError && error.code === 'idempotency_key_in_progress') || approved.adjustmentId === null) throw error;
+    }
+    await this.untilReleased(approved.adjustmentId, performance.now() + this.heldAtMostMs);
+    return this.apply(approved);
+  }
+
+  /** Until the record is no longer PENDING under a live lease, or the deadline passes. */
+  private async untilReleased(adjustmentId: string, deadline: number): Promise<void> {
+    while (performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, RELEASE_POLL_MS));
+      const record = await this.journal.findById(adjustmentId);
+      if (record?.status !== 'PENDING' || (record.leaseExpiresAt !== null && record.leaseExpiresAt.getTime() <= Date.now())) return;
+    }
+  }
+
+  /** 409 invalid_state for a request decided already, naming its adjustment once that applied. */
+  private async decidedAlready(request: ApprovalRequestRecord): Promise<GatewayError> {
+    const record = request.status === 'APPROVED' && request.adjustmentId !== null ? await this.journal.findById(request.adjustmentId) : null;
+    return Errors.invalidState(`the approval request is ${request.status}`, record?.status === 'APPLIED' ? { adjustmentId: record.id } : {});
   }
 
   /** An APPROVED request's adjustment (or reversal), exactly once under its idempotency key. */

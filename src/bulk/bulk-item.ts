@@ -15,7 +15,8 @@ export function jobFingerprint(job: { currency: string; reason: string }): strin
 /**
  * An item's idempotency key, derived from its job and its user (a user is in a job at most once): the
  * same on every attempt, whichever instance makes it, so RevenueCat (whose key is derived from this one)
- * applies the item once. It is also the key an operator uses to settle an UNKNOWN item by hand.
+ * applies the item once. It is the job's alone: adjustCredits and reverseAdjustment refuse it
+ * (idempotency_key_reused), so only the job's runner sends the item.
  */
 export function bulkItemKey(jobId: string, userId: string): string {
   return `${jobId}:${sha256(`bulk-item:${userId}`).slice(0, 40)}`;

@@ -135,7 +135,7 @@ export const Errors = {
     new GatewayError('approval_required', undefined, limit ? { approvalRequestId, limit } : { approvalRequestId }),
   notFound: (field: string) => new GatewayError('not_found', `not_found: no object with that ${field}`, { field }),
   alreadyReversed: (reversalId: string) => new GatewayError('already_reversed', undefined, { reversalId }),
-  invalidState: (problem: string) => new GatewayError('invalid_state', `invalid_state: ${problem}`),
+  invalidState: (problem: string, details: ErrorDetails = {}) => new GatewayError('invalid_state', `invalid_state: ${problem}`, details),
   notReversible: () => new GatewayError('not_reversible', undefined, { field: 'adjustmentId' }),
   shuttingDown: () => new GatewayError('shutting_down', undefined, { retryAfterSeconds: 1 }),
 };

@@ -93,9 +93,10 @@ export class AdjustmentsService {
         record: approval ? approvedRecord(record, approval) : record,
         prepare,
         apply: (claimed) => this.transactions.apply(claimed, request.requestId === undefined ? undefined : { requestId: request.requestId }),
-        // A key of an approval request follows it, whoever sends it; an operator below ADMIN has its limits
-        // checked in the transaction that writes the new record.
-        claimNew: approval ? undefined : (fresh, leaseMs) => this.limits.claim(actor, fresh, leaseMs),
+        // A key of an approval request follows it, whoever sends it; otherwise an operator has its role and
+        // limits checked in the transaction that claims the record, for a new key and for a record that is
+        // sent again (an UNKNOWN one, or a PENDING one whose lease ran out) alike.
+        claimToSend: approval ? undefined : (fresh, leaseMs, existing) => this.limits.claim(actor, fresh, leaseMs, existing),
       });
       const adjustment = toAdjustment(settled, replayed);
       if (announce) this.usageChanged.announce(adjustment);

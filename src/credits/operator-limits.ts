@@ -2,14 +2,15 @@ import { Injectable } from '@nestjs/common';
 import type { Actor } from '../common/actor';
 import { Errors } from '../common/errors';
 import { IdGenerator } from '../common/id-generator';
-import type { ClaimResult, NewAdjustment } from '../idempotency/idempotency-store.port';
-import { AdjustmentRepository } from '../journal/adjustment.repository';
+import type { AdjustmentRecord, ClaimResult, NewAdjustment } from '../idempotency/idempotency-store.port';
+import { AdjustmentRepository, sameOwner } from '../journal/adjustment.repository';
 import { ApprovalRequestRepository, type ApprovalRequestRecord } from '../operators/approval-request.repository';
 import { OperatorRepository } from '../operators/operator.repository';
 
 /**
- * An operator's limits (DESIGN "Approvals"), checked when a new idempotency key is claimed: within them,
- * the PENDING journal record is written in the same transaction as the check (the operator's row locked),
+ * An operator's limits (DESIGN "Approvals"), checked whenever a claim may send an adjustment (a new key, or
+ * a record sent again): within them, the PENDING journal record is written or taken over in the same
+ * transaction as the check (the operator's row locked),
  * so the daily limit holds under any concurrency and on any number of instances. Over them, nothing is
  * written to the journal or sent: an approval request is created (or found, for the same key) and the
  * caller gets 403 approval_required with its id. The root secrets and ADMIN operators have no limits.
@@ -33,18 +34,22 @@ export class OperatorLimits {
   }
 
   /**
-   * Claims `record` (a key the journal does not hold) for `actor`. A key that already has an approval
-   * request follows it, whoever sends it (the key is the request's, across all credentials): PENDING
-   * answers approval_required again, APPROVED applies it as the requester's (the approver's decision
-   * stands even if the first application was cut short), REJECTED or EXPIRED is invalid_state, another
-   * adjustment idempotency_key_reused. Otherwise the key is claimed, within `actor`'s limits if it has any.
+   * Claims `record` for `actor` where the claim may send it to RevenueCat: a key the journal does not hold,
+   * or `existing`, a record of the same request that is not settled (UNKNOWN, or PENDING, whose lease may
+   * have run out). A key that has an approval request follows it, whoever sends it (the key is the
+   * request's, across all credentials): PENDING answers approval_required again, APPROVED applies it as the
+   * requester's (the approver's decision stands even if the first application was cut short), REJECTED or
+   * EXPIRED is invalid_state, another adjustment idempotency_key_reused. For a record that exists only an
+   * APPROVED request stands in for the caller's limits: the request may be an earlier retrier's, and one
+   * whose own limits allow the record still settles it. Otherwise the key is claimed within `actor`'s role
+   * and limits, if it has any, so reaching a record that exists skips neither.
    */
-  async claim(actor: Actor, record: NewAdjustment, leaseMs: number): Promise<ClaimResult> {
+  async claim(actor: Actor, record: NewAdjustment, leaseMs: number, existing: AdjustmentRecord | null = null): Promise<ClaimResult> {
     const request = await this.approvals.findByIdempotencyKey(record.idempotencyKey);
-    if (request) return this.follow(request, record, leaseMs);
+    if (request && (existing === null || request.status === 'APPROVED')) return this.follow(request, record, leaseMs);
     if (!this.bind(actor)) return this.journal.claim(record, leaseMs);
 
-    const reservation = await this.operators.reserveAdjustment(actor.operatorId!, record.amount, (tx) => this.journal.claim(record, leaseMs, tx));
+    const reservation = await this.operators.reserveAdjustment(actor.operatorId!, record.amount, (tx) => this.journal.claim(record, leaseMs, tx), record.id);
     switch (reservation.kind) {
       case 'reserved':
         return reservation.value;
@@ -55,9 +60,12 @@ export class OperatorLimits {
         throw Errors.roleRequired('AGENT');
       case 'over_max_adjustment':
       case 'over_daily_limit': {
-        // A request racing another with the same key (a client's retry) may find the key written only now,
-        // counted in the usage it was refused by: it is that adjustment, not a new request for approval.
-        if (await this.journal.findByIdempotencyKey(record.idempotencyKey)) return this.journal.claim(record, leaseMs);
+        // The key may have a record by now (a client's retry racing its first request, or one settled
+        // meanwhile): what it holds, when claiming it would send nothing. One that would be sent is over
+        // the limits as a new key is.
+        const current = await this.journal.findByIdempotencyKey(record.idempotencyKey);
+        const held = current && unsendable(current, record);
+        if (held) return held;
         const created = await this.approvals.createOrFind({
           id: `apr_${this.ids.uuid()}`,
           idempotencyKey: record.idempotencyKey,
@@ -86,6 +94,24 @@ export class OperatorLimits {
       default:
         throw Errors.invalidState(`the approval request ${request.id} for this key is ${request.status}; send the adjustment again with a new idempotency key`);
     }
+  }
+}
+
+/**
+ * What a key's record answers when claiming it for `record` would send nothing: another request's key, a
+ * settled record (replayed), or one whose lease is alive (in progress). Null when a claim would send it.
+ */
+function unsendable(current: AdjustmentRecord, record: NewAdjustment): ClaimResult | null {
+  if (current.fingerprint !== record.fingerprint || !sameOwner(current, record)) return { kind: 'mismatch', record: current };
+  switch (current.status) {
+    case 'APPLIED':
+    case 'REJECTED':
+    case 'CANCELLED':
+      return { kind: 'settled', record: current };
+    case 'PENDING':
+      return current.leaseExpiresAt !== null && current.leaseExpiresAt.getTime() > Date.now() ? { kind: 'in_progress', record: current } : null;
+    default:
+      return null;
   }
 }
 

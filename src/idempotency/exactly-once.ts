@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ErrorCode, ErrorDetails, Errors, GatewayError } from '../common/errors';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
+import { sameOwner } from '../journal/adjustment.repository';
 import { AdjustmentRecord, ClaimResult, IdempotencyStore, NewAdjustment, Outcome } from './idempotency-store.port';
 
 /** What became of the one RevenueCat transaction a record guards. */
@@ -20,11 +21,13 @@ export interface OnceOnly {
   /** The transaction itself, sent with the record's upstream key, reporting what became of it. */
   apply(record: AdjustmentRecord): Promise<Attempt>;
   /**
-   * Claims a key the journal did not hold when asked (after `prepare`), instead of the store's plain claim:
-   * an operator's limits are checked in the same transaction as the insert, and a request over them
-   * throws (approval_required) with nothing written to the journal.
+   * Claims the key when the claim may send: a key the journal did not hold when asked (after `prepare`),
+   * or `existing`, a record of the same request that is not settled (UNKNOWN, or PENDING, whose lease may
+   * have run out), which a claim sends again. Instead of the store's plain claim, an operator's role and
+   * limits are checked in the same transaction as the claim, and a request over them throws
+   * (approval_required) with nothing written to the journal or sent. A settled record is replayed without it.
    */
-  claimNew?(record: NewAdjustment, leaseMs: number): Promise<ClaimResult>;
+  claimToSend?(record: NewAdjustment, leaseMs: number, existing: AdjustmentRecord | null): Promise<ClaimResult>;
 }
 
 export interface Settled {
@@ -58,10 +61,17 @@ export class ExactlyOnce {
 
   async run(once: OnceOnly): Promise<Settled> {
     const existing = await this.store.findByIdempotencyKey(once.record.idempotencyKey);
+    if (existing !== null && !sameOwner(existing, once.record)) {
+      this.metrics.idempotencyConflicts.inc({ kind: 'reused' });
+      throw Errors.idempotencyKeyReused();
+    }
     if (existing === null) await once.prepare();
 
     const leaseMs = this.config.idempotencyLeaseMs;
-    const claim = existing === null && once.claimNew ? await once.claimNew(once.record, leaseMs) : await this.store.claim(once.record, leaseMs);
+    const claim =
+      once.claimToSend && (existing === null || mayBeSent(existing, once.record))
+        ? await once.claimToSend(once.record, leaseMs, existing)
+        : await this.store.claim(once.record, leaseMs);
     switch (claim.kind) {
       case 'mismatch':
         this.metrics.idempotencyConflicts.inc({ kind: 'reused' });
@@ -91,6 +101,11 @@ export class ExactlyOnce {
     // null: another request re-claimed the record after this lease ran out; it settles and announces it.
     return { record, replayed: settled === null, announce: settled != null };
   }
+}
+
+/** Whether claiming `existing` for `record` could send it again: the same request, not settled yet. */
+function mayBeSent(existing: AdjustmentRecord, record: NewAdjustment): boolean {
+  return existing.fingerprint === record.fingerprint && (existing.status === 'UNKNOWN' || existing.status === 'PENDING');
 }
 
 /** An APPLIED record is returned; a REJECTED or CANCELLED one is answered with the error it was given. */

@@ -99,6 +99,7 @@ export class AdjustmentRepository {
    * Claims `record.idempotencyKey` for the caller: inserts the record PENDING, or, when the key exists,
    * says what it holds. An UNKNOWN record, a QUEUED bulk item or a PENDING one whose lease ran out is
    * claimed again (compare-and-set on its status and lease token, so of two instances only one gets it).
+   * A bulk item's key is its job's: claimed for anything but that job's item, it is a mismatch.
    */
   claim(record: NewAdjustment, leaseMs: number, within?: Database): Promise<ClaimResult> {
     // `within`: a transaction of the caller's (an operator's limits are checked in it). The insert then runs
@@ -132,7 +133,7 @@ export class AdjustmentRepository {
       for (let round = 0; round < 5; round++) {
         const [existing] = await db.select().from(adjustments).where(eq(adjustments.idempotencyKey, record.idempotencyKey));
         if (!existing) break;
-        if (existing.fingerprint !== record.fingerprint) return { kind: 'mismatch', record: existing };
+        if (existing.fingerprint !== record.fingerprint || !sameOwner(existing, record)) return { kind: 'mismatch', record: existing };
         if (existing.status === 'APPLIED' || existing.status === 'REJECTED' || existing.status === 'CANCELLED') {
           return { kind: 'settled', record: existing };
         }
@@ -255,6 +256,15 @@ export class AdjustmentRepository {
       .orderBy(desc(adjustments.createdAt), desc(adjustments.id))
       .limit(first + 1);
   }
+}
+
+/**
+ * Whether a claim for `record` may take over `existing`: a bulk item only for its own job (the runner), and
+ * an interactive record only for an interactive request, so a bulk item's key, which any VIEWER can read,
+ * never sends the item outside its job, under the job creator's name and past the sender's limits.
+ */
+export function sameOwner(existing: Pick<AdjustmentRecord, 'bulkAdjustmentId'>, record: Pick<NewAdjustment, 'bulkAdjustmentId'>): boolean {
+  return existing.bulkAdjustmentId === (record.bulkAdjustmentId ?? null);
 }
 
 type Position = { createdAt: Date; id: string };

@@ -50,12 +50,15 @@ const TOUCH_MEMORY = 10_000;
 
 /**
  * In-flight journal records count against the daily limit as if applied: they were reserved before
- * RevenueCat was called, and may yet apply (UNKNOWN ones when retried with their key).
+ * RevenueCat was called, and may yet apply (UNKNOWN ones when retried with their key). `recordId`, the
+ * record being claimed, is left out: it is added once as the amount asked for, whether it is new or an
+ * UNKNOWN one of the operator's own that is sent again.
  */
-const DAILY_USAGE = (operatorId: string) => sql`
+const DAILY_USAGE = (operatorId: string, recordId?: string) => sql`
   select coalesce(sum(abs(${adjustments.amount})), 0)::bigint as used
   from ${adjustments}
   where ${adjustments.actorOperatorId} = ${operatorId}
+    and ${recordId === undefined ? sql`true` : sql`${adjustments.id} <> ${recordId}`}
     and (
       (${adjustments.status} = 'APPLIED' and ${adjustments.settledAt} >= date_trunc('day', now() at time zone 'UTC') at time zone 'UTC')
       or ${adjustments.status} in ('PENDING', 'UNKNOWN')
@@ -236,11 +239,12 @@ export class OperatorRepository {
    * concurrency. The limits are read in the transaction, so an update or a revocation committed before it
    * applies at once. ADMIN operators have no limits (the row is still checked for revocation).
    *
-   * For a new idempotency key only: a replay or a re-claim of an UNKNOWN record is already counted.
+   * `recordId` names the journal record `insert` claims: a new one, or one that exists and is sent again
+   * (an UNKNOWN record, or a PENDING one whose lease ran out), whose amount is then counted once, as this one.
    * `insert` must use only the `tx` it is given (PGlite has one connection; the outer handle would wait
    * for this transaction forever); if it throws, nothing is kept.
    */
-  reserveAdjustment<T>(operatorId: string, amount: number, insert: (tx: Database) => Promise<T>): Promise<Reservation<T>> {
+  reserveAdjustment<T>(operatorId: string, amount: number, insert: (tx: Database) => Promise<T>, recordId?: string): Promise<Reservation<T>> {
     return whileAvailable(() =>
       this.db.transaction(
         async (tx): Promise<Reservation<T>> => {
@@ -258,7 +262,7 @@ export class OperatorRepository {
           let usedToday = 0;
           if (limits.dailyLimit !== null) {
             // Read committed: this statement sees every reservation committed before the lock was granted.
-            const [row] = await queryRows<{ used: string }>(tx, DAILY_USAGE(operatorId));
+            const [row] = await queryRows<{ used: string }>(tx, DAILY_USAGE(operatorId, recordId));
             usedToday = Number(row?.used ?? 0);
             if (usedToday + Math.abs(amount) > limits.dailyLimit) return { kind: 'over_daily_limit', dailyLimit: limits.dailyLimit, usedToday };
           }
