@@ -165,3 +165,13 @@ export function parseFailure(message: string): GatewayError {
   if (!/Document contains more tha[nt] \d+ tokens/.test(message)) return Errors.invalidQuery(message);
   return Errors.queryTooComplex(message.replace(/^Syntax Error: /, ''));
 }
+
+/**
+ * A graphql-js validation failure as the catalogue sees it. graphql-js's own bound on nested introspection
+ * lists is what stops an introspection loop too cheap for the cost limit, so it is `query_too_complex`
+ * like our limits; any other failure is `invalid_query`. Shared by HTTP and graphql-ws.
+ */
+export function validationFailure(message: string): GatewayError {
+  if (message !== 'Maximum introspection depth exceeded') return Errors.invalidQuery(message);
+  return Errors.queryTooComplex('introspection lists (fields, inputFields, interfaces, possibleTypes) nest at most 2 deep');
+}

@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { Logger } from '@nestjs/common';
 import { GraphQLError, GraphQLFormattedError } from 'graphql';
-import { Errors, formatError, GatewayError, parseFailure } from './errors';
+import { Errors, formatError, GatewayError, parseFailure, validationFailure } from './errors';
 import { requestIdOf } from './request-id';
 
 const logger = new Logger('GraphQLErrors');
@@ -44,7 +44,7 @@ const APOLLO_CODES: Record<string, (message: string) => GatewayError> = {
   GRAPHQL_VALIDATION_FAILED: (message) =>
     /cannot represent|Expected value of type|was not provided|is not defined by type/.test(message)
       ? Errors.invalidArgument(argumentField(message) ?? 'input', `is invalid: ${message}`)
-      : Errors.invalidQuery(message),
+      : validationFailure(message),
   GRAPHQL_PARSE_FAILED: (message) => parseFailure(message),
   OPERATION_RESOLUTION_FAILURE: (message) => Errors.invalidQuery(message),
   BAD_REQUEST: (message) => Errors.badRequest(message),

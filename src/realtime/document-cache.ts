@@ -13,7 +13,7 @@ import {
   ValidationRule,
   visit,
 } from 'graphql';
-import { Errors, GatewayError, parseFailure } from '../common/errors';
+import { Errors, GatewayError, parseFailure, validationFailure } from '../common/errors';
 
 const MAX_DOCUMENTS = 500;
 
@@ -141,5 +141,5 @@ function ourError(error: GraphQLError): GatewayError | undefined {
 }
 
 function asGatewayError(error: GraphQLError): GatewayError {
-  return ourError(error) ?? Errors.invalidQuery(error.message);
+  return ourError(error) ?? validationFailure(error.message);
 }
