@@ -30,6 +30,7 @@ const FIELD_ROLES: Readonly<Record<string, Readonly<Record<string, OperatorRole>
     addBulkAdjustmentItems: 'ADMIN',
     startBulkAdjustment: 'ADMIN',
     cancelBulkAdjustment: 'ADMIN',
+    retryBulkAdjustment: 'ADMIN',
   },
   Subscription: {
     usageChanged: 'VIEWER',

@@ -36,6 +36,11 @@ export type AddItemsResult =
 
 export type TransitionResult = { kind: 'done'; job: BulkAdjustmentRecord } | { kind: 'not_found' } | { kind: 'refused'; job: BulkAdjustmentRecord };
 
+export type RetryResult =
+  | TransitionResult
+  /** COMPLETED, but with no UNKNOWN item to send again. */
+  | { kind: 'nothing_unknown'; job: BulkAdjustmentRecord };
+
 /** Items of a job by the status the API reports: PENDING (being sent) counts as queued. */
 export interface ItemCounts {
   queued: number;
@@ -196,6 +201,32 @@ export class BulkAdjustmentRepository {
     });
   }
 
+  /**
+   * A COMPLETED job with UNKNOWN items becomes RUNNING again (startedAt kept), so a runner takes it and
+   * sends those items again under their own keys. Their attempts start over: `complete` gave up on them
+   * once they ran out, and each retry asked for here buys at most that many calls again. The job row is
+   * locked first, so of two calls at once (any instances) one hands the job back and the other is refused.
+   */
+  retry(id: string): Promise<RetryResult> {
+    return whileAvailable(() =>
+      this.db.transaction(async (tx): Promise<RetryResult> => {
+        const [job] = await tx.select().from(bulkAdjustments).where(eq(bulkAdjustments.id, id)).for('update');
+        if (!job) return { kind: 'not_found' };
+        if (job.status !== 'COMPLETED') return { kind: 'refused', job };
+        const unknown = and(eq(adjustments.bulkAdjustmentId, id), eq(adjustments.status, 'UNKNOWN'));
+        const [any] = await tx.select({ id: adjustments.id }).from(adjustments).where(unknown).limit(1);
+        if (!any) return { kind: 'nothing_unknown', job };
+        await tx.update(adjustments).set({ attempts: 0 }).where(unknown);
+        const [running] = await tx
+          .update(bulkAdjustments)
+          .set({ status: 'RUNNING', finishedAt: null, leaseOwner: null, leaseExpiresAt: null })
+          .where(eq(bulkAdjustments.id, id))
+          .returning();
+        return { kind: 'done', job: running };
+      }),
+    );
+  }
+
   /** Item counts of each job, by the API's statuses. */
   counts(jobIds: readonly string[]): Promise<Map<string, ItemCounts>> {
     return whileAvailable(async () => {
@@ -314,7 +345,7 @@ export class BulkAdjustmentRepository {
   /**
    * Completes a RUNNING job `owner` holds, once none of its items is QUEUED, PENDING under a live lease,
    * or retryable. Items left PENDING with their lease run out and no attempt left become UNKNOWN (whether
-   * RevenueCat applied them is not known; their key settles them, see the README). Null when it cannot
+   * RevenueCat applied them is not known; `retry` hands them back to a runner). Null when it cannot
    * complete yet (or `owner` lost it).
    */
   complete(id: string, owner: string, maxAttempts: number): Promise<BulkAdjustmentRecord | null> {

@@ -153,6 +153,27 @@ export class BulkAdjustmentsService {
     return this.view(result.job);
   }
 
+  /**
+   * A COMPLETED job's UNKNOWN items go back to its runner: the job is RUNNING again until they are sent
+   * once more under their keys (RevenueCat replays or applies each, never twice). Their keys are the job's
+   * alone, so this is the only way to settle them.
+   */
+  async retry(id: string, actor: Actor): Promise<BulkAdjustmentView> {
+    const result = await this.jobs.retry(id);
+    switch (result.kind) {
+      case 'not_found':
+        throw Errors.notFound('id');
+      case 'refused':
+        throw Errors.invalidState(`only a COMPLETED bulk adjustment can be retried; this one is ${result.job.status}`);
+      case 'nothing_unknown':
+        throw Errors.invalidState('this bulk adjustment has no UNKNOWN items to retry');
+      case 'done':
+        this.logger.log({ msg: 'bulk adjustment retried', bulkAdjustmentId: id, actor: actor.name });
+        this.runner.wake();
+        return this.view(result.job);
+    }
+  }
+
   async get(id: string): Promise<BulkAdjustmentView | null> {
     const job = await this.jobs.findById(id);
     return job && this.view(job);

@@ -14,7 +14,7 @@ import { UsageChangedPublisher } from '../realtime/usage-changed.publisher';
 import { BulkAdjustmentRecord, BulkAdjustmentRepository } from './bulk-adjustment.repository';
 import { TransactionPacer } from './transaction-pacer';
 
-/** RevenueCat calls an item gets at most (the first and the retries of an UNKNOWN outcome) before its job completes without it. */
+/** RevenueCat calls an item gets at most (the first and the retries of an UNKNOWN outcome) before its job completes without it; as many again after each retryBulkAdjustment. */
 export const MAX_ITEM_ATTEMPTS = 5;
 /** Jobs one instance runs at once; they share the bulk budget, so more would only interleave them. */
 const MAX_JOBS_PER_INSTANCE = 4;

@@ -69,6 +69,15 @@ export class BulkResolver {
     return this.metrics.measure('cancelBulkAdjustment', () => this.bulk.cancel(id));
   }
 
+  @Mutation(() => BulkAdjustmentModel, {
+    nullable: true,
+    description: "Sends a COMPLETED bulk adjustment's UNKNOWN items again under their own keys: RUNNING until they are settled, then COMPLETED.",
+  })
+  @UseGuards(GqlThrottlerGuard)
+  retryBulkAdjustment(@Args() { id }: BulkAdjustmentIdArgs, @Context('req') req: AuthenticatedRequest): Promise<BulkAdjustmentView> {
+    return this.metrics.measure('retryBulkAdjustment', () => this.bulk.retry(id, requestActor(req)));
+  }
+
   @Subscription(() => BulkAdjustmentModel, {
     description: "The job's state on subscribe, then at most once a second while it changes, and once when it ends (then the stream completes).",
     resolve: (view: BulkAdjustmentView) => view,

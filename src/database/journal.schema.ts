@@ -46,7 +46,7 @@ export const adjustments = pgTable(
     balances: jsonb('balances').$type<StoredBalance[]>(),
     /** RevenueCat's Idempotency-Key, identical on every attempt of this record. */
     upstreamKey: text('upstream_key').notNull(),
-    /** RevenueCat calls made for this record (bulk retries of UNKNOWN items are bounded by it). */
+    /** RevenueCat calls made for this record (bulk retries of UNKNOWN items are bounded by it; retryBulkAdjustment sets it back to 0). */
     attempts: integer('attempts').notNull().default(0),
 
     /** Who: an operator, or null for the root secrets (name "admin" / "admin:previous"). */

@@ -126,6 +126,7 @@ function limitsOf(config: AppConfig): Limits {
       addBulkAdjustmentItems: config.rateLimits.bulkItems,
       startBulkAdjustment: config.rateLimits.mutations,
       cancelBulkAdjustment: config.rateLimits.mutations,
+      retryBulkAdjustment: config.rateLimits.mutations,
     },
   };
 }
