@@ -257,7 +257,7 @@ describeWithRedis('usageChanged across instances sharing one Redis', () => {
   let redis: Redis;
 
   beforeAll(async () => {
-    redis = redisClient();
+    redis = await redisClient();
     await emulator.listen();
     instances = await startTwoInstancesOnRedis({ emulator });
     ({ first: writer, second: reader } = instances);

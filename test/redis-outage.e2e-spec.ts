@@ -138,7 +138,7 @@ describeWithRedis('a Redis outage and its end, through a proxy, with two instanc
 
   beforeAll(async () => {
     warn = jest.spyOn(Logger.prototype, 'warn');
-    redis = redisClient();
+    redis = await redisClient();
     proxy = await startRedisProxy();
     await emulator.listen();
     instances = await startTwoInstancesOnRedis({
