@@ -4,8 +4,10 @@
  */
 import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/bootstrap';
 import { loadConfig } from '../src/config/app-config';
+import { shutdownOnSignals } from '../src/shutdown';
 import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 
 async function main(): Promise<void> {
@@ -25,8 +27,13 @@ async function main(): Promise<void> {
     HOST: process.env.HOST ?? '127.0.0.1',
   });
   const app = await createApp(config);
+  // The service's own shutdown: drain, 1001 to subscribers, close, exit 0. The emulator is in this
+  // process, so it serves the adjustments still in flight and ends with it.
+  shutdownOnSignals(app, config.shutdownGraceMs);
   await app.listen(config.port, config.host);
-  const url = `http://${config.host}:${config.port}/graphql`;
+  // The port bound, not the one asked for: PORT=0 picks a free one.
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  const url = `http://${config.host}:${port}/graphql`;
 
   const curl = (query: string, extraHeaders = '') =>
     `curl -s ${url} -H 'content-type: application/json' -H "authorization: Bearer $ADMIN_SECRET"${extraHeaders} \\\n` +
@@ -68,21 +75,13 @@ async function main(): Promise<void> {
     ),
     '',
     '# watch usage.changed events over graphql-ws (in a third terminal; then run the grant again with a new key)',
-    `GATEWAY_URL=http://${config.host}:${config.port} TOKEN="$ADMIN_SECRET" npm run subscribe -- user_2abcXYZ`,
+    `GATEWAY_URL=http://${config.host}:${port} TOKEN="$ADMIN_SECRET" npm run subscribe -- user_2abcXYZ`,
     '',
     'The journal is in memory here (DATABASE_URL=pglite:memory): it is gone when the demo stops.',
     'Ctrl-C stops both.',
     '',
   ];
   process.stdout.write(lines.join('\n') + '\n');
-
-  const stop = async () => {
-    await app.close();
-    await emulator.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop());
-  process.once('SIGTERM', () => void stop());
 }
 
 main().catch((error: unknown) => {

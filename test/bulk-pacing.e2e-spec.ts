@@ -6,7 +6,7 @@ import { Clock } from '../src/common/clock';
 import { Metrics } from '../src/metrics/metrics';
 import { closeRedis, createRedisClient } from '../src/redis/redis.module';
 import { RedisHealth } from '../src/redis/redis-health';
-import { describeWithRedis, REDIS_URL, RedisProxy, redisClient, startRedisProxy } from './helpers/redis';
+import { describeWithRedis, RedisProxy, redisClient, redisDatabase, startRedisProxy } from './helpers/redis';
 
 // Nothing listens on port 1: a Redis that is down from the start.
 const DEAD_REDIS_URL = 'redis://127.0.0.1:1';
@@ -46,9 +46,11 @@ describeWithRedis('TransactionPacer: one bulk schedule for every instance, throu
   const cleanup: Array<() => Promise<unknown>> = [];
   let keyPrefix: string;
   let admin: Redis;
+  let url: string;
 
-  beforeAll(() => {
-    admin = redisClient();
+  beforeAll(async () => {
+    admin = await redisClient();
+    ({ url } = await redisDatabase());
   });
 
   beforeEach(() => {
@@ -71,7 +73,7 @@ describeWithRedis('TransactionPacer: one bulk schedule for every instance, throu
   }
 
   it('two instances together take bulk at 75% of the budget (within 5%), evenly spaced', async () => {
-    const [one, two] = [started(REDIS_URL), started(REDIS_URL)];
+    const [one, two] = [started(url), started(url)];
     const end = Date.now() + 4_000;
     const [a, b] = await Promise.all([takeFor(one, end), takeFor(two, end)]);
     const times = [...a, ...b].sort((x, y) => x - y);
@@ -83,7 +85,7 @@ describeWithRedis('TransactionPacer: one bulk schedule for every instance, throu
   });
 
   it("a 429's pause on one instance pauses the other", async () => {
-    const [one, two] = [started(REDIS_URL), started(REDIS_URL)];
+    const [one, two] = [started(url), started(url)];
     await two.takeBulk();
     const pausedAt = Date.now();
     await one.pause(800);

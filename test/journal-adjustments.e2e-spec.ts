@@ -5,7 +5,7 @@ import { startGatewayProcess, GatewayProcess } from './helpers/gateway-process';
 import { errorCode, GraphQLClient, GraphQLResponse } from './helpers/graphql-client';
 import { metric } from './helpers/metrics';
 import { createTestSchema, describeWithPostgres, TEST_DATABASE_URL, TestSchema } from './helpers/postgres';
-import { describeWithRedis, redisClient } from './helpers/redis';
+import { describeWithRedis, RedisDatabase, redisDatabase } from './helpers/redis';
 import { startTcpProxy, TcpProxy } from './helpers/tcp-proxy';
 import { ADMIN_SECRET, startApp, TestApp, useEmulatorApp } from './helpers/test-app';
 import { connectWs, subscribe, TestWsClient, waitFor } from './helpers/ws-client';
@@ -201,25 +201,40 @@ describeWithPostgres('the journal: every adjustment recorded, read back without 
 });
 
 describeWithRedis('the journal with Redis flushed mid-run', () => {
-  const ctx = useEmulatorApp({ env: { REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' } });
+  const emulator = new RevenueCatEmulator();
+  let database: RedisDatabase;
+  let app: TestApp;
+
+  beforeAll(async () => {
+    database = await redisDatabase();
+    await emulator.listen();
+    app = await startApp({ emulator, env: { REDIS_URL: database.url } });
+  });
+  afterAll(async () => {
+    await app?.close();
+    await emulator.close();
+  });
 
   it('replays a keyed adjustment after Redis lost everything: no second transaction, no second event', async () => {
     const userId = `user_flush_${randomUUID().slice(0, 8)}`;
-    ctx.emulator.addCustomer(userId, { CRD: 10 });
-    const ws = connectWs(ctx.app.url, `Bearer ${ADMIN_SECRET}`);
-    const redis = redisClient();
+    emulator.addCustomer(userId, { CRD: 10 });
+    const ws = connectWs(app.url, `Bearer ${ADMIN_SECRET}`);
+    const redis = database.client();
     try {
       const events = subscribe<{ usageChanged: { delta: number } }>(ws, USAGE, { userId });
       await ws.connected;
       const input = { userId, amount: 4, reason: 'J-6 before the flush', idempotencyKey: `j6-${randomUUID()}` };
-      expect((await adjust(ctx.app, input)).body.data?.adjustCredits).toMatchObject({ balance: 14, replayed: false });
+      expect((await adjust(app, input)).body.data?.adjustCredits).toMatchObject({ balance: 14, replayed: false });
       await events.next();
-      // What a Redis restart does: every key gone.
-      await redis.flushall();
-      expect((await adjust(ctx.app, input)).body.data?.adjustCredits).toMatchObject({ balance: 14, replayed: true });
+      // The app keeps its state in this database (rate-limit counters, the pacing budget)...
+      expect(await redis.dbsize()).toBeGreaterThan(0);
+      // ...and a Redis restart takes every key of it.
+      await database.flush();
+      expect(await redis.dbsize()).toBe(0);
+      expect((await adjust(app, input)).body.data?.adjustCredits).toMatchObject({ balance: 14, replayed: true });
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(events.events).toHaveLength(1);
-      expect(ctx.emulator.transactions.filter((transaction) => transaction.customerId === userId)).toHaveLength(1);
+      expect(emulator.transactions.filter((transaction) => transaction.customerId === userId)).toHaveLength(1);
     } finally {
       await ws.dispose();
       await redis.quit();

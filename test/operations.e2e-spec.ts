@@ -4,7 +4,7 @@ import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { TestClerk } from './helpers/clerk';
 import { GatewayProcess, startGatewayProcess, tryParse } from './helpers/gateway-process';
 import { GraphQLClient } from './helpers/graphql-client';
-import { describeWithRedis, REDIS_URL } from './helpers/redis';
+import { describeWithRedis, redisDatabase } from './helpers/redis';
 import { ADMIN_SECRET, useEmulatorApp } from './helpers/test-app';
 import { connectWs, subscribe, waitFor } from './helpers/ws-client';
 
@@ -104,7 +104,7 @@ describeWithRedis('the gateway process with Redis', () => {
   });
 
   it('delivers the usage.changed of every adjustment in flight at SIGTERM, through Redis, before closing subscribers with 1001', async () => {
-    await sigtermWithEventsInFlight(emulator, clerk, { REDIS_URL }, (started) => (gateway = started));
+    await sigtermWithEventsInFlight(emulator, clerk, { REDIS_URL: (await redisDatabase()).url }, (started) => (gateway = started));
   }, 60_000);
 });
 

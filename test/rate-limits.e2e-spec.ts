@@ -130,7 +130,7 @@ describeWithRedis('rate limits across instances sharing one Redis', () => {
   let redis: Redis;
 
   beforeAll(async () => {
-    redis = redisClient();
+    redis = await redisClient();
     await emulator.listen();
     instances = await startTwoInstancesOnRedis({ emulator, env: SPEC_LIMITS, override: (builder) => builder.overrideProvider(Clock).useValue(clock) });
     ({ first, second } = instances);

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
 import { Metrics } from '../src/metrics/metrics';
-import { USAGE_CHANNEL_PREFIX } from '../src/realtime/redis-usage-event.bus';
+import { usageChannelPrefix } from '../src/realtime/redis-usage-event.bus';
 import { RealtimeServer } from '../src/realtime/realtime.server';
 import { SubscriberRegistry } from '../src/realtime/subscriber-registry';
 import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { TestClerk } from './helpers/clerk';
-import { describeWithRedis, redisClient } from './helpers/redis';
+import { describeWithRedis, redisClient, redisDatabase } from './helpers/redis';
 import { ADMIN_SECRET, startApp, startTwoInstancesOnRedis, TestApp, TwoInstances } from './helpers/test-app';
 import { connectWs, subscribe, TestWsClient, waitFor } from './helpers/ws-client';
 
@@ -257,7 +257,7 @@ describeWithRedis('usageChanged across instances sharing one Redis', () => {
   let redis: Redis;
 
   beforeAll(async () => {
-    redis = redisClient();
+    redis = await redisClient();
     await emulator.listen();
     instances = await startTwoInstancesOnRedis({ emulator });
     ({ first: writer, second: reader } = instances);
@@ -269,7 +269,7 @@ describeWithRedis('usageChanged across instances sharing one Redis', () => {
   });
 
   async function redisSubscriptions(): Promise<number> {
-    const channels = (await redis.pubsub('CHANNELS', `${USAGE_CHANNEL_PREFIX}${runId}*`)) as string[];
+    const channels = (await redis.pubsub('CHANNELS', `${usageChannelPrefix((await redisDatabase()).index)}${runId}*`)) as string[];
     return channels.length;
   }
 

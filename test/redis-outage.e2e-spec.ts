@@ -4,12 +4,12 @@ import Redis from 'ioredis';
 import { Clock } from '../src/common/clock';
 import { ManualClock, randomMinute } from '../src/common/testing/manual-clock';
 import { RATE_LIMIT_KEY_PREFIX } from '../src/rate-limit/fixed-window.storage';
-import { USAGE_CHANNEL_PREFIX } from '../src/realtime/redis-usage-event.bus';
+import { usageChannelPrefix } from '../src/realtime/redis-usage-event.bus';
 import { SubscriberRegistry } from '../src/realtime/subscriber-registry';
 import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { errorCode, GraphQLResponse } from './helpers/graphql-client';
 import { metric } from './helpers/metrics';
-import { describeWithRedis, RedisProxy, redisClient, startRedisProxy } from './helpers/redis';
+import { describeWithRedis, RedisProxy, redisClient, redisDatabase, startRedisProxy } from './helpers/redis';
 import { ADMIN_SECRET, startApp, startTwoInstancesOnRedis, TestApp, TwoInstances } from './helpers/test-app';
 import { connectWs, subscribe, TestWsClient, waitFor } from './helpers/ws-client';
 
@@ -133,12 +133,12 @@ describeWithRedis('a Redis outage and its end, through a proxy, with two instanc
   }
 
   async function redisChannels(): Promise<number> {
-    return ((await redis.pubsub('CHANNELS', `${USAGE_CHANNEL_PREFIX}${runId}*`)) as string[]).length;
+    return ((await redis.pubsub('CHANNELS', `${usageChannelPrefix((await redisDatabase()).index)}${runId}*`)) as string[]).length;
   }
 
   beforeAll(async () => {
     warn = jest.spyOn(Logger.prototype, 'warn');
-    redis = redisClient();
+    redis = await redisClient();
     proxy = await startRedisProxy();
     await emulator.listen();
     instances = await startTwoInstancesOnRedis({

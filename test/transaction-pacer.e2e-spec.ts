@@ -178,8 +178,8 @@ describe('TransactionPacer on one instance (no Redis)', () => {
 describeWithRedis('TransactionPacer through Redis (the same rules, applied by the Lua scripts)', () => {
   let client: Redis;
   let health: RedisHealth;
-  beforeAll(() => {
-    client = redisClient();
+  beforeAll(async () => {
+    client = await redisClient();
     health = new RedisHealth(client, new Metrics());
   });
   afterAll(async () => {

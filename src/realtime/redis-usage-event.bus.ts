@@ -8,7 +8,15 @@ import type { UsageChangedEvent } from './usage-changed.event';
 import type { Unsubscribe, UsageEventBus } from './usage-event-bus.port';
 
 export const USAGE_CHANNEL_PREFIX = 'credits-gateway:usage:user:';
-const EVERY_USER_PATTERN = `${USAGE_CHANNEL_PREFIX}*`;
+
+/**
+ * The channel prefix for the logical database a REDIS_URL selects. Channels are server-wide in Redis,
+ * whatever the database, so deployments sharing a server on different databases would otherwise get
+ * each other's events. Database 0 keeps the unqualified name.
+ */
+export function usageChannelPrefix(db: number | undefined): string {
+  return db ? `credits-gateway:db${db}:usage:user:` : USAGE_CHANNEL_PREFIX;
+}
 
 /** On the wire: the envelope, plus the instance that published it (ignored by instances that do not know it). */
 type WireEvent = UsageChangedEvent & { publishedBy?: string };
@@ -26,6 +34,8 @@ type WireEvent = UsageChangedEvent & { publishedBy?: string };
 export class RedisUsageEventBus implements UsageEventBus, OnApplicationShutdown {
   private readonly logger = new Logger(RedisUsageEventBus.name);
   private readonly instanceId = randomUUID();
+  private readonly channelPrefix: string;
+  private readonly everyUserPattern: string;
   private readonly subscriber: Redis;
   /** The channels (and the pattern) this instance has listeners for: what a new connection subscribes. */
   private readonly wanted = new Set<string>();
@@ -38,6 +48,8 @@ export class RedisUsageEventBus implements UsageEventBus, OnApplicationShutdown 
     private readonly registry: SubscriberRegistry,
     private readonly health: RedisHealth,
   ) {
+    this.channelPrefix = usageChannelPrefix(publisher.options.db);
+    this.everyUserPattern = `${this.channelPrefix}*`;
     // Subscriptions are ours to restore (from `wanted`), not ioredis's: it only knows the ones Redis
     // confirmed, and would replay (UN)SUBSCRIBEs that no longer say what this instance wants.
     this.subscriber = publisher.duplicate({
@@ -62,7 +74,7 @@ export class RedisUsageEventBus implements UsageEventBus, OnApplicationShutdown 
     if (!this.health.usable) throw new Error("Redis does not answer: delivered to this instance's subscribers only");
     const wire: WireEvent = { ...event, publishedBy: this.instanceId };
     try {
-      await this.publisher.publish(USAGE_CHANNEL_PREFIX + event.userId, JSON.stringify(wire));
+      await this.publisher.publish(this.channelPrefix + event.userId, JSON.stringify(wire));
     } catch (error) {
       this.health.commandFailed();
       throw new Error(`${(error as Error).message}: delivered to this instance's subscribers only`);
@@ -70,7 +82,7 @@ export class RedisUsageEventBus implements UsageEventBus, OnApplicationShutdown 
   }
 
   async subscribe(userId: string | null, listener: UsageListener): Promise<Unsubscribe> {
-    const channel = userId === null ? EVERY_USER_PATTERN : USAGE_CHANNEL_PREFIX + userId;
+    const channel = userId === null ? this.everyUserPattern : this.channelPrefix + userId;
     const { first } = this.registry.add(userId, listener);
     if (first) {
       this.wanted.add(channel);
@@ -100,16 +112,16 @@ export class RedisUsageEventBus implements UsageEventBus, OnApplicationShutdown 
   private resubscribe(): void {
     if (this.outageLogged) this.logger.log('Redis subscriber connection is back; events from other instances resume');
     this.outageLogged = false;
-    const channels = [...this.wanted].filter((channel) => channel !== EVERY_USER_PATTERN);
+    const channels = [...this.wanted].filter((channel) => channel !== this.everyUserPattern);
     if (channels.length > 0) {
       const sent = this.send('subscribe', channels);
       for (const channel of channels) this.track(channel, sent);
     }
-    if (this.wanted.has(EVERY_USER_PATTERN)) this.track(EVERY_USER_PATTERN, this.send('subscribe', [EVERY_USER_PATTERN]));
+    if (this.wanted.has(this.everyUserPattern)) this.track(this.everyUserPattern, this.send('subscribe', [this.everyUserPattern]));
   }
 
   private send(action: 'subscribe' | 'unsubscribe', channels: string[]): Promise<void> {
-    const pattern = channels[0] === EVERY_USER_PATTERN;
+    const pattern = channels[0] === this.everyUserPattern;
     const command =
       action === 'subscribe'
         ? pattern

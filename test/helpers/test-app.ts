@@ -6,7 +6,7 @@ import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { RevenueCatEmulator } from '../../emulator/revenuecat-emulator';
 import { GraphQLClient } from './graphql-client';
 import { createTestSchema, TEST_DATABASE_URL } from './postgres';
-import { REDIS_URL } from './redis';
+import { redisDatabase } from './redis';
 
 export const ADMIN_SECRET = 'test-admin-secret-0123456789abcdef';
 export const PREVIOUS_ADMIN_SECRET = 'test-previous-secret-0123456789ab';
@@ -105,13 +105,13 @@ export interface TwoInstances {
 }
 
 /**
- * Two instances of the app as a scaled-out deployment runs them: one emulator, one Redis (REDIS_URL, unless
- * `env` names another, such as a RedisProxy's), one PostgreSQL schema of their own, and the same `env` and
+ * Two instances of the app as a scaled-out deployment runs them: one emulator, one Redis (this test file's
+ * logical database, unless `env` names another REDIS_URL, such as a RedisProxy's), one PostgreSQL schema of their own, and the same `env` and
  * `override` for both.
  */
 export async function startTwoInstancesOnRedis(options: TestAppOptions = {}): Promise<TwoInstances> {
   const schema = await createTestSchema('two_instances');
-  const shared: TestAppOptions = { ...options, env: { REDIS_URL, ...options.env, DATABASE_SCHEMA: schema.name } };
+  const shared: TestAppOptions = { ...options, env: { REDIS_URL: (await redisDatabase()).url, ...options.env, DATABASE_SCHEMA: schema.name } };
   const started: TestApp[] = [];
   const close = async () => {
     for (const app of started) await app.close();

@@ -1,0 +1,32 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+// semver ships no types; these two functions are all this test needs.
+const semver: { minVersion(range: string): { version: string } | null; satisfies(version: string, range: string): boolean } = require('semver');
+
+const ROOT = join(__dirname, '..');
+
+/**
+ * `npm install` warns EBADENGINE for every locked package whose `engines.node` excludes the Node it runs
+ * on. The oldest Node this project promises (package.json `engines`) must satisfy every one of them.
+ */
+describe('package-lock.json', () => {
+  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } };
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { version?: string; engines?: { node?: string } | string[] }>;
+  };
+  const oldest = semver.minVersion(manifest.engines.node)!.version;
+
+  it('promises a Node 20 line', () => {
+    expect(oldest).toBe('20.19.0');
+  });
+
+  it(`holds no package whose engines.node excludes Node ${oldest}`, () => {
+    const excluding = Object.entries(lock.packages)
+      .filter(([path]) => path !== '')
+      .map(([path, entry]) => ({ path, version: entry.version, node: Array.isArray(entry.engines) ? undefined : entry.engines?.node }))
+      .filter((entry) => entry.node !== undefined && !semver.satisfies(oldest, entry.node))
+      .map((entry) => `${entry.path}@${entry.version} wants node ${entry.node}`);
+    expect(excluding).toEqual([]);
+  });
+});
