@@ -6,6 +6,7 @@ import type { Adjustment } from '../credits/adjustment';
 import { AdjustmentsService } from '../credits/adjustments.service';
 import { AdjustmentRepository } from '../journal/adjustment.repository';
 import { adjustmentIdFor, upstreamKeyFor } from '../idempotency/idempotency-keys';
+import { Lifecycle } from '../lifecycle/lifecycle';
 import { ApprovalRequestRepository, type ApprovalRequestPage, type ApprovalRequestRecord } from '../operators/approval-request.repository';
 import { OperatorRepository } from '../operators/operator.repository';
 import { approvalRefusal, effectiveLimits, type Limits } from '../operators/roles';
@@ -35,6 +36,7 @@ export class ApprovalsService {
     private readonly operators: OperatorRepository,
     private readonly adjustments: AdjustmentsService,
     private readonly journal: AdjustmentRepository,
+    private readonly lifecycle: Lifecycle,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     // One RevenueCat call with its retries and their waits, and a moment to settle: no request holds a
@@ -70,22 +72,27 @@ export class ApprovalsService {
   /**
    * The decider's answer is the adjustment it approved. The requester's retry with the request's key may be
    * applying it at this moment (its claim came first): wait for that, within the longest a RevenueCat call
-   * can hold the record, then answer its outcome (a replay). Still held by then, the answer stays 409.
+   * can hold the record, then answer its outcome (a replay). Still held by then, the answer stays 409. The
+   * wait is no work of this instance's: shutdown ends it with that 409 (the decision is stored; the
+   * decider's retry on another instance answers the adjustment), rather than hold the shutdown for it.
    */
   private async applyDecided(approved: ApprovalRequestRecord): Promise<Adjustment> {
     try {
       return await this.apply(approved);
     } catch (error) {
       if (!(error instanceof GatewayError && error.code === 'idempotency_key_in_progress') || approved.adjustmentId === null) throw error;
+      await this.untilReleased(approved.adjustmentId, performance.now() + this.heldAtMostMs);
+      if (this.lifecycle.draining) throw error;
     }
-    await this.untilReleased(approved.adjustmentId, performance.now() + this.heldAtMostMs);
     return this.apply(approved);
   }
 
-  /** Until the record is no longer PENDING under a live lease, or the deadline passes. */
+  /** Until the record is no longer PENDING under a live lease, the deadline passes, or shutdown begins. */
   private async untilReleased(adjustmentId: string, deadline: number): Promise<void> {
-    while (performance.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, RELEASE_POLL_MS));
+    const drain = this.lifecycle.drainSignal;
+    while (performance.now() < deadline && !drain.aborted) {
+      await pause(RELEASE_POLL_MS, drain);
+      if (drain.aborted) return;
       const record = await this.journal.findById(adjustmentId);
       if (record?.status !== 'PENDING' || (record.leaseExpiresAt !== null && record.leaseExpiresAt.getTime() <= Date.now())) return;
     }
@@ -186,4 +193,17 @@ export class ApprovalsService {
         return;
     }
   }
+}
+
+/** `ms`, or less when `signal` aborts first. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

@@ -22,6 +22,18 @@ export function bulkItemKey(jobId: string, userId: string): string {
   return `${jobId}:${sha256(`bulk-item:${userId}`).slice(0, 40)}`;
 }
 
+/** What bulkItemKey gives for a job id (`bulk_` and 32 hex digits, see BulkAdjustmentsService.create). */
+const BULK_ITEM_KEY = /^bulk_[0-9a-f]{32}:[0-9a-f]{40}$/;
+
+/**
+ * Whether `key` is, or may become, a bulk item's key. A job's id is public and its users are guessable, so
+ * an item's key can be worked out before the item is added: sent by anyone else first, it would take the
+ * key from the job (the item could not be added) or leave an approval request holding it.
+ */
+export function isBulkItemKey(key: string): boolean {
+  return BULK_ITEM_KEY.test(key);
+}
+
 /** The journal record of one item, QUEUED until the runner sends it; its actor is the job's creator. */
 export function newItemRecord(job: BulkAdjustmentRecord, item: { userId: string; amount: number }): NewAdjustmentRow {
   const idempotencyKey = bulkItemKey(job.id, item.userId);

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { isBulkItemKey } from '../bulk/bulk-item';
 import { Errors } from '../common/errors';
 import { IdGenerator } from '../common/id-generator';
 import { ExactlyOnce } from '../idempotency/exactly-once';
@@ -86,6 +87,8 @@ export class AdjustmentsService {
   private async applyOnce(request: KeyedRequest, prepare: () => Promise<void>): Promise<Adjustment> {
     const { approval, actor } = request;
     try {
+      // Only a job's runner sends a bulk item, and the key of an item not added yet is already its job's.
+      if (isBulkItemKey(request.idempotencyKey)) throw Errors.idempotencyKeyReused();
       const record = newRecord(request);
       const { record: settled, replayed, announce } = await this.exactlyOnce.run({
         // An approved request is applied under the requester's name, approved by the decider, without the
