@@ -4,12 +4,16 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { Logger } from 'nestjs-pino';
 import type { IncomingMessage } from 'node:http';
 import { AppModule } from './app.module';
+import { ClientErrorResponder } from './common/client-error-response';
 import { errorBody, Errors } from './common/errors';
 import { requestIdOf } from './common/request-id';
 import { Lifecycle } from './lifecycle/lifecycle';
 import { Metrics } from './metrics/metrics';
 import { withRequestId } from './common/response-request-id';
 import type { AppConfig } from './config/app-config';
+
+/** Each adapter's clientError answerer, until configureApp hands it the app's refusal counter. */
+const clientErrorResponders = new WeakMap<object, ClientErrorResponder>();
 
 /** Nest's own body parsers are off: /graphql reads its body itself, bounded, after authentication. */
 export const APP_OPTIONS: NestApplicationOptions = { bufferLogs: true, bodyParser: false };
@@ -28,10 +32,19 @@ export const APP_OPTIONS: NestApplicationOptions = { bufferLogs: true, bodyParse
  * - Node's own connection timeouts, which the gateway had on Express, not Fastify's (a 72 s keep-alive and no
  *   bound on a whole request): an idle connection is closed after 5 s, a request that has not arrived in
  *   full after 300 s is answered 408 and closed.
+ * - A request Node's HTTP parser refuses gets the catalogue's error with a request id (ClientErrorResponder),
+ *   not Fastify's bare `{"error":"Bad Request","message":"Client Error"}`.
  */
 export function httpAdapter(): FastifyAdapter {
-  const adapter = new FastifyAdapter({ return503OnClosing: false, keepAliveTimeout: 5_000, requestTimeout: 300_000 });
+  const clientErrors = new ClientErrorResponder();
+  const adapter = new FastifyAdapter({
+    return503OnClosing: false,
+    keepAliveTimeout: 5_000,
+    requestTimeout: 300_000,
+    clientErrorHandler: clientErrors.handle,
+  });
   const fastify = adapter.getInstance();
+  clientErrorResponders.set(fastify, clientErrors);
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', (request, _payload, done) => done(null, (request.raw as IncomingMessage & { body?: unknown }).body));
   return adapter;
@@ -51,6 +64,7 @@ export function configureApp<T extends INestApplication>(app: T): T {
   const lifecycle = app.get(Lifecycle);
   const refused = app.get(Metrics).requestsRefused;
   const server = fastifyApp.getHttpServer();
+  clientErrorResponders.get(fastify)?.attach(server, refused);
   const closeIdle = () => setImmediate(() => server.closeIdleConnections());
   fastify.addHook('onSend', (request, reply, payload, done) => {
     // Once shutdown has begun, a connection is closed as soon as its last answer is sent (Node knows when

@@ -2,6 +2,7 @@ import { getIntrospectionQuery } from 'graphql';
 import { connect, type Socket } from 'node:net';
 import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { Lifecycle } from '../src/lifecycle/lifecycle';
+import { metric } from './helpers/metrics';
 import { ADMIN_SECRET, startApp, TestApp } from './helpers/test-app';
 import { connectWs, TestWsClient } from './helpers/ws-client';
 
@@ -83,6 +84,19 @@ const CASES: Case[] = [
   { name: 'a reason of format characters only', input: { ...VALID, reason: '\u200c\u200d\u2060\ufeff\u00ad' }, status: 400, code: 'invalid_argument', field: 'reason' },
   { name: 'a reason of two visible characters padded with zero-width ones', input: { ...VALID, reason: 'ab\u200b\u200b\u200b' }, status: 400, code: 'invalid_argument', field: 'reason' },
   { name: 'a reason of two visible characters around a no-break space', input: { ...VALID, reason: 'a\u00a0b' }, status: 400, code: 'invalid_argument', field: 'reason' },
+  // Blank to a reader though not white space: Hangul fillers and the braille blank.
+  { name: 'a reason of four Hangul fillers', input: { ...VALID, reason: '\u3164\u3164\u3164\u3164' }, status: 400, code: 'invalid_argument', field: 'reason' },
+  { name: 'a reason of Hangul choseong, jungseong and halfwidth fillers', input: { ...VALID, reason: '\u115f\u1160\uffa0\u115f' }, status: 400, code: 'invalid_argument', field: 'reason' },
+  { name: 'a reason of four braille blanks', input: { ...VALID, reason: '\u2800\u2800\u2800\u2800' }, status: 400, code: 'invalid_argument', field: 'reason' },
+  { name: 'a reason of two letters and braille blanks', input: { ...VALID, reason: 'ab\u2800\u2800\u2800' }, status: 400, code: 'invalid_argument', field: 'reason' },
+  // Bidirectional controls reorder what the audit log and the RevenueCat dashboard show: refused outright.
+  { name: 'a reason with a right-to-left override', input: { ...VALID, reason: 'HOSTILE-9 \u202egnp.exe' }, status: 400, code: 'invalid_argument', field: 'reason' },
+  { name: 'a reason with a left-to-right mark', input: { ...VALID, reason: 'HOSTILE-9 \u200e ticket' }, status: 400, code: 'invalid_argument', field: 'reason' },
+  { name: 'a reason with a first-strong isolate', input: { ...VALID, reason: 'HOSTILE-9 \u2068x\u2069' }, status: 400, code: 'invalid_argument', field: 'reason' },
+  { name: 'a reason with an Arabic letter mark', input: { ...VALID, reason: 'HOSTILE-9 \u061c ticket' }, status: 400, code: 'invalid_argument', field: 'reason' },
+  { name: 'a reversal whose reason holds a right-to-left override', body: JSON.stringify({ query: 'mutation R($input: ReverseAdjustmentInput!) { reverseAdjustment(input: $input) { id } }', variables: { input: { adjustmentId: 'adj_none', reason: 'HOSTILE-9 \u202eevil' } } }), status: 400, code: 'invalid_argument', field: 'reason' },
+  { name: 'a rejection whose reason is braille blanks', body: JSON.stringify({ query: 'mutation J($id: ID!, $reason: String!) { rejectAdjustment(id: $id, reason: $reason) { id } }', variables: { id: 'apr_none', reason: '\u2800\u2800\u2800\u2800' } }), status: 400, code: 'invalid_argument', field: 'reason' },
+  { name: 'a bulk job whose reason holds a right-to-left embedding', body: JSON.stringify({ query: 'mutation C($input: CreateBulkAdjustmentInput!) { createBulkAdjustment(input: $input) { id } }', variables: { input: { reason: 'HOSTILE-9 \u202bticket\u202c' } } }), status: 400, code: 'invalid_argument', field: 'reason' },
   { name: 'a reason with a lone carriage return', input: { ...VALID, reason: 'HOSTILE-8 a\rb' }, status: 400, code: 'invalid_argument', field: 'reason' },
   { name: 'a reason with a vertical tab', input: { ...VALID, reason: 'HOSTILE-8 a\u000bb' }, status: 400, code: 'invalid_argument', field: 'reason' },
   { name: 'a lower-case currency', input: { ...VALID, currency: 'crd' }, status: 400, code: 'unknown_currency', field: 'currency' },
@@ -291,6 +305,30 @@ describe('requests only a raw client sends', () => {
     expect(emulator.requests.filter((request) => request.endpoint === 'create_transaction')).toHaveLength(0);
   });
 
+  // Refused by Node's HTTP parser before any handler: answered from the catalogue through the server's
+  // clientError, with a request id in the body and in x-request-id, and the connection closed.
+  it.each([
+    ['a header line without a colon', 'GET /healthz HTTP/1.1\r\nHost: localhost\r\nNo colon here\r\n\r\n', 400, 'bad_request'],
+    ['a control character in a header value', `POST /graphql HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${ADMIN_SECRET}\r\nX-On-Behalf-Of: a\u0001b\r\n\r\n`, 400, 'bad_request'],
+    ['a method that is not a token', 'G(T /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n', 400, 'bad_request'],
+    ['a version that is not HTTP', 'GET /healthz HTTX/1.1\r\nHost: localhost\r\n\r\n', 400, 'bad_request'],
+    ['both Content-Length and chunked (request smuggling)', 'POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400, 'bad_request'],
+    ['headers over 16 KiB', `GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Padding: ${'x'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large'],
+  ])('answers %s from the catalogue with a request id, and goes on serving', async (_name, request, status, code) => {
+    const refusedBefore = (await metric(app, 'credits_http_requests_refused_total', { code })) ?? 0;
+    const { socket, received, closedWithin } = rawSocket(app.url);
+    socket.write(request);
+    expect(await closedWithin(3_000)).toBe(true);
+    const answer = statusAndBody(await received);
+    expect([answer.status, answer.code]).toEqual([status, code]);
+    expect(answer.requestId).toEqual(expect.stringMatching(/^[0-9a-f-]{36}$/));
+    expect(answer.headers).toContain(`x-request-id: ${answer.requestId}`);
+    expect(answer.headers).toContain('content-type: application/json; charset=utf-8');
+    expect(answer.headers).toContain('connection: close');
+    expect(await metric(app, 'credits_http_requests_refused_total', { code })).toBe(refusedBefore + 1);
+    expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+  });
+
   it('answers the Sandbox page with a bad Host with 400, not 500', async () => {
     const { socket, received } = rawSocket(app.url);
     socket.write('GET /graphql HTTP/1.1\r\nHost: a b\r\nAccept: text/html\r\nConnection: close\r\n\r\n');
@@ -325,6 +363,19 @@ describe('requests only a raw client sends', () => {
     expect(text.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 401', 'HTTP/1.1 200']);
     expect(text).toContain('{"data":{"adjustCredits":{"balance":100007,"replayed":false}}}');
     expect(emulator.balanceOf('user_demo_rich', 'CRD')).toBe(100_007);
+    granted += 1;
+  });
+
+  it('answers a mutation pipelined before a malformed request first, then refuses the malformed one', async () => {
+    const { socket, closedWithin } = rawSocket(app.url);
+    let text = '';
+    socket.on('data', (chunk: string) => (text += chunk));
+    // Node's own handler (and Fastify's) would answer 400 in the grant's place while the grant applies.
+    socket.write(post(grant(`before-garbage-${Date.now()}`), true) + 'GET /healthz HTTP/1.1\r\nNo colon here\r\n\r\n');
+    expect(await closedWithin(5_000)).toBe(true);
+    expect(text.match(/HTTP\/1\.1 \d{3}/g)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 400']);
+    expect(text).toContain('{"data":{"adjustCredits":{"balance":100014,"replayed":false}}}');
+    expect(text).toMatch(/"code":"bad_request"/);
     granted += 1;
   });
 

@@ -19,6 +19,7 @@ export const ERROR_CATALOGUE = {
   query_too_deep: { status: 400, message: 'query_too_deep' },
   query_too_complex: { status: 400, message: 'query_too_complex' },
   payload_too_large: { status: 413, message: 'payload_too_large' },
+  headers_too_large: { status: 431, message: 'headers_too_large: the request headers are larger than the server accepts' },
   request_timeout: { status: 408, message: 'request_timeout' },
   unknown_currency: { status: 400, message: 'unknown_currency' },
   idempotency_key_in_progress: {
@@ -111,6 +112,7 @@ export const Errors = {
   queryTooComplex: (problem: string) => new GatewayError('query_too_complex', `query_too_complex: ${problem}`),
   payloadTooLarge: (maxBytes: number) =>
     new GatewayError('payload_too_large', `payload_too_large: the request body is larger than ${maxBytes} bytes`),
+  headersTooLarge: () => new GatewayError('headers_too_large'),
   requestTimeout: (timeoutMs: number) =>
     new GatewayError('request_timeout', `request_timeout: the request body did not arrive within ${timeoutMs / 1000} s`),
   unknownCurrency: (currency: string) =>
