@@ -1,9 +1,12 @@
+import { Logger } from '@nestjs/common';
 import { sql } from 'drizzle-orm';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import pino from 'pino';
 import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { DatabaseUnavailableError, whileAvailable } from '../src/database/database-errors';
 import { openDatabase, queryRows, type DatabaseConnection } from '../src/database/database';
+import { hashOperatorToken } from '../src/operators/operator-token';
 import { errorCode, GraphQLClient, GraphQLResponse } from './helpers/graphql-client';
 import { describeWithPostgres, TEST_DATABASE_URL } from './helpers/postgres';
 import { startApp, TestApp } from './helpers/test-app';
@@ -241,6 +244,49 @@ describeWithPostgres('the database refusing to serve, for real', () => {
         await admin.end();
       }
       expect(emulator.count('create_transaction', userId)).toBe(sent);
+      await expectRecovered();
+    });
+
+    it('logs a failed statement by its name and SQLSTATE, never its parameters', async () => {
+      const admin = new Client({ connectionString: urlOf(DATABASE), connectionTimeoutMillis: 5000 });
+      await admin.connect();
+      // Warnings and errors: the audit line (level log) carries the user and the reason by design.
+      const logged: unknown[][] = [];
+      const spies = (['error', 'warn'] as const).map((level) =>
+        jest.spyOn(Logger.prototype, level).mockImplementation((...args: unknown[]) => {
+          logged.push(args);
+        }),
+      );
+      const reason = `DBF-2 secret-reason ${randomUUID()}`;
+      try {
+        // A statement the server refuses for a reason that is not availability (a column gone: 42703).
+        await admin.query('alter table gw.adjustments rename column reason to reason_gone');
+        await admin.query('alter table gw.operators rename column token_hash to token_hash_gone');
+        await new Promise((resolve) => setTimeout(resolve, 1100));
+        const failed = await app.client.query(ADJUST, { input: { userId, amount: 1, reason, idempotencyKey: `dbf-${randomUUID()}` } });
+        expect([failed.status, errorCode(failed)]).toEqual([500, 'internal_error']);
+        const viaToken = await agent.query(ME);
+        expect(viaToken.status).toBe(500);
+      } finally {
+        await admin.query('alter table gw.adjustments rename column reason_gone to reason').catch(() => undefined);
+        await admin.query('alter table gw.operators rename column token_hash_gone to token_hash').catch(() => undefined);
+        await admin.end();
+        for (const spy of spies) spy.mockRestore();
+      }
+      // What pino writes for each line: its error serializer follows `cause`, so look through it.
+      const written = logged.map((args) =>
+        JSON.stringify(args, (_key, value: unknown) => (value instanceof Error ? pino.stdSerializers.err(value) : value)),
+      );
+      for (const line of written) {
+        expect(line).not.toContain('params');
+        expect(line).not.toContain(reason);
+        expect(line).not.toContain(userId);
+        expect(line).not.toContain(hashOperatorToken(agentToken));
+      }
+      const failures = written.filter((line) => line.includes('42703'));
+      expect(failures.length).toBeGreaterThanOrEqual(2);
+      expect(failures.some((line) => /(insert into|select from) \\?"?adjustments/.test(line))).toBe(true);
+      expect(failures.some((line) => /select from \\?"?operators/.test(line))).toBe(true);
       await expectRecovered();
     });
 

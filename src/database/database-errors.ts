@@ -71,13 +71,60 @@ export function databaseErrorDetails(error: unknown): { code?: string; constrain
   return {};
 }
 
-/** Runs one database operation; an unavailable database becomes a DatabaseUnavailableError, anything else is rethrown. */
+/**
+ * A statement the database refused for a reason other than availability (a bug, or a schema that does
+ * not match). Its message names the statement and its SQLSTATE only: drizzle's own error lists the
+ * statement's parameters (token hashes, user ids, reasons) and the server's `detail` quotes key values,
+ * and neither belongs in a log line.
+ */
+export class DatabaseQueryError extends Error {
+  constructor(
+    readonly statement: string,
+    readonly code: string | undefined,
+    readonly constraint: string | undefined,
+  ) {
+    super(`${statement} failed: SQLSTATE ${code ?? 'unknown'}${constraint ? ` (constraint ${constraint})` : ''}`);
+    this.name = 'DatabaseQueryError';
+  }
+}
+
+/** A short label of a statement: its verb and first table (`insert into "adjustments"`), never its values. */
+export function statementLabel(error: unknown): string {
+  for (let current = error, depth = 0; current instanceof Object && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+    const query = (current as { query?: unknown }).query;
+    if (typeof query !== 'string') continue;
+    const verb = /^\s*([A-Za-z]+)/.exec(query)?.[1]?.toLowerCase() ?? 'statement';
+    const table = /\b(?:from|into|update|join)\s+((?:"[^"]{1,63}"|[A-Za-z_][\w$]{0,62})(?:\.(?:"[^"]{1,63}"|[A-Za-z_][\w$]{0,62}))?)/i.exec(query)?.[1];
+    if (!table) return verb;
+    return verb === 'insert' ? `insert into ${table}` : verb === 'update' ? `update ${table}` : `${verb} from ${table}`;
+  }
+  return 'statement';
+}
+
+/** What a database failure may carry into a log line: no parameters, no key values from `detail`. */
+function sanitized(error: unknown): Error {
+  const { code, constraint } = databaseErrorDetails(error);
+  return new DatabaseQueryError(statementLabel(error), code, constraint);
+}
+
+/** Whether an error came from the database (drizzle's wrapper, or a driver error with a SQLSTATE), not from our own code. */
+function isDatabaseError(error: unknown): boolean {
+  if (error instanceof DatabaseQueryError) return false;
+  if (error instanceof Error && typeof (error as { query?: unknown }).query === 'string' && 'params' in error) return true;
+  return databaseErrorDetails(error).code !== undefined;
+}
+
+/**
+ * Runs one database operation: an unavailable database becomes a DatabaseUnavailableError, a statement the
+ * database refused a DatabaseQueryError (name and SQLSTATE, no parameters), anything else is rethrown.
+ */
 export async function whileAvailable<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return await operation();
   } catch (error) {
     if (error instanceof DatabaseUnavailableError) throw error;
-    if (isDatabaseUnavailable(error)) throw new DatabaseUnavailableError(undefined, error);
+    if (isDatabaseUnavailable(error)) throw new DatabaseUnavailableError(undefined, isDatabaseError(error) ? sanitized(error) : error);
+    if (isDatabaseError(error)) throw sanitized(error);
     throw error;
   }
 }
