@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client, Pool, type ClientConfig } from 'pg';
 import type { DatabaseConfig } from '../config/app-config';
-import { DatabaseUnavailableError } from './database-errors';
+import { DatabaseUnavailableError, SessionRefusedError } from './database-errors';
 import * as schema from './schema';
 
 export type Schema = typeof schema;
@@ -82,6 +82,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
 
   const pool = new Pool({
     ...connection,
+    Client: PoolClient,
     max: options.maxConnections ?? 10,
     statement_timeout: statementTimeoutMs,
     // The server cannot cancel a statement it never received (network gone): the client stops waiting too.
@@ -89,8 +90,8 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     idle_in_transaction_session_timeout: statementTimeoutMs * 2,
     idleTimeoutMillis: 30_000,
   });
-  // An idle connection that dies (server restart, network) is reported here; unhandled, it would end the process.
-  pool.on('error', (error) => logger.warn(`PostgreSQL connection lost: ${error.message}`));
+  // An idle connection that dies is reported here too; PoolClient has logged it already, and the pool drops it.
+  pool.on('error', () => undefined);
 
   const db: Database = drizzlePg({ client: pool, schema });
   let closed = false;
@@ -105,6 +106,39 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
       await pool.end();
     },
   };
+}
+
+/**
+ * The pool's connections. Each handles its own `'error'` from the start: pg-pool listens only while a client
+ * sits idle, so a session ended by the server (57P01 on a failover, pg_terminate_backend) while the client
+ * is checked out between two statements of a transaction would otherwise be an unhandled `'error'` and
+ * end the process. The client is then not queryable: its next statement fails as unavailable and the
+ * pool discards it on release. A session that cannot be opened at all becomes a SessionRefusedError,
+ * whatever the server's SQLSTATE (55000 for ALLOW_CONNECTIONS false, 3D000, 28P01, ...).
+ */
+class PoolClient extends Client {
+  constructor(config?: ClientConfig) {
+    super(config);
+    let lost = false;
+    this.on('error', (error: Error & { code?: string }) => {
+      // The server's FATAL is the news; the socket closing right after it is not.
+      if (lost) return;
+      lost = true;
+      logger.warn(`PostgreSQL connection lost${error.code ? ` (SQLSTATE ${error.code})` : ''}: ${error.message}`);
+    });
+  }
+
+  override connect(): Promise<Client>;
+  override connect(callback: ((error: Error) => void) | ((error: null, client: Client) => void)): void;
+  override connect(callback?: ((error: Error) => void) | ((error: null, client: Client) => void)): Promise<Client> | void {
+    if (callback === undefined) {
+      return super.connect().catch((error: unknown) => {
+        throw new SessionRefusedError(error);
+      });
+    }
+    const done = callback as (error: Error | null, client?: Client) => void;
+    super.connect((error: Error | null) => (error ? done(new SessionRefusedError(error)) : done(null, this)));
+  }
 }
 
 /**
