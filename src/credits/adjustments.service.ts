@@ -97,6 +97,9 @@ export class AdjustmentsService {
         // limits checked in the transaction that claims the record, for a new key and for a record that is
         // sent again (an UNKNOWN one, or a PENDING one whose lease ran out) alike.
         claimToSend: approval ? undefined : (fresh, leaseMs, existing) => this.limits.claim(actor, fresh, leaseMs, existing),
+        settledLater: (record) => {
+          if (record.status === 'APPLIED') this.usageChanged.announce(toAdjustment(record, false));
+        },
       });
       const adjustment = toAdjustment(settled, replayed);
       if (announce) this.usageChanged.announce(adjustment);
