@@ -7,7 +7,7 @@ import { adjustmentIdFor, requestFingerprint, upstreamKeyFor } from '../idempote
 import { Lifecycle } from '../lifecycle/lifecycle';
 import { UsageChangedPublisher } from '../realtime/usage-changed.publisher';
 import { AdjustmentRepository } from '../journal/adjustment.repository';
-import { actorOf, approverOf } from '../journal/record-model';
+import { actorOf, approverOf, shownStatus } from '../journal/record-model';
 import { Adjustment, AdjustmentRequest, ReversalRequest } from './adjustment';
 import { AuditLog } from './audit-log';
 import { LedgerTransactions } from './ledger-transactions';
@@ -57,6 +57,7 @@ export class AdjustmentsService {
       // replay with the reversal's key passes them as its first request did.
       const original = await this.journal.findById(asked.adjustmentId);
       if (original === null) throw Errors.notFound('adjustmentId');
+      if (original.status === 'PENDING' || original.status === 'UNKNOWN') throw Errors.notReversibleYet(shownStatus(original) as 'PENDING' | 'UNKNOWN');
       if (original.status !== 'APPLIED' || original.reversesId !== null) throw Errors.notReversible();
       const request: KeyedRequest = {
         userId: original.userId,
