@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { ErrorCode, ErrorDetails, Errors, GatewayError } from '../common/errors';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { isDatabaseUnavailable } from '../database/database-errors';
 import { Lifecycle } from '../lifecycle/lifecycle';
 import { Metrics } from '../metrics/metrics';
 import { sameOwner } from '../journal/adjustment.repository';
@@ -110,7 +111,9 @@ export class ExactlyOnce implements OnModuleDestroy {
       // RevenueCat has answered, so the caller gets its answer, and the outcome is stored as soon as the
       // database takes it. Should that not happen (a long outage, a shutdown), the record keeps its lease
       // and then reads UNKNOWN: a retry with its key sends the same upstream key, which RevenueCat replays.
-      this.logger.warn(`adjustment ${claim.record.id} not settled as ${attempt.status} (${(error as Error).message}); retrying in the background`);
+      // The reason by kind only: a driver's message may quote the statement and its parameters.
+      const reason = isDatabaseUnavailable(error) ? 'the database does not answer' : (error as Error).name;
+      this.logger.warn(`adjustment ${claim.record.id} not settled as ${attempt.status} (${reason}); retrying in the background`);
       this.lifecycle
         .track(() => this.settleLater(claim.record, claim.token, outcome, once.settledLater))
         .catch((failure: unknown) => this.logger.error(`adjustment ${claim.record.id}: ${(failure as Error).message}`));
