@@ -269,6 +269,17 @@ export class BulkRunner implements OnApplicationBootstrap, OnModuleDestroy {
     });
   }
 
+  private announce(record: AdjustmentRecord): void {
+    this.usageChanged.announce({
+      id: record.id,
+      userId: record.userId,
+      currency: record.currency,
+      amount: record.amount,
+      balance: record.balance ?? 0,
+      adjustedAt: record.settledAt ?? new Date(this.clock.now()),
+    });
+  }
+
   /** One item, exactly once under its key; its usage.changed once, by whichever attempt applied it. */
   private async apply(item: AdjustmentRecord, signal: AbortSignal, state: RunState, stop: AbortController): Promise<void> {
     try {
@@ -277,17 +288,11 @@ export class BulkRunner implements OnApplicationBootstrap, OnModuleDestroy {
         // Items were checked when they were added; the job's currency when it was created.
         prepare: async () => undefined,
         apply: (claimed) => this.transactions.apply(claimed, { pacing: 'bulk', signal }),
+        settledLater: (settled) => {
+          if (settled.status === 'APPLIED') this.announce(settled);
+        },
       });
-      if (announce) {
-        this.usageChanged.announce({
-          id: record.id,
-          userId: record.userId,
-          currency: record.currency,
-          amount: record.amount,
-          balance: record.balance ?? 0,
-          adjustedAt: record.settledAt ?? new Date(this.clock.now()),
-        });
-      }
+      if (announce) this.announce(record);
       this.audited(record, replayed ? 'replayed' : 'applied', record.balance ?? undefined);
     } catch (error) {
       const code = error instanceof GatewayError ? error.code : 'internal_error';

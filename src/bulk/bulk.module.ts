@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { CreditsModule } from '../credits/credits.module';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ExactlyOnce } from '../idempotency/exactly-once';
+import { Lifecycle } from '../lifecycle/lifecycle';
 import { Metrics } from '../metrics/metrics';
 import { JournalModule } from '../journal/journal.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
@@ -31,8 +32,8 @@ import { BULK_EXACTLY_ONCE, BULK_RUNNER_OPTIONS, BulkRunner, DEFAULT_BULK_RUNNER
     BulkItemStore,
     {
       provide: BULK_EXACTLY_ONCE,
-      inject: [BulkItemStore, Metrics, APP_CONFIG],
-      useFactory: (store: BulkItemStore, metrics: Metrics, config: AppConfig) => new ExactlyOnce(store, metrics, config),
+      inject: [BulkItemStore, Metrics, APP_CONFIG, Lifecycle],
+      useFactory: (store: BulkItemStore, metrics: Metrics, config: AppConfig, lifecycle: Lifecycle) => new ExactlyOnce(store, metrics, config, lifecycle),
     },
   ],
   exports: [BulkRunner],

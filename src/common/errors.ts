@@ -76,6 +76,8 @@ export type ErrorDetails = {
   /** approval_required: which of the operator's limits the adjustment is over. */
   limit?: 'maxAdjustment' | 'dailyLimit';
   reversalId?: string;
+  /** not_reversible: the status of an adjustment that is not settled yet (it may be reversed once APPLIED). */
+  adjustmentStatus?: 'PENDING' | 'UNKNOWN';
 };
 
 export class GatewayError extends GraphQLError {
@@ -139,6 +141,15 @@ export const Errors = {
   alreadyReversed: (reversalId: string) => new GatewayError('already_reversed', undefined, { reversalId }),
   invalidState: (problem: string, details: ErrorDetails = {}) => new GatewayError('invalid_state', `invalid_state: ${problem}`, details),
   notReversible: () => new GatewayError('not_reversible', undefined, { field: 'adjustmentId' }),
+  /** An adjustment not settled yet: what it takes before it can be reversed. */
+  notReversibleYet: (adjustmentStatus: 'PENDING' | 'UNKNOWN') =>
+    new GatewayError(
+      'not_reversible',
+      adjustmentStatus === 'PENDING'
+        ? 'not_reversible: the adjustment is still being applied (PENDING); reverse it once it is APPLIED'
+        : "not_reversible: the adjustment's outcome is unknown (UNKNOWN); send it again with its idempotency key to settle it, then reverse it",
+      { field: 'adjustmentId', adjustmentStatus },
+    ),
   shuttingDown: () => new GatewayError('shutting_down', undefined, { retryAfterSeconds: 1 }),
 };
 

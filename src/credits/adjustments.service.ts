@@ -8,7 +8,7 @@ import { adjustmentIdFor, requestFingerprint, upstreamKeyFor } from '../idempote
 import { Lifecycle } from '../lifecycle/lifecycle';
 import { UsageChangedPublisher } from '../realtime/usage-changed.publisher';
 import { AdjustmentRepository } from '../journal/adjustment.repository';
-import { actorOf, approverOf } from '../journal/record-model';
+import { actorOf, approverOf, shownStatus } from '../journal/record-model';
 import { Adjustment, AdjustmentRequest, ReversalRequest } from './adjustment';
 import { AuditLog } from './audit-log';
 import { LedgerTransactions } from './ledger-transactions';
@@ -58,6 +58,7 @@ export class AdjustmentsService {
       // replay with the reversal's key passes them as its first request did.
       const original = await this.journal.findById(asked.adjustmentId);
       if (original === null) throw Errors.notFound('adjustmentId');
+      if (original.status === 'PENDING' || original.status === 'UNKNOWN') throw Errors.notReversibleYet(shownStatus(original) as 'PENDING' | 'UNKNOWN');
       if (original.status !== 'APPLIED' || original.reversesId !== null) throw Errors.notReversible();
       const request: KeyedRequest = {
         userId: original.userId,
@@ -100,6 +101,9 @@ export class AdjustmentsService {
         // limits checked in the transaction that claims the record, for a new key and for a record that is
         // sent again (an UNKNOWN one, or a PENDING one whose lease ran out) alike.
         claimToSend: approval ? undefined : (fresh, leaseMs, existing) => this.limits.claim(actor, fresh, leaseMs, existing),
+        settledLater: (record) => {
+          if (record.status === 'APPLIED') this.usageChanged.announce(toAdjustment(record, false));
+        },
       });
       const adjustment = toAdjustment(settled, replayed);
       if (announce) this.usageChanged.announce(adjustment);

@@ -3,6 +3,7 @@ import { Errors, GatewayError } from '../common/errors';
 import { failureOf } from '../common/testing/failure-of';
 import { loadConfig } from '../config/app-config';
 import { DatabaseUnavailableError } from '../database/database-errors';
+import { Lifecycle } from '../lifecycle/lifecycle';
 import { Metrics } from '../metrics/metrics';
 import { Attempt, ExactlyOnce, OnceOnly } from './exactly-once';
 import { AdjustmentRecord, IdempotencyStore, NewAdjustment, Outcome } from './idempotency-store.port';
@@ -114,11 +115,12 @@ describe('ExactlyOnce', () => {
   function setup() {
     const store = strictStore(unexpected);
     const metrics = new Metrics();
-    const protocol = new ExactlyOnce(store, metrics, loadConfig({}));
+    const lifecycle = new Lifecycle();
+    const protocol = new ExactlyOnce(store, metrics, loadConfig({}), lifecycle);
     const prepare = jest.fn<Promise<void>, []>().mockResolvedValue(undefined);
     const apply = jest.fn<Promise<Attempt>, [AdjustmentRecord]>();
     const once: OnceOnly = { record: NEW, prepare, apply };
-    return { store, metrics, protocol, prepare, apply, once };
+    return { store, metrics, protocol, prepare, apply, once, lifecycle };
   }
 
   async function conflicts(metrics: Metrics) {
@@ -385,36 +387,107 @@ describe('ExactlyOnce', () => {
   });
 
   describe('a settlement that fails after RevenueCat answered', () => {
-    it('still answers the applied result when the database is down, and logs it (the record stays PENDING)', async () => {
-      const { store, protocol, apply, once } = setup();
+    /** Resolves once the background settlements are done (the Lifecycle counts them as in flight). */
+    async function settledInBackground(lifecycle: Lifecycle): Promise<void> {
+      expect(await lifecycle.adjustments.whenIdle(5000)).toBe(true);
+    }
+
+    it('answers the applied result, then stores it in the background once the database answers, and hands it over to announce', async () => {
+      const { store, protocol, apply, once, lifecycle } = setup();
       const claimed = row();
+      const settledLater = jest.fn<void, [AdjustmentRecord]>();
+      const settled = settledRow(claimed, APPLIED_OUTCOME);
       store.findByIdempotencyKey.mockResolvedValueOnce(null);
       store.claim.mockResolvedValueOnce({ kind: 'claimed', record: claimed, token: 'tok' });
       apply.mockResolvedValueOnce(APPLIED);
-      store.settle.mockRejectedValueOnce(new DatabaseUnavailableError());
+      store.settle
+        .mockRejectedValueOnce(new DatabaseUnavailableError())
+        .mockRejectedValueOnce(new DatabaseUnavailableError())
+        .mockResolvedValueOnce(settled);
 
-      const result = await protocol.run(once);
+      const result = await protocol.run({ ...once, settledLater });
       expect(result).toEqual({
         record: { ...claimed, status: 'APPLIED', balance: 105, balances: BALANCES, settledAt: expect.any(Date) },
         replayed: false,
         announce: false,
       });
-      expect(store.settle.mock.calls).toEqual([['adj_1', 'tok', APPLIED_OUTCOME]]);
-      expect(warn.mock.calls).toEqual([[expect.stringContaining('adjustment adj_1 not settled as APPLIED')]]);
-      expect(warn.mock.calls[0][0]).not.toContain('tok');
+      expect(lifecycle.adjustments.size).toBe(1);
+      expect(settledLater).not.toHaveBeenCalled();
+
+      await settledInBackground(lifecycle);
+      expect(store.settle.mock.calls).toEqual([
+        ['adj_1', 'tok', APPLIED_OUTCOME],
+        ['adj_1', 'tok', APPLIED_OUTCOME],
+        ['adj_1', 'tok', APPLIED_OUTCOME],
+      ]);
+      expect(settledLater.mock.calls).toEqual([[settled]]);
+      expect(warn.mock.calls).toEqual([['adjustment adj_1 not settled as APPLIED (the database does not answer); retrying in the background']]);
     });
 
-    it('still throws the refusal, not the database error, when a REJECTED outcome cannot be stored', async () => {
-      const { store, protocol, apply, once } = setup();
+    it('still throws the refusal, not the database error, when a REJECTED outcome cannot be stored, and stores it later', async () => {
+      const { store, protocol, apply, once, lifecycle } = setup();
+      const claimed = row();
+      const settledLater = jest.fn<void, [AdjustmentRecord]>();
+      store.findByIdempotencyKey.mockResolvedValueOnce(null);
+      store.claim.mockResolvedValueOnce({ kind: 'claimed', record: claimed, token: 'tok' });
+      apply.mockResolvedValueOnce({ status: 'REJECTED', error: Errors.balanceLimitExceeded() });
+      store.settle.mockRejectedValueOnce(new DatabaseUnavailableError()).mockImplementationOnce(async (_id, _token, outcome) => settledRow(claimed, outcome));
+
+      const error = await failureOf(GatewayError, protocol.run({ ...once, settledLater }));
+      expect(error.extensions).toEqual({ code: 'balance_limit_exceeded', status: 422, adjustmentId: 'adj_1', idempotencyKey: 'k-1' });
+      expect(warn.mock.calls).toEqual([[expect.stringContaining('adjustment adj_1 not settled as REJECTED')]]);
+
+      await settledInBackground(lifecycle);
+      expect(store.settle).toHaveBeenCalledTimes(2);
+      expect(store.settle.mock.calls[1][2]).toMatchObject({ status: 'REJECTED', error: { code: 'balance_limit_exceeded' } });
+      expect(settledLater.mock.calls).toEqual([[expect.objectContaining({ status: 'REJECTED', errorCode: 'balance_limit_exceeded' })]]);
+    });
+
+    it('leaves the record to the retry that took it over (settle answers null): nothing to announce', async () => {
+      const { store, protocol, apply, once, lifecycle } = setup();
+      const settledLater = jest.fn<void, [AdjustmentRecord]>();
       store.findByIdempotencyKey.mockResolvedValueOnce(null);
       store.claim.mockResolvedValueOnce({ kind: 'claimed', record: row(), token: 'tok' });
-      apply.mockResolvedValueOnce({ status: 'REJECTED', error: Errors.balanceLimitExceeded() });
+      apply.mockResolvedValueOnce(APPLIED);
+      store.settle.mockRejectedValueOnce(new DatabaseUnavailableError()).mockResolvedValueOnce(null);
+
+      expect(await protocol.run({ ...once, settledLater })).toMatchObject({ replayed: false, announce: false });
+      await settledInBackground(lifecycle);
+      expect(store.settle).toHaveBeenCalledTimes(2);
+      expect(settledLater).not.toHaveBeenCalled();
+    });
+
+    it('logs a failed settlement by its kind, never the statement or its parameters', async () => {
+      const { store, protocol, apply, once, lifecycle } = setup();
+      store.findByIdempotencyKey.mockResolvedValueOnce(null);
+      store.claim.mockResolvedValueOnce({ kind: 'claimed', record: row(), token: 'tok' });
+      apply.mockResolvedValueOnce(APPLIED);
+      store.settle.mockRejectedValueOnce(new TypeError('Failed query: update "adjustments" params: tok,user_1')).mockResolvedValueOnce(null);
+
+      await protocol.run(once);
+      await settledInBackground(lifecycle);
+      expect(warn.mock.calls).toEqual([['adjustment adj_1 not settled as APPLIED (TypeError); retrying in the background']]);
+    });
+
+    it('gives up when the module stops, saying how the record is settled then', async () => {
+      const { store, protocol, apply, once, lifecycle } = setup();
+      const error = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+      const settledLater = jest.fn<void, [AdjustmentRecord]>();
+      store.findByIdempotencyKey.mockResolvedValueOnce(null);
+      store.claim.mockResolvedValueOnce({ kind: 'claimed', record: row(), token: 'tok' });
+      apply.mockResolvedValueOnce(APPLIED);
       store.settle.mockRejectedValueOnce(new DatabaseUnavailableError());
 
-      const error = await failureOf(GatewayError, protocol.run(once));
-      expect(error.extensions).toEqual({ code: 'balance_limit_exceeded', status: 422, adjustmentId: 'adj_1', idempotencyKey: 'k-1' });
+      await protocol.run({ ...once, settledLater });
+      protocol.onModuleDestroy();
+      expect(await lifecycle.adjustments.whenIdle(100)).toBe(true);
       expect(store.settle).toHaveBeenCalledTimes(1);
-      expect(warn.mock.calls).toEqual([[expect.stringContaining('adjustment adj_1 not settled as REJECTED')]]);
+      expect(settledLater).not.toHaveBeenCalled();
+      expect(error.mock.calls).toEqual([
+        [
+          'adjustment adj_1 answered APPLIED by RevenueCat but not settled: it reads UNKNOWN once its lease ends; retry it with its idempotency key',
+        ],
+      ]);
     });
 
     it('answers an applied result as replayed when the lease was lost to another request (settle answers null)', async () => {

@@ -1,6 +1,8 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { ErrorCode, ErrorDetails, Errors, GatewayError } from '../common/errors';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { isDatabaseUnavailable } from '../database/database-errors';
+import { Lifecycle } from '../lifecycle/lifecycle';
 import { Metrics } from '../metrics/metrics';
 import { sameOwner } from '../journal/adjustment.repository';
 import { AdjustmentRecord, ClaimResult, IdempotencyStore, NewAdjustment, Outcome } from './idempotency-store.port';
@@ -28,6 +30,11 @@ export interface OnceOnly {
    * (approval_required) with nothing written to the journal or sent. A settled record is replayed without it.
    */
   claimToSend?(record: NewAdjustment, leaseMs: number, existing: AdjustmentRecord | null): Promise<ClaimResult>;
+  /**
+   * The record, once a settlement the database refused at first has been stored in the background: an
+   * APPLIED record's usage.changed is then this request's to announce.
+   */
+  settledLater?(record: AdjustmentRecord): void;
 }
 
 export interface Settled {
@@ -36,11 +43,17 @@ export interface Settled {
   replayed: boolean;
   /**
    * Whether this request made the record APPLIED, so its usage.changed is this request's to announce
-   * (once per record: not on a replay, and not while the settlement could not be stored, since the
-   * request that stores it later announces it then).
+   * (once per record: not on a replay, and not while the settlement could not be stored: it is then
+   * announced through `settledLater` once stored).
    */
   announce: boolean;
 }
+
+/** Waits between attempts to store a settlement the database refused: from a quarter second up to 5 s. */
+const SETTLE_RETRY_FIRST_MS = 250;
+const SETTLE_RETRY_MAX_MS = 5000;
+/** How long a refused settlement is retried before it is left to a retry with its key (see run). */
+const SETTLE_RETRY_FOR_MS = 10 * 60_000;
 
 /**
  * The exactly-once protocol over the journal: a key already settled is replayed from its record alone
@@ -50,13 +63,16 @@ export interface Settled {
  * and sent again with the same upstream key, so RevenueCat replays or applies it, never twice.
  */
 @Injectable()
-export class ExactlyOnce {
+export class ExactlyOnce implements OnModuleDestroy {
   private readonly logger = new Logger(ExactlyOnce.name);
+  /** Wakes the background settlements when the module stops: each then gives up at once. */
+  private readonly stopping = new AbortController();
 
   constructor(
     @Inject(IdempotencyStore) private readonly store: IdempotencyStore,
     private readonly metrics: Metrics,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() private readonly lifecycle: Lifecycle = new Lifecycle(),
   ) {}
 
   async run(once: OnceOnly): Promise<Settled> {
@@ -92,14 +108,71 @@ export class ExactlyOnce {
     try {
       settled = await this.store.settle(claim.record.id, claim.token, outcome);
     } catch (error) {
-      // RevenueCat has answered; the record stays PENDING until its lease ends, and the next request
-      // with this key sends it again under the same upstream key, which RevenueCat replays.
-      this.logger.warn(`adjustment ${claim.record.id} not settled as ${attempt.status}: ${(error as Error).message}`);
+      // RevenueCat has answered, so the caller gets its answer, and the outcome is stored as soon as the
+      // database takes it. Should that not happen (a long outage, a shutdown), the record keeps its lease
+      // and then reads UNKNOWN: a retry with its key sends the same upstream key, which RevenueCat replays.
+      // The reason by kind only: a driver's message may quote the statement and its parameters.
+      const reason = isDatabaseUnavailable(error) ? 'the database does not answer' : (error as Error).name;
+      this.logger.warn(`adjustment ${claim.record.id} not settled as ${attempt.status} (${reason}); retrying in the background`);
+      this.lifecycle
+        .track(() => this.settleLater(claim.record, claim.token, outcome, once.settledLater))
+        .catch((failure: unknown) => this.logger.error(`adjustment ${claim.record.id}: ${(failure as Error).message}`));
     }
     if (attempt.status !== 'APPLIED') throw attempt.error;
     const record = settled ?? { ...claim.record, ...settledColumns(outcome), settledAt: new Date() };
     // null: another request re-claimed the record after this lease ran out; it settles and announces it.
     return { record, replayed: settled === null, announce: settled != null };
+  }
+
+  onModuleDestroy(): void {
+    this.stopping.abort();
+  }
+
+  /**
+   * Stores an outcome the database refused, with backoff, for a bounded time. The record is still this
+   * claim's unless a retry with its key took it over after the lease ran out (settle answers null): that
+   * request reaches RevenueCat with the same upstream key, and settles and announces it itself.
+   */
+  private async settleLater(claimed: AdjustmentRecord, token: string, outcome: Outcome, settledLater?: (record: AdjustmentRecord) => void): Promise<void> {
+    const giveUpAt = Date.now() + SETTLE_RETRY_FOR_MS;
+    for (let delay = SETTLE_RETRY_FIRST_MS; Date.now() < giveUpAt; delay = Math.min(delay * 2, SETTLE_RETRY_MAX_MS)) {
+      if (!(await this.pause(delay))) break;
+      let settled: AdjustmentRecord | null;
+      try {
+        settled = await this.store.settle(claimed.id, token, outcome);
+      } catch {
+        continue;
+      }
+      if (settled === null) {
+        this.logger.log(`adjustment ${claimed.id} was settled by a retry with its key`);
+        return;
+      }
+      this.logger.log(`adjustment ${claimed.id} settled as ${settled.status} once the database answered`);
+      settledLater?.(settled);
+      return;
+    }
+    this.logger.error(
+      `adjustment ${claimed.id} answered ${outcome.status} by RevenueCat but not settled: it reads UNKNOWN once its lease ends; retry it with its idempotency key`,
+    );
+  }
+
+  /** Resolves true after `ms`, or false at once when the module stops. */
+  private pause(ms: number): Promise<boolean> {
+    const signal = this.stopping.signal;
+    if (signal.aborted) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(true);
+      }, ms);
+      // Nothing to keep the process for: shutdown waits for this work through the Lifecycle instead.
+      timer.unref();
+      const onAbort = () => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
   }
 }
 

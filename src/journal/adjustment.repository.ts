@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { and, desc, eq, gte, inArray, isNull, lt, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
+import { and, desc, eq, gt, gte, inArray, isNull, lt, lte, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import { randomUUID } from 'node:crypto';
 import { GatewayError } from '../common/errors';
 import { isStorableText } from '../common/text';
@@ -243,7 +243,7 @@ export class AdjustmentRepository {
     const conditions: SQL[] = [];
     if (filter.userId !== undefined) conditions.push(eq(adjustments.userId, filter.userId));
     if (filter.currency !== undefined) conditions.push(eq(adjustments.currency, filter.currency));
-    if (filter.status !== undefined && filter.status.length > 0) conditions.push(inArray(adjustments.status, [...filter.status]));
+    if (filter.status !== undefined && filter.status.length > 0) conditions.push(or(...filter.status.map(shownAs))!);
     if (filter.operatorId !== undefined) conditions.push(eq(adjustments.actorOperatorId, filter.operatorId));
     if (filter.bulkAdjustmentId !== undefined) conditions.push(eq(adjustments.bulkAdjustmentId, filter.bulkAdjustmentId));
     if (filter.createdAfter !== undefined) conditions.push(gte(adjustments.createdAt, filter.createdAfter));
@@ -265,6 +265,14 @@ export class AdjustmentRepository {
  */
 export function sameOwner(existing: Pick<AdjustmentRecord, 'bulkAdjustmentId'>, record: Pick<NewAdjustment, 'bulkAdjustmentId'>): boolean {
   return existing.bulkAdjustmentId === (record.bulkAdjustmentId ?? null);
+}
+
+/** Records whose status reads `status` (see shownStatus: a PENDING record past its lease reads UNKNOWN). */
+function shownAs(status: AdjustmentStatus): SQL {
+  const expired = and(eq(adjustments.status, 'PENDING'), lte(adjustments.leaseExpiresAt, sql`now()`))!;
+  if (status === 'UNKNOWN') return or(eq(adjustments.status, 'UNKNOWN'), expired)!;
+  if (status === 'PENDING') return and(eq(adjustments.status, 'PENDING'), gt(adjustments.leaseExpiresAt, sql`now()`))!;
+  return eq(adjustments.status, status);
 }
 
 type Position = { createdAt: Date; id: string };

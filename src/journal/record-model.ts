@@ -1,4 +1,5 @@
 import type { Actor } from '../common/actor';
+import type { AdjustmentStatus } from '../database/journal.schema';
 import type { AdjustmentRecord } from './adjustment.repository';
 import type { AdjustmentRecordModel } from './models/adjustment-record.model';
 
@@ -10,7 +11,7 @@ export function toRecordModel(record: AdjustmentRecord): AdjustmentRecordModel {
     currency: record.currency,
     amount: record.amount,
     reason: record.reason,
-    status: record.status,
+    status: shownStatus(record),
     errorCode: record.errorCode,
     balance: record.balance,
     idempotencyKey: record.idempotencyKey,
@@ -22,6 +23,16 @@ export function toRecordModel(record: AdjustmentRecord): AdjustmentRecordModel {
     reversesId: record.reversesId,
     reversedById: record.reversedById,
   };
+}
+
+/**
+ * A record's status as the API shows it. A PENDING record whose lease ran out is being applied by nobody
+ * (its process died, or could not store RevenueCat's answer): its outcome is unknown until a retry with
+ * its key settles it, so it reads UNKNOWN, as AdjustmentRepository's status filter matches it.
+ */
+export function shownStatus(record: Pick<AdjustmentRecord, 'status' | 'leaseExpiresAt'>, now = new Date()): AdjustmentStatus {
+  if (record.status === 'PENDING' && record.leaseExpiresAt !== null && record.leaseExpiresAt <= now) return 'UNKNOWN';
+  return record.status;
 }
 
 export function actorOf(record: AdjustmentRecord): Actor {

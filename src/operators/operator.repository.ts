@@ -48,9 +48,13 @@ const TOUCH_INTERVAL_MS = 60_000;
 /** The in-memory memory of recent touches is trimmed beyond this many operators. */
 const TOUCH_MEMORY = 10_000;
 
+const UTC_DAY_START = sql`date_trunc('day', now() at time zone 'UTC') at time zone 'UTC'`;
+
 /**
- * In-flight journal records count against the daily limit as if applied: they were reserved before
- * RevenueCat was called, and may yet apply (UNKNOWN ones when retried with their key). `recordId`, the
+ * The day's usage: what applied today, and what is still in flight as if applied, since it was reserved
+ * before RevenueCat was called and may yet apply: a record being sent now (PENDING within its lease),
+ * and today's UNKNOWN ones (a PENDING record past its lease reads UNKNOWN). An earlier day's record that
+ * is not settled counts on the day it applies, if it does. `recordId`, the
  * record being claimed, is left out: it is added once as the amount asked for, whether it is new or an
  * UNKNOWN one of the operator's own that is sent again.
  */
@@ -60,8 +64,9 @@ const DAILY_USAGE = (operatorId: string, recordId?: string) => sql`
   where ${adjustments.actorOperatorId} = ${operatorId}
     and ${recordId === undefined ? sql`true` : sql`${adjustments.id} <> ${recordId}`}
     and (
-      (${adjustments.status} = 'APPLIED' and ${adjustments.settledAt} >= date_trunc('day', now() at time zone 'UTC') at time zone 'UTC')
-      or ${adjustments.status} in ('PENDING', 'UNKNOWN')
+      (${adjustments.status} = 'APPLIED' and ${adjustments.settledAt} >= ${UTC_DAY_START})
+      or (${adjustments.status} = 'PENDING' and ${adjustments.leaseExpiresAt} > now())
+      or (${adjustments.status} in ('PENDING', 'UNKNOWN') and ${adjustments.createdAt} >= ${UTC_DAY_START})
     )`;
 
 /**
