@@ -218,7 +218,7 @@ describeWithPostgres('OperatorRepository on PostgreSQL', () => {
       expect(rows).toEqual([{ status: 'PENDING', n: 10 }]);
     });
 
-    it('counts APPLIED today plus PENDING and UNKNOWN of any day; REJECTED and yesterday free the budget', async () => {
+    it("counts today's APPLIED, PENDING and UNKNOWN; REJECTED and earlier days free the budget", async () => {
       const { id } = await operators.create(newOperator({ dailyLimit: 100 }));
       await applied(id, 30);
       await applied(id, 500, `now() - interval '2 days'`);
@@ -227,11 +227,14 @@ describeWithPostgres('OperatorRepository on PostgreSQL', () => {
       if (unknown.kind !== 'claimed' || rejected.kind !== 'claimed') throw new Error('not claimed');
       await journal.settle(unknown.record.id, unknown.token, { status: 'UNKNOWN', error: { code: 'rc_call_failed', message: 'timeout' } });
       await journal.settle(rejected.record.id, rejected.token, { status: 'REJECTED', error: { code: 'insufficient_balance', message: 'no' } });
+      // An UNKNOWN record of an earlier day counts on the day it is retried, not forever.
       await admin(schema.name, `update adjustments set created_at = now() - interval '3 days' where id = $1`, [unknown.record.id]);
       await journal.claim(adjustmentBy(id, 20), LEASE_MS); // PENDING
-      // used: 30 + 25 + 20 = 75
+      // used: 30 + 20 = 50
+      expect(await operators.reserveAdjustment(id, 51, insertWith(adjustmentBy(id, 51)))).toEqual({ kind: 'over_daily_limit', dailyLimit: 100, usedToday: 50 });
+      expect(await operators.reserveAdjustment(id, -25, insertWith(adjustmentBy(id, -25)))).toMatchObject({ kind: 'reserved', usedToday: 50 });
       expect(await operators.reserveAdjustment(id, 26, insertWith(adjustmentBy(id, 26)))).toEqual({ kind: 'over_daily_limit', dailyLimit: 100, usedToday: 75 });
-      expect(await operators.reserveAdjustment(id, -25, insertWith(adjustmentBy(id, -25)))).toMatchObject({ kind: 'reserved', usedToday: 75 });
+      expect(await operators.reserveAdjustment(id, 25, insertWith(adjustmentBy(id, 25)))).toMatchObject({ kind: 'reserved', usedToday: 75 });
       expect(await operators.reserveAdjustment(id, 1, insertWith(adjustmentBy(id, 1)))).toEqual({ kind: 'over_daily_limit', dailyLimit: 100, usedToday: 100 });
     });
 

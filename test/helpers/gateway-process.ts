@@ -45,7 +45,8 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
         }
         return port !== undefined || child.exitCode !== null;
       },
-      30_000,
+      // ts-node compiles the whole service at start: slow on a busy two-core machine.
+      60_000,
       'the gateway process to listen',
     );
   } catch (error) {
