@@ -9,6 +9,7 @@ import { Client, Pool, type ClientConfig } from 'pg';
 import type { DatabaseConfig } from '../config/app-config';
 import { lockDataDirectory, type DataDirectoryLock } from './data-dir-lock';
 import { DatabaseUnavailableError } from './database-errors';
+import { createPgliteDirectory, hasDatabase, pgliteStartParams } from './pglite-directory';
 import * as schema from './schema';
 
 export type Schema = typeof schema;
@@ -146,9 +147,11 @@ async function openPglite(config: Extract<DatabaseConfig, { kind: 'pglite' }>, o
     mkdirSync(dataDir, { recursive: true });
     lock = await lockDataDirectory(dataDir);
   }
+  const startParams = pgliteStartParams(PGlite.defaultStartParams);
   let client: InstanceType<typeof PGlite>;
   try {
-    client = await PGlite.create(dataDir === undefined ? {} : { dataDir });
+    if (dataDir !== undefined && !hasDatabase(dataDir)) await createPgliteDirectory(dataDir, startParams);
+    client = await PGlite.create(dataDir === undefined ? { startParams } : { dataDir, startParams });
     // One connection and one process (the lock above): nobody to race, so no migration lock.
     if (options.migrate ?? true) await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER, migrationsSchema: 'public' });
   } catch (error) {
