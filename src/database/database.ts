@@ -7,7 +7,9 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Client, Pool, type ClientConfig } from 'pg';
 import type { DatabaseConfig } from '../config/app-config';
+import { lockDataDirectory, type DataDirectoryLock } from './data-dir-lock';
 import { DatabaseUnavailableError, SessionRefusedError } from './database-errors';
+import { createPgliteDirectory, hasDatabase, pgliteStartParams } from './pglite-directory';
 import * as schema from './schema';
 
 export type Schema = typeof schema;
@@ -173,14 +175,24 @@ async function openPglite(config: Extract<DatabaseConfig, { kind: 'pglite' }>, o
   const { drizzle } = require('drizzle-orm/pglite') as typeof import('drizzle-orm/pglite');
   const { migrate } = require('drizzle-orm/pglite/migrator') as typeof import('drizzle-orm/pglite/migrator');
   let dataDir: string | undefined;
+  let lock: DataDirectoryLock | undefined;
   if ('dir' in config) {
     dataDir = resolve(config.dir);
     mkdirSync(dataDir, { recursive: true });
+    lock = await lockDataDirectory(dataDir);
   }
-  const client = await PGlite.create(dataDir === undefined ? {} : { dataDir });
+  const startParams = pgliteStartParams(PGlite.defaultStartParams);
+  let client: InstanceType<typeof PGlite>;
+  try {
+    if (dataDir !== undefined && !hasDatabase(dataDir)) await createPgliteDirectory(dataDir, startParams);
+    client = await PGlite.create(dataDir === undefined ? { startParams } : { dataDir, startParams });
+    // One connection and one process (the lock above): nobody to race, so no migration lock.
+    if (options.migrate ?? true) await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER, migrationsSchema: 'public' });
+  } catch (error) {
+    lock?.release();
+    throw error;
+  }
   const db: Database = drizzle({ client, schema });
-  // One connection and one process: nobody to race, so no lock.
-  if (options.migrate ?? true) await migrate(drizzle({ client }), { migrationsFolder: MIGRATIONS_FOLDER, migrationsSchema: 'public' });
   let closed = false;
   return {
     kind: 'pglite',
@@ -190,7 +202,11 @@ async function openPglite(config: Extract<DatabaseConfig, { kind: 'pglite' }>, o
     close: async () => {
       if (closed) return;
       closed = true;
-      await client.close();
+      try {
+        await client.close();
+      } finally {
+        lock?.release();
+      }
     },
   };
 }

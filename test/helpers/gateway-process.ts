@@ -13,7 +13,7 @@ export interface GatewayProcess {
 }
 
 /** The real service, `src/main.ts` as `npm start` runs it (through ts-node), in its own process. */
-export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
+export async function startGatewayProcess(env: Record<string, string>, startTimeoutMs = 60_000): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', '..', 'src', 'main.ts')], {
     env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: TEST_DATABASE_URL,
       // The connection-attempt budget is shared through Redis by every instance, and other suites open
@@ -45,8 +45,7 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
         }
         return port !== undefined || child.exitCode !== null;
       },
-      // ts-node compiles the whole service at start: slow on a busy two-core machine.
-      60_000,
+      startTimeoutMs,
       'the gateway process to listen',
     );
   } catch (error) {
@@ -54,7 +53,9 @@ export async function startGatewayProcess(env: Record<string, string>): Promise<
     child.kill('SIGKILL');
     throw error;
   }
-  if (port === undefined) throw new Error(`the gateway exited early:\n${output.join('\n')}`);
+  if (port === undefined) {
+    throw Object.assign(new Error(`the gateway exited early:\n${output.join('\n')}`), { exitCode: await exited, output });
+  }
   return { child, url: `http://127.0.0.1:${port}`, output, exited, kill: (signal = 'SIGTERM') => child.kill(signal) };
 }
 
