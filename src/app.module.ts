@@ -3,7 +3,7 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDi
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
 import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE, DiscoveryModule } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { AdminAuthMiddleware } from './auth/admin-auth.middleware';
 import { ApprovalsModule } from './approvals/approvals.module';
@@ -29,9 +29,11 @@ import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OperatorsModule } from './operators/operators.module';
+import { GqlThrottlerGuard } from './rate-limit/gql-throttler.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RealtimeModule } from './realtime/realtime.module';
 import { RedisModule } from './redis/redis.module';
+import { RootFieldPolicies } from './root-field-policies';
 
 @Module({})
 export class AppModule implements NestModule {
@@ -42,14 +44,18 @@ export class AppModule implements NestModule {
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: GatewayErrorFilter },
-        // Every root field, whichever module declares it, over HTTP and graphql-ws.
+        // Every root field, whichever module declares it, over HTTP and graphql-ws: its role first, so
+        // that a refused caller spends no budget, then its rate limit. Global guards run in this order.
         { provide: APP_GUARD, useClass: RoleGuard },
+        { provide: APP_GUARD, useExisting: GqlThrottlerGuard },
+        RootFieldPolicies,
         DrainGateMiddleware,
         AdminAuthMiddleware,
         JsonBodyMiddleware,
       ],
       imports: [
         ConfigModule.register(config),
+        DiscoveryModule,
         CommonModule,
         LoggingModule,
         LifecycleModule,

@@ -109,6 +109,18 @@ describe('rate limits', () => {
     expect((await app.client.query(OPERATIONS[2].query, undefined, elsewhere)).status).toBe(200);
   });
 
+  it('checks the role first: a caller refused a field spends none of its budget', async () => {
+    const created = await app.client.query<{ createOperator: { token: string } }>('mutation { createOperator(input: { name: "rate-limited viewer", role: VIEWER }) { token } }');
+    const viewer = app.client.withToken(created.body.data!.createOperator.token);
+    for (let i = 0; i < 31; i++) {
+      const refused = await viewer.query(OPERATIONS[2].query);
+      expect([refused.status, errorCode(refused), refused.headers.get('ratelimit-limit')]).toEqual([403, 'forbidden', null]);
+    }
+    const me = await viewer.query('{ me { role } }');
+    expect([me.status, me.headers.get('ratelimit-limit'), me.headers.get('ratelimit-remaining')]).toEqual([200, '120', '119']);
+    expect(emulator.transactions).toHaveLength(0);
+  });
+
   it('ignores X-Forwarded-For when no proxy is trusted', async () => {
     const direct = await startApp({ emulator, env: SPEC_LIMITS, override: (builder) => builder.overrideProvider(Clock).useValue(clock) });
     try {

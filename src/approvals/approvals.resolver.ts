@@ -1,9 +1,9 @@
-import { UseGuards } from '@nestjs/common';
 import { Args, ArgsType, Context, Field, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { Transform } from 'class-transformer';
 import { IsString, Length } from 'class-validator';
 import { requestActor } from '../auth/actor';
 import type { AuthenticatedRequest } from '../auth/admin-auth.middleware';
+import { Roles } from '../auth/roles.decorator';
 import { IsReason } from '../common/validators';
 import type { Adjustment } from '../credits/adjustment';
 import { AdjustmentModel } from '../credits/models/adjustment.model';
@@ -11,7 +11,7 @@ import { AdjustmentRepository } from '../journal/adjustment.repository';
 import { AdjustmentRecordModel } from '../journal/models/adjustment-record.model';
 import { toRecordModel } from '../journal/record-model';
 import { Metrics } from '../metrics/metrics';
-import { GqlThrottlerGuard } from '../rate-limit/gql-throttler.guard';
+import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { ApprovalRequestConnection, ApprovalRequestModel, ApprovalRequestsArgs } from './approval-request.model';
 import { ApprovalsService } from './approvals.service';
 
@@ -28,7 +28,7 @@ class RejectArgs {
   reason!: string;
 }
 
-/** Approval requests and their decisions (roles per field: src/auth/field-roles.ts). */
+/** Approval requests and their decisions. */
 @Resolver(() => ApprovalRequestModel)
 export class ApprovalsResolver {
   constructor(
@@ -38,7 +38,8 @@ export class ApprovalsResolver {
   ) {}
 
   @Query(() => ApprovalRequestConnection, { description: 'Approval requests, newest first.' })
-  @UseGuards(GqlThrottlerGuard)
+  @Roles('VIEWER')
+  @RateLimit('reads')
   approvalRequests(@Args() { status, first, after }: ApprovalRequestsArgs): Promise<ApprovalRequestConnection> {
     return this.metrics.measure('approvalRequests', async () => {
       const page = await this.approvals.list(status, first, after);
@@ -50,13 +51,15 @@ export class ApprovalsResolver {
     nullable: true,
     description: "Approves a PENDING request (someone other than its requester, within one's own maxAdjustment) and applies it exactly once.",
   })
-  @UseGuards(GqlThrottlerGuard)
+  @Roles('SUPERVISOR')
+  @RateLimit('mutations')
   approveAdjustment(@Args('id', { type: () => ID }) id: string, @Context('req') req: AuthenticatedRequest): Promise<Adjustment> {
     return this.metrics.measure('approveAdjustment', () => this.approvals.approve(requestActor(req), id));
   }
 
   @Mutation(() => ApprovalRequestModel, { nullable: true, description: 'Rejects a PENDING request with a reason; nothing is applied.' })
-  @UseGuards(GqlThrottlerGuard)
+  @Roles('SUPERVISOR')
+  @RateLimit('mutations')
   rejectAdjustment(@Args() { id, reason }: RejectArgs, @Context('req') req: AuthenticatedRequest): Promise<ApprovalRequestModel> {
     return this.metrics.measure('rejectAdjustment', async () => ApprovalRequestModel.from(await this.approvals.reject(requestActor(req), id, reason)));
   }

@@ -1,22 +1,39 @@
+import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
-import { buildSchema, GraphQLObjectType } from 'graphql';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { GatewayError } from '../common/errors';
 import { failureOf } from '../common/testing/failure-of';
-import { requiredRoleFor } from './field-roles';
 import type { Principal } from './principal';
+import { Roles } from './roles.decorator';
 import { RoleGuard } from './role.guard';
 
-const schema = buildSchema(readFileSync(join(__dirname, '../../schema.gql'), 'utf8'));
+class Resolver {
+  @Roles('VIEWER')
+  balances(): void {}
 
-function rootFields(type: GraphQLObjectType | null | undefined): Array<[string, string]> {
-  return type ? Object.keys(type.getFields()).map((field) => [type.name, field]) : [];
+  @Roles('AGENT')
+  adjustCredits(): void {}
+
+  @Roles('VIEWER')
+  me(): void {}
+
+  @Roles('VIEWER')
+  usageChanged(): void {}
+
+  somethingNew(): void {}
 }
 
-/** What GqlExecutionContext reads: [root, args, context, info], of type graphql. */
-function execution(context: Record<string, unknown>, parentType: string, fieldName: string): ExecutionContextHost {
-  const host = new ExecutionContextHost([{}, {}, context, { parentType: { name: parentType }, fieldName }]);
+@Roles('SUPERVISOR')
+class SupervisorResolver {
+  operators(): void {}
+
+  @Roles('VIEWER')
+  me(): void {}
+}
+
+/** What GqlExecutionContext reads: [root, args, context, info], of type graphql, for the method named after the field. */
+function execution(context: Record<string, unknown>, parentType: string, fieldName: string, resolver: new () => object = Resolver): ExecutionContextHost {
+  const handler = (resolver.prototype as Record<string, () => void>)[fieldName];
+  const host = new ExecutionContextHost([{}, {}, context, { parentType: { name: parentType }, fieldName }], resolver as never, handler);
   host.setType('graphql');
   return host;
 }
@@ -25,18 +42,22 @@ const operator = (role: 'VIEWER' | 'AGENT' | 'SUPERVISOR' | 'ADMIN'): Principal 
 const failure = (run: () => unknown) => failureOf(GatewayError, run);
 
 describe('RoleGuard', () => {
-  const guard = new RoleGuard();
+  const guard = new RoleGuard(new Reflector());
 
-  it('has a role for every query, mutation and subscription field of the schema', () => {
-    const fields = [...rootFields(schema.getQueryType()), ...rootFields(schema.getMutationType()), ...rootFields(schema.getSubscriptionType())];
-    expect(fields.length).toBeGreaterThan(0);
-    expect(fields.filter(([type, field]) => requiredRoleFor(type, field) === undefined)).toEqual([]);
+  it("reads the field's @Roles, for the principal of an HTTP request and of a graphql-ws connection alike", () => {
+    expect(guard.canActivate(execution({ req: { principal: operator('AGENT') } }, 'Mutation', 'adjustCredits'))).toBe(true);
+    expect(guard.canActivate(execution({ req: { principal: operator('ADMIN') } }, 'Mutation', 'adjustCredits'))).toBe(true);
+    const refused = failure(() => guard.canActivate(execution({ req: { principal: operator('VIEWER') } }, 'Mutation', 'adjustCredits')));
+    expect([refused.code, refused.status, refused.details]).toEqual(['forbidden', 403, { requiredRole: 'AGENT' }]);
+    expect(guard.canActivate(execution({ principal: operator('VIEWER') }, 'Subscription', 'usageChanged'))).toBe(true);
   });
 
-  it('reads the principal of an HTTP request and of a graphql-ws connection alike', () => {
-    expect(guard.canActivate(execution({ req: { principal: operator('AGENT') } }, 'Mutation', 'adjustCredits'))).toBe(true);
-    expect(failure(() => guard.canActivate(execution({ req: { principal: operator('VIEWER') } }, 'Mutation', 'adjustCredits'))).details).toEqual({ requiredRole: 'AGENT' });
-    expect(guard.canActivate(execution({ principal: operator('VIEWER') }, 'Subscription', 'usageChanged'))).toBe(true);
+  it("takes the class's @Roles for a method without its own, and the method's over the class's", () => {
+    expect(failure(() => guard.canActivate(execution({ req: { principal: operator('AGENT') } }, 'Query', 'operators', SupervisorResolver))).details).toEqual({
+      requiredRole: 'SUPERVISOR',
+    });
+    expect(guard.canActivate(execution({ req: { principal: operator('SUPERVISOR') } }, 'Query', 'operators', SupervisorResolver))).toBe(true);
+    expect(guard.canActivate(execution({ req: { principal: operator('VIEWER') } }, 'Query', 'me', SupervisorResolver))).toBe(true);
   });
 
   it('runs no query or mutation over graphql-ws: 400 bad_request for a role that could run it over HTTP', () => {
@@ -46,7 +67,7 @@ describe('RoleGuard', () => {
     }
   });
 
-  it('fails closed: an unlisted field is refused even to ADMIN, and no principal is missing_bearer', () => {
+  it('fails closed: a field without @Roles is refused even to ADMIN, and no principal is missing_bearer', () => {
     const refused = failure(() => guard.canActivate(execution({ req: { principal: operator('ADMIN') } }, 'Mutation', 'somethingNew')));
     expect([refused.code, refused.details.requiredRole]).toEqual(['forbidden', 'ADMIN']);
     expect(failure(() => guard.canActivate(execution({ req: {} }, 'Query', 'me'))).code).toBe('missing_bearer');

@@ -1,15 +1,16 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { GqlContextType, GqlExecutionContext } from '@nestjs/graphql';
 import type { GraphQLResolveInfo } from 'graphql';
 import { Errors } from '../common/errors';
-import { atLeast } from '../common/actor';
+import { atLeast, type OperatorRole } from '../common/actor';
 import type { AuthenticatedRequest } from './admin-auth.middleware';
-import { requiredRoleFor } from './field-roles';
 import type { Principal } from './principal';
+import { ROLES_METADATA } from './roles.decorator';
 
 /**
- * Every root field, over HTTP and graphql-ws alike, runs only for a credential whose role allows it
- * (field-roles.ts): otherwise 403 `forbidden` with `extensions.requiredRole`, before the resolver (and
+ * Every root field, over HTTP and graphql-ws alike, runs only for a credential whose role is at least the
+ * field's `@Roles`: otherwise 403 `forbidden` with `extensions.requiredRole`, before the resolver (and
  * its rate-limit budget) is touched. Registered globally, so a new resolver cannot forget it.
  *
  * - Over HTTP the credential is the one AdminAuthMiddleware authenticated (`req.principal`): a request
@@ -20,6 +21,8 @@ import type { Principal } from './principal';
  */
 @Injectable()
 export class RoleGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
   canActivate(context: ExecutionContext): boolean {
     if (context.getType<GqlContextType>() !== 'graphql') return true;
     const gql = GqlExecutionContext.create(context);
@@ -31,8 +34,8 @@ export class RoleGuard implements CanActivate {
       if (parentType.name === 'Subscription' && fieldName === 'usageChanged') return true;
       throw Errors.forbidden('an app user may only watch their own usage');
     }
-    const required = requiredRoleFor(parentType.name, fieldName);
-    // An unlisted field is refused to everyone, ADMIN included: it fails closed.
+    const required = this.reflector.getAllAndOverride<OperatorRole | undefined>(ROLES_METADATA, [context.getHandler(), context.getClass()]);
+    // A field without @Roles is refused to everyone, ADMIN included: it fails closed.
     if (required === undefined) throw Errors.roleRequired('ADMIN', `${parentType.name}.${fieldName} is not open to any role`);
     if (!atLeast(principal.role, required)) throw Errors.roleRequired(required);
     if (!req && parentType.name !== 'Subscription') {

@@ -1,15 +1,15 @@
-import { UseGuards } from '@nestjs/common';
 import { Args, Context, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { requestActor } from '../auth/actor';
 import type { AuthenticatedRequest } from '../auth/admin-auth.middleware';
+import { Roles } from '../auth/roles.decorator';
 import { Errors } from '../common/errors';
-import { GqlThrottlerGuard } from '../rate-limit/gql-throttler.guard';
 import { Balance, VirtualCurrency } from '../revenuecat/ledger.port';
 import { Adjustment } from './adjustment';
 import { AdjustmentsService } from './adjustments.service';
 import { requestIdOf } from '../common/request-id';
 import { CreditsService } from './credits.service';
 import { Metrics } from '../metrics/metrics';
+import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { AdjustCreditsInput, isIdempotencyKey } from './dto/adjust-credits.input';
 import { BalancesArgs } from './dto/balances.args';
 import { ReverseAdjustmentInput } from './dto/reverse-adjustment.input';
@@ -18,7 +18,6 @@ import { BalanceModel } from './models/balance.model';
 import { VirtualCurrencyModel } from './models/virtual-currency.model';
 
 @Resolver()
-@UseGuards(GqlThrottlerGuard)
 export class CreditsResolver {
   constructor(
     private readonly credits: CreditsService,
@@ -27,11 +26,15 @@ export class CreditsResolver {
   ) {}
 
   @Query(() => [VirtualCurrencyModel], { description: "The project's configured virtual currencies." })
+  @Roles('VIEWER')
+  @RateLimit('currencies')
   currencies(): Promise<VirtualCurrency[]> {
     return this.metrics.measure('currencies', () => this.credits.currencies());
   }
 
   @Query(() => [BalanceModel], { description: "One customer's balances, keyed by Clerk user_id." })
+  @Roles('VIEWER')
+  @RateLimit('balances')
   balances(@Args() { userId, includeEmpty }: BalancesArgs, @Context('req') req: AuthenticatedRequest): Promise<Balance[]> {
     return this.metrics.measure('balances', () => this.credits.balances(userId, includeEmpty, requestIdOf(req)));
   }
@@ -40,6 +43,8 @@ export class CreditsResolver {
     nullable: true,
     description: 'Grant (positive amount) or deduct (negative amount) credits with an audit reason, exactly once per idempotency key.',
   })
+  @Roles('AGENT')
+  @RateLimit('adjustCredits')
   adjustCredits(@Args('input') input: AdjustCreditsInput, @Context('req') req: AuthenticatedRequest): Promise<Adjustment> {
     return this.metrics.measure('adjustCredits', async () => {
       const idempotencyKey = resolveIdempotencyKey(input.idempotencyKey, req.headers['idempotency-key']);
@@ -55,6 +60,8 @@ export class CreditsResolver {
       'Apply the opposite amount of one APPLIED adjustment, whole, exactly once: a new adjustment whose `reverses` is the original. ' +
       'A second reversal, whatever its key, is 409 already_reversed.',
   })
+  @Roles('AGENT')
+  @RateLimit('mutations')
   reverseAdjustment(@Args('input') input: ReverseAdjustmentInput, @Context('req') req: AuthenticatedRequest): Promise<Adjustment> {
     return this.metrics.measure('reverseAdjustment', async () => {
       const idempotencyKey = resolveIdempotencyKey(input.idempotencyKey, req.headers['idempotency-key']);

@@ -1,7 +1,7 @@
-import { UseGuards } from '@nestjs/common';
 import { Args, ID, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
+import { Roles } from '../auth/roles.decorator';
 import { Metrics } from '../metrics/metrics';
-import { GqlThrottlerGuard } from '../rate-limit/gql-throttler.guard';
+import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { AdjustmentRecord, AdjustmentRepository } from './adjustment.repository';
 import { AdjustmentsArgs } from './dto/adjustments.args';
 import { AdjustmentConnection, AdjustmentRecordModel } from './models/adjustment-record.model';
@@ -16,7 +16,8 @@ export class JournalResolver {
   ) {}
 
   @Query(() => AdjustmentRecordModel, { nullable: true, description: 'One journal entry by its id (the CreditAdjustment id); null if none.' })
-  @UseGuards(GqlThrottlerGuard)
+  @Roles('VIEWER')
+  @RateLimit('reads')
   adjustment(@Args('id', { type: () => ID }) id: string): Promise<AdjustmentRecordModel | null> {
     return this.metrics.measure('adjustment', async () => {
       const record = await this.journal.findById(id);
@@ -25,7 +26,8 @@ export class JournalResolver {
   }
 
   @Query(() => AdjustmentConnection, { description: 'Journal entries, newest first; filters combine with AND.' })
-  @UseGuards(GqlThrottlerGuard)
+  @Roles('VIEWER')
+  @RateLimit('reads')
   adjustments(@Args() { filter, first, after }: AdjustmentsArgs): Promise<AdjustmentConnection> {
     return this.metrics.measure('adjustments', async () => {
       const page = await this.journal.list(

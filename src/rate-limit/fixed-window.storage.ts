@@ -1,10 +1,12 @@
 import { Logger } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
 import type Redis from 'ioredis';
 import { Clock } from '../common/clock';
 import { Metrics } from '../metrics/metrics';
 import { RedisHealth } from '../redis/redis-health';
+
+/** What ThrottlerStorage.increment answers (the library exports the interface, not the record's type). */
+type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 export const RATE_LIMIT_KEY_PREFIX = 'credits-gateway:rate-limit:';
 
@@ -58,7 +60,6 @@ type ScriptedRedis = Redis & { creditsRateLimitHit(key: string, expiryMs: number
 /**
  * Counters shared by every instance: one hit is one script call (INCR, then PEXPIRE so the key expires
  * with its window), sent as EVALSHA (ioredis loads the script on first use and after a Redis restart).
- * It was a MULTI/EXEC transaction of the same two commands: four commands and four replies per request.
  */
 export class RedisFixedWindowStorage extends FixedWindowStorage {
   private readonly redis: ScriptedRedis;

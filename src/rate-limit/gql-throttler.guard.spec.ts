@@ -1,36 +1,45 @@
 import { Reflector } from '@nestjs/core';
 import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
-import { buildSchema, GraphQLObjectType, GraphQLResolveInfo } from 'graphql';
+import { buildSchema, GraphQLResolveInfo } from 'graphql';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Clock } from '../common/clock';
 import { GatewayError } from '../common/errors';
+import { failureOf } from '../common/testing/failure-of';
 import { loadConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
 import { MemoryFixedWindowStorage } from './fixed-window.storage';
 import { GqlThrottlerGuard } from './gql-throttler.guard';
+import { RateLimit, SkipRateLimit } from './rate-limit.decorator';
+import { throttlerOptions } from './rate-limit.module';
 
-const config = loadConfig({});
+const config = loadConfig({ RATE_LIMIT_READS_PER_MINUTE: '3' });
 const schema = buildSchema(readFileSync(join(__dirname, '../../schema.gql'), 'utf8'));
 
 /** Resolver methods named otherwise than their fields, as after a rename with `@Query({ name })`. */
 class RenamedResolver {
+  @RateLimit('currencies')
   listCurrencies(): void {}
-  fetchCurrencies(): void {}
-  customerBalances(): void {}
-}
 
-function rootFields(type: GraphQLObjectType | null | undefined): Array<[string, string]> {
-  return type ? Object.keys(type.getFields()).map((field) => [type.name, field]) : [];
+  @RateLimit('balances')
+  customerBalances(): void {}
+
+  @RateLimit('reads')
+  whoAmI(): void {}
+
+  @SkipRateLimit()
+  watchUsage(): void {}
 }
 
 describe('GqlThrottlerGuard', () => {
   let guard: GqlThrottlerGuard;
+  let storage: MemoryFixedWindowStorage;
   let headers: Map<string, unknown>;
+  let metrics: Metrics;
 
-  function execution(handler: () => void, parentType: string, fieldName: string): ExecutionContextHost {
+  function execution(handler: () => void, parentType: string, fieldName: string, label = 'admin'): ExecutionContextHost {
     headers = new Map();
-    const req = { ip: '203.0.113.1', socket: { remoteAddress: '203.0.113.1' }, principal: { kind: 'admin', label: 'admin' } };
+    const req = { ip: '203.0.113.1', socket: { remoteAddress: '203.0.113.1' }, principal: { kind: 'admin', label } };
     const res = { setHeader: (name: string, value: unknown) => headers.set(name, value) };
     const info = { fieldName, parentType: schema.getType(parentType) } as unknown as GraphQLResolveInfo;
     const context = new ExecutionContextHost([undefined, {}, { req, res }, info], RenamedResolver, handler);
@@ -39,34 +48,49 @@ describe('GqlThrottlerGuard', () => {
   }
 
   beforeEach(async () => {
-    const clock = new Clock();
-    const options = { throttlers: [{ name: 'default', ttl: 60_000, limit: 1 }] };
-    guard = new GqlThrottlerGuard(options, new MemoryFixedWindowStorage(clock), new Reflector(), config, new Metrics());
+    storage = new MemoryFixedWindowStorage(new Clock());
+    metrics = new Metrics();
+    const reflector = new Reflector();
+    guard = new GqlThrottlerGuard(throttlerOptions(config, reflector, storage), storage, reflector, config, metrics);
     await guard.onModuleInit();
   });
 
-  it('takes the limit and the budget from the GraphQL field, whatever the resolver method is called', async () => {
-    const { listCurrencies, fetchCurrencies, customerBalances } = RenamedResolver.prototype;
-    for (let i = 0; i < 30; i++) await expect(guard.canActivate(execution(listCurrencies, 'Query', 'currencies'))).resolves.toBe(true);
-    for (let i = 0; i < 30; i++) await expect(guard.canActivate(execution(fetchCurrencies, 'Query', 'currencies'))).resolves.toBe(true);
+  it("takes the limit from the method's @RateLimit and the budget from the GraphQL field", async () => {
+    const { listCurrencies, customerBalances } = RenamedResolver.prototype;
+    for (let i = 0; i < 60; i++) await expect(guard.canActivate(execution(listCurrencies, 'Query', 'currencies'))).resolves.toBe(true);
     expect(headers.get('RateLimit-Limit')).toBe(60);
     expect(headers.get('RateLimit-Remaining')).toBe(0);
 
-    const refused = await guard.canActivate(execution(listCurrencies, 'Query', 'currencies')).catch((error: unknown) => error);
-    expect(refused).toBeInstanceOf(GatewayError);
-    expect((refused as GatewayError).code).toBe('rate_limited');
+    const refused = await failureOf(GatewayError, guard.canActivate(execution(listCurrencies, 'Query', 'currencies')));
+    expect([refused.code, refused.status, typeof refused.details.retryAfterSeconds]).toEqual(['rate_limited', 429, 'number']);
+    expect(headers.get('Retry-After')).toBe(refused.details.retryAfterSeconds);
+    expect([headers.get('RateLimit-Limit'), headers.get('RateLimit-Remaining'), headers.get('RateLimit-Reset')]).toEqual([60, 0, refused.details.retryAfterSeconds]);
 
-    // The same method serving another field spends that field's budget, not the first one's.
-    await expect(guard.canActivate(execution(listCurrencies, 'Query', 'balances'))).resolves.toBe(true);
-    expect(headers.get('RateLimit-Limit')).toBe(120);
-    expect(headers.get('RateLimit-Remaining')).toBe(119);
-    await expect(guard.canActivate(execution(customerBalances, 'Mutation', 'adjustCredits'))).resolves.toBe(true);
-    expect(headers.get('RateLimit-Limit')).toBe(30);
+    await expect(guard.canActivate(execution(customerBalances, 'Query', 'balances'))).resolves.toBe(true);
+    expect([headers.get('RateLimit-Limit'), headers.get('RateLimit-Remaining')]).toEqual([120, 119]);
   });
 
-  it('has a limit for every query and mutation field of the schema', () => {
-    const fields = [...rootFields(schema.getQueryType()), ...rootFields(schema.getMutationType())];
-    expect(fields.length).toBeGreaterThan(0);
-    expect(fields.filter(([type, field]) => GqlThrottlerGuard.limitFor(config, type, field) === undefined)).toEqual([]);
+  it('takes a configured limit, and keeps a budget per credential', async () => {
+    const { whoAmI } = RenamedResolver.prototype;
+    for (let i = 0; i < 3; i++) await guard.canActivate(execution(whoAmI, 'Query', 'me'));
+    expect(headers.get('RateLimit-Limit')).toBe(3);
+    expect((await failureOf(GatewayError, guard.canActivate(execution(whoAmI, 'Query', 'me')))).code).toBe('rate_limited');
+    await expect(guard.canActivate(execution(whoAmI, 'Query', 'me', 'operator:op_2'))).resolves.toBe(true);
+    expect(headers.get('RateLimit-Remaining')).toBe(2);
+  });
+
+  it('counts a refusal under the field it refused', async () => {
+    const { whoAmI } = RenamedResolver.prototype;
+    for (let i = 0; i < 4; i++) await guard.canActivate(execution(whoAmI, 'Query', 'me')).catch(() => undefined);
+    expect(await metrics.registry.getSingleMetricAsString('credits_graphql_operations_total')).toContain('operation="me",code="rate_limited"} 1');
+  });
+
+  it('counts neither a @SkipRateLimit field nor an HTTP controller', async () => {
+    const increment = jest.spyOn(storage, 'increment');
+    await expect(guard.canActivate(execution(RenamedResolver.prototype.watchUsage, 'Subscription', 'usageChanged'))).resolves.toBe(true);
+    const http = new ExecutionContextHost([{}, {}], RenamedResolver, RenamedResolver.prototype.whoAmI);
+    http.setType('http');
+    await expect(guard.canActivate(http)).resolves.toBe(true);
+    expect(increment).not.toHaveBeenCalled();
   });
 });

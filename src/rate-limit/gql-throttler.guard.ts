@@ -1,9 +1,9 @@
 import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { hash } from 'node:crypto';
 import { Reflector } from '@nestjs/core';
 import { GqlExecutionContext } from '@nestjs/graphql';
 import { InjectThrottlerOptions, InjectThrottlerStorage, ThrottlerGuard } from '@nestjs/throttler';
-import type { ThrottlerModuleOptions, ThrottlerStorage } from '@nestjs/throttler';
+import type { ThrottlerLimitDetail, ThrottlerModuleOptions, ThrottlerStorage } from '@nestjs/throttler';
+import { hash } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import proxyAddr from 'proxy-addr';
 import type { GraphQLResolveInfo } from 'graphql';
@@ -13,18 +13,19 @@ import { APP_CONFIG, trustFunction, type AppConfig } from '../config/app-config'
 import { Metrics } from '../metrics/metrics';
 
 /**
- * @nestjs/throttler for GraphQL: it runs once per root field executed, so aliases and repeated fields
- * each spend from the caller's budget. The limit and the budget follow the GraphQL field (its parent
- * type and name as the schema spells them), never a class or method name, so renaming a resolver
- * changes nothing a caller sees. Every limited operation answers RateLimit-* headers; a refused one is
- * 429 `rate_limited` with Retry-After, and is not executed.
+ * @nestjs/throttler's guard for GraphQL, registered globally: it runs once per root field executed, so
+ * aliases and repeated fields each spend from the caller's budget. Only the library's extension points
+ * are overridden: where the request is, who the caller is, the counter's key (the GraphQL field as the
+ * schema spells it, never a class or method name), and the refusal (429 `rate_limited` from the error
+ * catalogue). The limit is the field's `@RateLimit`, resolved by the throttler RateLimitModule configures.
  */
 @Injectable()
 export class GqlThrottlerGuard extends ThrottlerGuard {
-  private readonly limits: Limits;
+  protected override headerPrefix = 'RateLimit';
   /** With no proxy trusted, the client is the socket's address: read directly, without parsing X-Forwarded-For to discard it. */
   private readonly behindNoProxy: boolean;
   private readonly trustProxy: (address: string, hop: number) => boolean;
+  private readonly keys = new Map<string, string>();
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
@@ -34,54 +35,27 @@ export class GqlThrottlerGuard extends ThrottlerGuard {
     private readonly metrics: Metrics,
   ) {
     super(options, storage, reflector);
-    this.limits = limitsOf(config);
     this.behindNoProxy = config.trustProxy === false || config.trustProxy === 0;
     this.trustProxy = trustFunction(config.trustProxy);
   }
 
-  /** Each limited root field's limit a minute; undefined for a field that has none. */
-  static limitFor(config: AppConfig, parentType: string, fieldName: string): number | undefined {
-    return limitIn(limitsOf(config), parentType, fieldName);
+  protected override getRequestResponse(context: ExecutionContext): { req: AuthenticatedRequest; res: ServerResponse } {
+    return GqlExecutionContext.create(context).getContext<{ req: AuthenticatedRequest; res: ServerResponse }>();
   }
 
-  /**
-   * One budget per caller (the client address as the trusted-proxy setting resolves it, and the credential
-   * used) and GraphQL field, counted in the one throttler RateLimitModule configures.
-   * ThrottlerGuard's own canActivate would also look up six per-route decorators (@Throttle,
-   * @SkipThrottle, ...) and await each setting on every request; limits here come from limitFor alone.
-   */
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const gql = GqlExecutionContext.create(context);
-    const info = gql.getInfo<GraphQLResolveInfo>();
-    const limit = limitIn(this.limits, info.parentType.name, info.fieldName);
-    const field = `${info.parentType.name}.${info.fieldName}`;
-    // A programming error (a limited field missing from limitFor); the schema test guards against it.
-    if (limit === undefined) throw new Error(`no rate limit configured for ${field}`);
-    const { req, res } = gql.getContext<{ req: AuthenticatedRequest; res: ServerResponse }>();
-    const { name, ttl } = this.throttlers[0];
-    const ttlMs = ttl as number;
+  /** The client address as the trusted-proxy setting resolves it, and the credential used. */
+  protected override async getTracker(req: AuthenticatedRequest): Promise<string> {
     const address = (this.behindNoProxy ? req.socket.remoteAddress : proxyAddr(req, this.trustProxy)) ?? 'unknown';
-    const key = this.keyOf(`${field}|${name!}|${address}|${req.principal?.label ?? 'anonymous'}`);
-    const { totalHits, timeToExpire, isBlocked } = await this.storageService.increment(key, ttlMs, limit, ttlMs, name!);
-    res.setHeader('RateLimit-Limit', limit);
-    res.setHeader('RateLimit-Remaining', Math.max(0, limit - totalHits));
-    res.setHeader('RateLimit-Reset', timeToExpire);
-    if (isBlocked) {
-      // Refused before the resolver runs, so its Metrics.measure never counts it: counted here.
-      this.metrics.operations.inc({ operation: info.fieldName, code: 'rate_limited' });
-      res.setHeader('Retry-After', timeToExpire);
-      throw Errors.rateLimited(timeToExpire);
-    }
-    return true;
+    return `${address}|${req.principal?.label ?? 'anonymous'}`;
   }
 
-  private readonly keys = new Map<string, string>();
-
   /**
-   * The counter's key: hashed, so client addresses are not stored in Redis in the clear. A caller sends
-   * many requests, so its digest is kept (the table is bounded) rather than computed for each.
+   * One counter per GraphQL field and caller, hashed so that client addresses are not stored in Redis in
+   * the clear. A caller sends many requests, so its digest is kept (the table is bounded).
    */
-  private keyOf(budget: string): string {
+  protected override generateKey(context: ExecutionContext, tracker: string, throttlerName: string): string {
+    const { parentType, fieldName } = GqlExecutionContext.create(context).getInfo<GraphQLResolveInfo>();
+    const budget = `${parentType.name}.${fieldName}|${throttlerName}|${tracker}`;
     let key = this.keys.get(budget);
     if (key === undefined) {
       if (this.keys.size >= MAX_KEYS_KEPT) this.keys.clear();
@@ -89,44 +63,18 @@ export class GqlThrottlerGuard extends ThrottlerGuard {
     }
     return key;
   }
+
+  /** The library has set Retry-After; the refusal also says the budget, and is counted (its resolver never runs). */
+  protected override async throwThrottlingException(context: ExecutionContext, { limit, timeToExpire, timeToBlockExpire }: ThrottlerLimitDetail): Promise<void> {
+    const { res } = this.getRequestResponse(context);
+    res.setHeader('RateLimit-Limit', limit);
+    res.setHeader('RateLimit-Remaining', 0);
+    res.setHeader('RateLimit-Reset', timeToExpire);
+    const { fieldName } = GqlExecutionContext.create(context).getInfo<GraphQLResolveInfo>();
+    this.metrics.operations.inc({ operation: fieldName, code: 'rate_limited' });
+    throw Errors.rateLimited(timeToBlockExpire);
+  }
 }
 
 /** Digests kept for callers seen lately; past this many the whole table is dropped and refilled. */
 const MAX_KEYS_KEPT = 10_000;
-
-type Limits = Record<string, Record<string, number> | undefined>;
-
-function limitIn(limits: Limits, parentType: string, fieldName: string): number | undefined {
-  const forType = limits[parentType];
-  return forType && Object.hasOwn(forType, fieldName) ? forType[fieldName] : undefined;
-}
-
-function limitsOf(config: AppConfig): Limits {
-  return {
-    Query: {
-      currencies: config.rateLimits.currencies,
-      balances: config.rateLimits.balances,
-      adjustment: config.rateLimits.reads,
-      adjustments: config.rateLimits.reads,
-      me: config.rateLimits.reads,
-      operators: config.rateLimits.reads,
-      approvalRequests: config.rateLimits.reads,
-      bulkAdjustment: config.rateLimits.reads,
-      bulkAdjustments: config.rateLimits.reads,
-    },
-    Mutation: {
-      adjustCredits: config.rateLimits.adjustCredits,
-      reverseAdjustment: config.rateLimits.mutations,
-      createOperator: config.rateLimits.mutations,
-      updateOperator: config.rateLimits.mutations,
-      revokeOperator: config.rateLimits.mutations,
-      approveAdjustment: config.rateLimits.mutations,
-      rejectAdjustment: config.rateLimits.mutations,
-      createBulkAdjustment: config.rateLimits.mutations,
-      addBulkAdjustmentItems: config.rateLimits.bulkItems,
-      startBulkAdjustment: config.rateLimits.mutations,
-      cancelBulkAdjustment: config.rateLimits.mutations,
-      retryBulkAdjustment: config.rateLimits.mutations,
-    },
-  };
-}

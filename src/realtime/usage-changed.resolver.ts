@@ -2,10 +2,12 @@ import { Args, ArgsType, Context, Field, ID, Resolver, Subscription } from '@nes
 import { Inject } from '@nestjs/common';
 import { IsOptional } from 'class-validator';
 import type { Principal } from '../auth/principal';
+import { Roles } from '../auth/roles.decorator';
 import { Errors } from '../common/errors';
 import { IsCustomerId } from '../common/validators';
 import { Lifecycle } from '../lifecycle/lifecycle';
 import { Metrics } from '../metrics/metrics';
+import { SkipRateLimit } from '../rate-limit/rate-limit.decorator';
 import { EventQueue } from './event-queue';
 import type { UsageChangedEvent } from './usage-changed.event';
 import { UsageChangedEventModel } from './usage-changed.model';
@@ -45,6 +47,8 @@ export class UsageChangedResolver {
     description: 'A silent usage.changed envelope for every applied adjustment, routed by user.',
     resolve: UsageChangedEventModel.from,
   })
+  @Roles('VIEWER')
+  @SkipRateLimit()
   async usageChanged(
     @Args() { userId }: UsageChangedArgs,
     @Context() { principal }: RealtimeContext,
