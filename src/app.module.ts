@@ -10,7 +10,7 @@ import { ApprovalsModule } from './approvals/approvals.module';
 import { AuthModule } from './auth/auth.module';
 import { RoleGuard } from './auth/role.guard';
 import { BulkModule } from './bulk/bulk.module';
-import { PacingModule } from './bulk/pacing.module';
+import { PacingModule } from './revenuecat/pacing/pacing.module';
 import { CommonModule } from './common/common.module';
 import { GatewayErrorFilter } from './common/gateway-error.filter';
 import { GRAPHQL_PATH } from './common/graphql-path';

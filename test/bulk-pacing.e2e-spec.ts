@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type Redis from 'ioredis';
-import { RedisPacingStore } from '../src/bulk/redis-pacing.store';
-import { TransactionPacer } from '../src/bulk/transaction-pacer';
+import { RedisPacingStore } from '../src/revenuecat/pacing/redis-pacing.store';
+import { TransactionPacer } from '../src/revenuecat/pacing/transaction-pacer';
 import { Clock } from '../src/common/clock';
 import { Metrics } from '../src/metrics/metrics';
 import { closeRedis, createRedisClient } from '../src/redis/redis.module';

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
-import { PACING_KEY_PREFIX } from '../src/bulk/redis-pacing.store';
+import { PACING_KEY_PREFIX } from '../src/revenuecat/pacing/redis-pacing.store';
 import { RATE_LIMIT_KEY_PREFIX } from '../src/rate-limit/fixed-window.storage';
 import { describeWithRedis, leaseRedisDatabase, RedisDatabase, redisDatabase } from './helpers/redis';
 import { ADMIN_SECRET, startApp, startTwoInstancesOnRedis, TestApp, TwoInstances } from './helpers/test-app';

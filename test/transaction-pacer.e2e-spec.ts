@@ -4,14 +4,14 @@ import { Metrics } from '../src/metrics/metrics';
 import { RedisHealth } from '../src/redis/redis-health';
 import { ManualClock, randomMinute } from '../src/common/testing/manual-clock';
 import { describeWithRedis, redisClient } from './helpers/redis';
-import { RedisPacingStore } from '../src/bulk/redis-pacing.store';
+import { RedisPacingStore } from '../src/revenuecat/pacing/redis-pacing.store';
 import { Test } from '@nestjs/testing';
 import { CommonModule } from '../src/common/common.module';
 import { loadConfig } from '../src/config/app-config';
 import { ConfigModule } from '../src/config/config.module';
 import { MetricsModule } from '../src/metrics/metrics.module';
 import { RedisModule } from '../src/redis/redis.module';
-import { MAX_PAUSE_MS, TRANSACTION_PACER_PROVIDERS, TransactionPacer } from '../src/bulk/transaction-pacer';
+import { MAX_PAUSE_MS, TRANSACTION_PACER_PROVIDERS, TransactionPacer } from '../src/revenuecat/pacing/transaction-pacer';
 
 // 600 a minute, 75% for bulk: 450 bulk a minute, one slot every 133.33 ms; bulk stops at 590 in the last 60 s.
 const BUDGET = 600;

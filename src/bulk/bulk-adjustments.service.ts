@@ -9,7 +9,7 @@ import { LedgerTransactions } from '../credits/ledger-transactions';
 import { BulkAdjustmentRecord, BulkAdjustmentRepository, ItemCounts, NO_ITEMS } from './bulk-adjustment.repository';
 import { jobFingerprint, newItemRecord } from './bulk-item';
 import { BulkRunner } from './bulk-runner';
-import { TransactionPacer } from './transaction-pacer';
+import { TransactionPacer } from '../revenuecat/pacing/transaction-pacer';
 
 /** Items one addBulkAdjustmentItems call may carry. */
 export const MAX_ITEMS_PER_CALL = 500;

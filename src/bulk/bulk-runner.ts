@@ -12,7 +12,7 @@ import { AdjustmentRepository } from '../journal/adjustment.repository';
 import { Lifecycle } from '../lifecycle/lifecycle';
 import { UsageChangedPublisher } from '../realtime/usage-changed.publisher';
 import { BulkAdjustmentRecord, BulkAdjustmentRepository } from './bulk-adjustment.repository';
-import { TransactionPacer } from './transaction-pacer';
+import { TransactionPacer } from '../revenuecat/pacing/transaction-pacer';
 
 /** RevenueCat calls an item gets at most (the first and the retries of an UNKNOWN outcome) before its job completes without it; as many again after each retryBulkAdjustment. */
 export const MAX_ITEM_ATTEMPTS = 5;

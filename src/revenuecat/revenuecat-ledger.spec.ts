@@ -1,6 +1,8 @@
 import { HttpService } from '@nestjs/axios';
 import { Logger } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import axios from 'axios';
+import http = require('node:http');
 import { createServer, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -8,12 +10,23 @@ import { GatewayError } from '../common/errors';
 import { failureOf } from '../common/testing/failure-of';
 import { streamHugeList as streamHuge } from '../common/testing/huge-list';
 import { ManualClock } from '../common/testing/manual-clock';
-import { loadConfig } from '../config/app-config';
+import { type AppConfig, loadConfig } from '../config/app-config';
 import { RevenueCatEmulator } from '../../emulator/revenuecat-emulator';
+import { CommonModule } from '../common/common.module';
+import { ConfigModule } from '../config/config.module';
+import { MetricsModule } from '../metrics/metrics.module';
+import { Ledger } from './ledger.port';
 import { RevenueCatError } from './revenuecat-error';
+import { RevenueCatModule } from './revenuecat.module';
 import { Metrics } from '../metrics/metrics';
+import { revenueCatHttpConfig } from './revenuecat-http.config';
 import { RevenueCatLedger } from './revenuecat-ledger';
 import { UpstreamStatus } from './upstream-status';
+
+/** The HttpService RevenueCatModule builds for this configuration. */
+function httpServiceFor(config: AppConfig): HttpService {
+  return new HttpService(axios.create(revenueCatHttpConfig(config)));
+}
 
 function ledgerFor(baseUrl: string, apiKey: string, projectId: string, env: Record<string, string> = {}) {
   const clock = new ManualClock(Date.now());
@@ -26,7 +39,7 @@ function ledgerFor(baseUrl: string, apiKey: string, projectId: string, env: Reco
   });
   const metrics = new Metrics();
   const status = new UpstreamStatus(clock);
-  return { ledger: new RevenueCatLedger(new HttpService(axios.create()), clock, metrics, status, config), clock, metrics, status };
+  return { ledger: new RevenueCatLedger(httpServiceFor(config), clock, metrics, status, config), clock, metrics, status };
 }
 
 describe('RevenueCatLedger against the emulator', () => {
@@ -208,13 +221,77 @@ describe('RevenueCatLedger against the emulator', () => {
   });
 });
 
-describe('RevenueCatLedger axios instance', () => {
-  it("refuses axios's global instance, which every app and library in the process shares", () => {
-    const config = loadConfig({ REVENUECAT_API_URL: 'http://127.0.0.1:9/v2', REVENUECAT_API_KEY: 'sk', REVENUECAT_PROJECT_ID: 'p' });
-    const clock = new ManualClock(Date.now());
-    expect(() => new RevenueCatLedger(new HttpService(axios), clock, new Metrics(), new UpstreamStatus(clock), config)).toThrow(
-      'NodeHttpTransport needs an axios instance of its own, not the global one',
-    );
+describe('RevenueCatLedger request headers', () => {
+  const emulator = new RevenueCatEmulator();
+  const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
+  beforeAll(() => emulator.listen());
+  afterAll(async () => {
+    jest.restoreAllMocks();
+    await emulator.close();
+  });
+
+  it('hands node:http an ordinary headers object that survives a tracing wrapper, Authorization included, on GET and POST', async () => {
+    // What OpenTelemetry's node:http instrumentation does to every outgoing request: copy the options'
+    // headers into a new object and add the trace context to it.
+    const handed: unknown[] = [];
+    const request = http.request;
+    jest.spyOn(http, 'request').mockImplementation(((...args: Parameters<typeof http.request>) => {
+      const options = args.find((arg): arg is http.RequestOptions => typeof arg === 'object' && arg !== null && !(arg instanceof URL));
+      if (options) {
+        handed.push(options.headers);
+        options.headers = Object.assign({}, options.headers, { traceparent: TRACEPARENT });
+      }
+      return Reflect.apply(request, http, args) as http.ClientRequest;
+    }) as typeof http.request);
+    const { ledger } = ledgerFor(emulator.baseUrl, emulator.apiKey, emulator.projectId);
+    try {
+      expect(await ledger.listBalances('user_2abcXYZ', { includeEmpty: false })).toEqual([{ currency: 'CRD', name: 'Credits', balance: 250 }]);
+      await ledger.createTransaction('user_2abcXYZ', { adjustments: { CRD: 5 }, reference: 'T-10 headers' }, 'k-headers');
+    } finally {
+      jest.mocked(http.request).mockRestore();
+      ledger.onModuleDestroy();
+    }
+    // The emulator answers 401 to a request whose Bearer key did not arrive.
+    expect(emulator.requests.map((recorded) => [recorded.method, recorded.endpoint, recorded.status])).toEqual([
+      ['GET', 'list_balances', 200],
+      ['POST', 'create_transaction', 200],
+    ]);
+    expect(handed).toHaveLength(2);
+    const lowerCased = handed.map((headers) => {
+      expect(Array.isArray(headers)).toBe(false);
+      return Object.fromEntries(Object.entries(headers as Record<string, unknown>).map(([name, value]) => [name.toLowerCase(), value]));
+    });
+    for (const headers of lowerCased) {
+      expect(headers).toMatchObject({ authorization: `Bearer ${emulator.apiKey}`, accept: 'application/json' });
+    }
+    expect(lowerCased[1]).toMatchObject({ 'idempotency-key': 'k-headers', 'content-type': 'application/json' });
+    expect(emulator.balanceOf('user_2abcXYZ', 'CRD')).toBe(255);
+  });
+});
+
+describe('RevenueCatModule axios instance', () => {
+  const emulator = new RevenueCatEmulator();
+  beforeAll(() => emulator.listen());
+  afterAll(() => emulator.close());
+
+  it("is the module's own, set up for RevenueCat, keeps its connection alive and closes it on shutdown; axios's global instance is untouched", async () => {
+    const config = loadConfig({ REVENUECAT_API_URL: emulator.baseUrl, REVENUECAT_API_KEY: emulator.apiKey, REVENUECAT_PROJECT_ID: emulator.projectId });
+    const moduleRef = await Test.createTestingModule({
+      imports: [ConfigModule.register(config), CommonModule, MetricsModule, RevenueCatModule],
+    }).compile();
+    const instance = moduleRef.get(HttpService, { strict: false }).axiosRef;
+    const ledger = moduleRef.get(Ledger);
+    expect(instance).not.toBe(axios);
+    expect(await ledger.listBalances('user_2abcXYZ', { includeEmpty: false })).toEqual([{ currency: 'CRD', name: 'Credits', balance: 250 }]);
+    expect(await ledger.listBalances('user_2abcXYZ', { includeEmpty: false })).toHaveLength(1);
+    const agent = instance.defaults.httpAgent as http.Agent;
+    // Both calls went over one kept-alive connection, now idle in the agent.
+    const idle = Object.values(agent.freeSockets).flat();
+    expect(idle).toHaveLength(1);
+    await moduleRef.close();
+    expect(idle[0]?.destroyed).toBe(true);
+    expect([axios.defaults.baseURL, axios.defaults.headers.common.Authorization, axios.defaults.httpAgent]).toEqual([undefined, undefined, undefined]);
   });
 });
 
@@ -302,6 +379,26 @@ describe('RevenueCatLedger answer bounds', () => {
     ledger.onModuleDestroy();
   });
 
+  it('times out an answer that trickles in past the deadline, though bytes keep arriving', async () => {
+    const hungUp: Array<Promise<void>> = [];
+    answer = (res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).write('{"object":"list","items":[');
+      // A byte every 50 ms: never idle long enough for a socket timeout of 300 ms.
+      const trickle = setInterval(() => res.write(' '), 50);
+      hungUp.push(new Promise((resolve) => res.on('close', () => resolve(clearInterval(trickle)))));
+    };
+    const { ledger } = ledgerFor(baseUrl, 'sk', 'p');
+    const started = Date.now();
+    const error = await failureOf(RevenueCatError, ledger.listCurrencies());
+    expect([error.type, error.httpStatus]).toEqual(['timeout', undefined]);
+    expect(requests).toBe(3);
+    // Three attempts of 300 ms each (the back-off between them is the manual clock's).
+    expect(Date.now() - started).toBeLessThan(2500);
+    // The reader hung up on each attempt: the server would otherwise trickle on.
+    await Promise.all(hungUp);
+    ledger.onModuleDestroy();
+  });
+
   it('reads an answer just under the bound', async () => {
     const items = Array.from({ length: 120 }, (_, i) => ({ code: `C${i}`, name: 'n'.repeat(8000) }));
     const body = JSON.stringify({ object: 'list', items, next_page: null });
@@ -351,7 +448,7 @@ describe('RevenueCatLedger pacing: every transaction attempt under the one budge
     };
     clock = new ManualClock(Date.now());
     const config = loadConfig({ REVENUECAT_API_URL: emulator.baseUrl, REVENUECAT_API_KEY: emulator.apiKey, REVENUECAT_PROJECT_ID: emulator.projectId });
-    ledger = new RevenueCatLedger(new HttpService(axios.create()), clock, new Metrics(), new UpstreamStatus(clock), config, pacing);
+    ledger = new RevenueCatLedger(httpServiceFor(config), clock, new Metrics(), new UpstreamStatus(clock), config, pacing);
   });
   afterEach(() => ledger.onModuleDestroy());
 

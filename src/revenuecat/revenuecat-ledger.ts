@@ -1,6 +1,7 @@
 import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { AxiosError, AxiosResponse } from 'axios';
+import type { Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Clock } from '../common/clock';
 import { Errors } from '../common/errors';
@@ -8,27 +9,20 @@ import { isWellFormedText, truncateText } from '../common/text';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { Metrics, secondsSince } from '../metrics/metrics';
 import { Balance, Ledger, ProductGrant, Transaction, TransactionOptions, VirtualCurrency } from './ledger.port';
-import { NodeHttpTransport } from './node-http.adapter';
 import { RevenueCatError } from './revenuecat-error';
+import { MAX_ANSWER_BYTES } from './revenuecat-http.config';
 import { TransactionPacing, TransactionPacingKind } from './transaction-pacing.port';
 import { UpstreamStatus } from './upstream-status';
 
 export type RevenueCatEndpoint = 'list_currencies' | 'list_balances' | 'create_transaction';
 
 const PAGE_LIMIT = 100;
-/**
- * The largest answer read. A full page of 100 currencies with every field at RevenueCat's own limits is
- * far below this; beyond it the answer is cut off as it streams in (decompressed bytes are counted).
- */
-export const MAX_ANSWER_BYTES = 1024 * 1024;
 // RevenueCat's published limits (reference/revenuecat-v2-virtual-currency.yaml).
 const CURRENCY_CODE = /^[A-Za-z0-9_]{1,10}$/;
 const MAX_CURRENCY_NAME = 50;
 const MAX_CURRENCY_DESCRIPTION = 1500;
 // A project has at most 100 currencies, so a handful of pages is already far more than a sane answer.
 const MAX_PAGES = 20;
-/** What this client reads from an answer's headers: the only ones the transport hands back. */
-const ANSWER_HEADERS = ['retry-after', 'revenuecat-rate-limit-current-usage', 'revenuecat-rate-limit-current-limit'] as const;
 /** A RevenueCat 429 without Retry-After or backoff_ms pauses bulk transactions this long. */
 const DEFAULT_RATE_LIMIT_PAUSE_MS = 1000;
 
@@ -43,11 +37,10 @@ interface Paced {
 export class RevenueCatLedger implements Ledger, OnModuleDestroy {
   private readonly logger = new Logger(RevenueCatLedger.name);
   private readonly settings: AppConfig['revenueCat'];
+  /** RevenueCat's origin, the axios instance's baseURL: every request names a path from it. */
   private readonly origin: string;
-  private readonly projectUrl: string;
   /** The project's path as the URL parser spells it (REVENUECAT_PROJECT_ID is validated at start). */
   private readonly projectPath: string;
-  private readonly transport: NodeHttpTransport;
   /** Each endpoint's metrics, labelled once rather than on every call. */
   private readonly endpointMetrics = new Map<RevenueCatEndpoint, EndpointMetrics>();
 
@@ -62,42 +55,30 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
   ) {
     this.settings = config.revenueCat;
     this.origin = new URL(this.settings.apiUrl).origin;
-    this.projectUrl = `${this.settings.apiUrl}/projects/${encodeURIComponent(this.settings.projectId ?? '')}`;
-    this.projectPath = new URL(this.projectUrl).pathname;
-    // The instance @nestjs/axios gives this module is this client's alone.
-    this.transport = new NodeHttpTransport({
-      timeoutMs: this.settings.timeoutMs,
-      maxAnswerBytes: MAX_ANSWER_BYTES,
-      headers: {
-        Authorization: `Bearer ${this.settings.apiKey ?? ''}`,
-        Accept: 'application/json',
-        // What axios's own adapter asked for; the transport decompresses the same encodings.
-        'Accept-Encoding': 'gzip, compress, deflate, br',
-        'User-Agent': 'credits-admin-gateway',
-      },
-      answerHeaders: ANSWER_HEADERS,
-    });
-    this.transport.install(http.axiosRef);
+    this.projectPath = new URL(`${this.settings.apiUrl}/projects/${encodeURIComponent(this.settings.projectId ?? '')}`).pathname;
   }
 
+  /** Closes the idle keep-alive sockets of the instance's agents (revenueCatHttpConfig), so shutdown need not wait for them. */
   onModuleDestroy(): void {
-    this.transport.destroy();
+    const { httpAgent, httpsAgent } = this.http.axiosRef.defaults as { httpAgent?: Agent; httpsAgent?: Agent };
+    httpAgent?.destroy();
+    httpsAgent?.destroy();
   }
 
   listCurrencies(): Promise<VirtualCurrency[]> {
-    return this.readAllPages('list_currencies', `${this.projectUrl}/virtual_currencies?limit=${PAGE_LIMIT}`, toCurrency);
+    return this.readAllPages('list_currencies', `${this.projectPath}/virtual_currencies?limit=${PAGE_LIMIT}`, toCurrency);
   }
 
   async listBalances(customerId: string, { includeEmpty, requestId }: { includeEmpty: boolean; requestId?: string }): Promise<Balance[]> {
     const query = `limit=${PAGE_LIMIT}${includeEmpty ? '&include_empty_balances=true' : ''}`;
-    return this.readAllPages('list_balances', `${this.customerUrl(customerId)}?${query}`, toBalance, requestId);
+    return this.readAllPages('list_balances', `${this.customerPath(customerId)}?${query}`, toBalance, requestId);
   }
 
   async createTransaction(customerId: string, transaction: Transaction, idempotencyKey: string, options: TransactionOptions = {}): Promise<Balance[]> {
-    const url = `${this.customerUrl(customerId)}/transactions?include_empty_balances=true`;
+    const path = `${this.customerPath(customerId)}/transactions?include_empty_balances=true`;
     const body = { adjustments: transaction.adjustments, reference: transaction.reference };
     const paced: Paced = { kind: options.pacing ?? 'interactive', signal: options.signal };
-    const page = await this.send('create_transaction', 'POST', url, options.requestId, body, { 'Idempotency-Key': idempotencyKey }, paced);
+    const page = await this.send('create_transaction', 'POST', path, options.requestId, body, { 'Idempotency-Key': idempotencyKey }, paced);
     const first = toList(page, toBalance, 'create_transaction');
     if (!first.nextPage) return first.items;
     const rest = await this.readAllPages('list_balances', this.resolvePage(first.nextPage), toBalance, options.requestId);
@@ -110,27 +91,26 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
    * dots alone, so the path the parser makes must be exactly the one built here, or the request, with
    * our key, would reach another RevenueCat endpoint.
    */
-  private customerUrl(customerId: string): string {
+  private customerPath(customerId: string): string {
     if (!isWellFormedText(customerId)) throw Errors.invalidArgument('userId', 'must be well-formed Unicode text');
     const path = `${this.projectPath}/customers/${encodeURIComponent(customerId)}/virtual_currencies`;
-    const url = `${this.origin}${path}`;
-    if (new URL(url).pathname !== path) throw Errors.invalidArgument('userId', 'cannot be sent as one RevenueCat path segment');
-    return url;
+    if (new URL(`${this.origin}${path}`).pathname !== path) throw Errors.invalidArgument('userId', 'cannot be sent as one RevenueCat path segment');
+    return path;
   }
 
-  private async readAllPages<T>(endpoint: RevenueCatEndpoint, firstUrl: string, toItem: (raw: unknown) => T, requestId?: string): Promise<T[]> {
+  private async readAllPages<T>(endpoint: RevenueCatEndpoint, firstPath: string, toItem: (raw: unknown) => T, requestId?: string): Promise<T[]> {
     const items: T[] = [];
     const seen = new Set<string>();
-    let url: string | undefined = firstUrl;
-    for (let page = 0; url !== undefined; page++) {
-      if (page >= MAX_PAGES || seen.has(url)) {
+    let path: string | undefined = firstPath;
+    for (let page = 0; path !== undefined; page++) {
+      if (page >= MAX_PAGES || seen.has(path)) {
         throw new RevenueCatError('bad_response', 200, `${endpoint} pagination did not end`);
       }
-      seen.add(url);
-      const list: { items: T[]; nextPage?: string } = toList(await this.send(endpoint, 'GET', url, requestId), toItem, endpoint);
+      seen.add(path);
+      const list: { items: T[]; nextPage?: string } = toList(await this.send(endpoint, 'GET', path, requestId), toItem, endpoint);
       // Never push(...items): an argument per item overflows the stack on a long list.
       for (const item of list.items) items.push(item);
-      url = list.nextPage ? this.resolvePage(list.nextPage) : undefined;
+      path = list.nextPage ? this.resolvePage(list.nextPage) : undefined;
     }
     return items;
   }
@@ -142,13 +122,13 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
     if (next.origin !== this.origin) {
       throw new RevenueCatError('bad_response', 200, 'next_page points at another origin');
     }
-    return next.toString();
+    return `${next.pathname}${next.search}`;
   }
 
   private async send(
     endpoint: RevenueCatEndpoint,
     method: 'GET' | 'POST',
-    url: string,
+    path: string,
     requestId?: string,
     body?: unknown,
     headers: Record<string, string> = {},
@@ -158,7 +138,7 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
     for (let attempt = 0; ; attempt++) {
       // A bulk retry whose wait for a slot was aborted (shutdown) ends with the failure it was retrying.
       if (paced && !(await this.takeSlot(paced, attempt)) && lastFailure) throw lastFailure;
-      const failure = await this.attempt(endpoint, method, url, body, headers).then(
+      const failure = await this.attempt(endpoint, method, path, body, headers).then(
         async (response) => {
           if (paced) await this.reportToPacing(response);
           return isSuccess(response.status) ? parseBody(response, endpoint) : toUpstreamError(response);
@@ -219,26 +199,26 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
   }
 
   /**
-   * One exchange through the axios instance @nestjs/axios provides (called directly: its Observable
-   * wrapper cancels a token on every teardown, building a CanceledError with a stack per call even when
-   * the call succeeded), with its metrics and reachability whatever the outcome. A failed exchange is
-   * rejected as the RevenueCatError it maps to (`timeout`, `network_error` or `bad_response`).
+   * One exchange through the axios instance @nestjs/axios provides (its `axiosRef`: the client awaits a
+   * promise, not an Observable), with its metrics and reachability whatever the outcome. A failed
+   * exchange is rejected as the RevenueCatError it maps to (`timeout`, `network_error` or `bad_response`).
    */
   private async attempt(
     endpoint: RevenueCatEndpoint,
     method: 'GET' | 'POST',
-    url: string,
+    path: string,
     body: unknown,
     headers: Record<string, string> | undefined,
   ): Promise<AxiosResponse<string>> {
     const metrics = this.metricsFor(endpoint);
     const startedAt = performance.now();
+    // After connecting, axios's own `timeout` only measures idle time: an upstream trickling its answer
+    // would never time out. This deadline covers the whole exchange. A timer cleared on completion rather
+    // than AbortSignal.timeout, whose timer outlives the call and fires on every signal later.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.settings.timeoutMs);
     try {
-      const response = await this.http.axiosRef.request<string>(
-        body === undefined
-          ? { method, url }
-          : { method, url, data: JSON.stringify(body), headers: { 'Content-Type': 'application/json', ...headers } },
-      );
+      const response = await this.http.axiosRef.request<string>({ method, url: path, data: body, headers, signal: deadline.signal });
       metrics.duration.observe(secondsSince(startedAt));
       metrics.outcome(String(response.status)).inc();
       this.status.record(response.status < 500, `HTTP ${response.status} from ${endpoint}`);
@@ -249,10 +229,12 @@ export class RevenueCatLedger implements Ledger, OnModuleDestroy {
       return response;
     } catch (error) {
       metrics.duration.observe(secondsSince(startedAt));
-      const failure = toTransportError(error, this.settings.timeoutMs);
+      const failure = toTransportError(error, this.settings.timeoutMs, deadline.signal.aborted);
       metrics.outcome(failure.type).inc();
       this.status.record(false, `${failure.type} from ${endpoint}`);
       throw failure;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -337,13 +319,13 @@ function retryAfterMs(response: AxiosResponse<string>, body: Record<string, unkn
   return hints.length > 0 ? hints.reduce((longest, hint) => Math.max(longest, hint)) : undefined;
 }
 
-function toTransportError(error: unknown, timeoutMs: number): RevenueCatError {
+function toTransportError(error: unknown, timeoutMs: number, pastDeadline: boolean): RevenueCatError {
   const code = error instanceof AxiosError ? error.code : undefined;
   if (code === AxiosError.ERR_BAD_RESPONSE && (error as AxiosError).message.includes('maxContentLength')) {
     // Not retried: the same upstream would send the same oversized answer.
     return new RevenueCatError('bad_response', undefined, `answer larger than ${MAX_ANSWER_BYTES} bytes`);
   }
-  if (code === 'ETIMEDOUT') {
+  if (code === AxiosError.ETIMEDOUT || (code === AxiosError.ERR_CANCELED && pastDeadline)) {
     return new RevenueCatError('timeout', undefined, `no answer within ${timeoutMs} ms`);
   }
   return new RevenueCatError('network_error', undefined, code ?? 'connection failed');

@@ -1,14 +1,16 @@
 import { HttpModule } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { CurrencyCatalog } from './currency-catalog';
 import { Ledger } from './ledger.port';
+import { revenueCatHttpConfig } from './revenuecat-http.config';
 import { RevenueCatLedger } from './revenuecat-ledger';
 import { UpstreamStatus } from './upstream-status';
 
 @Module({
-  // An axios instance of this app's own (the static HttpModule hands out axios's global default
-  // instance, shared with every app and library in the process), which RevenueCatLedger sets up.
-  imports: [HttpModule.registerAsync({ useFactory: () => ({}) })],
+  // registerAsync builds an axios instance of this module's own, set up for RevenueCat; the static
+  // HttpModule would hand out axios's global instance, shared with every library in the process.
+  imports: [HttpModule.registerAsync({ inject: [APP_CONFIG], useFactory: (config: AppConfig) => revenueCatHttpConfig(config) })],
   providers: [RevenueCatLedger, { provide: Ledger, useExisting: RevenueCatLedger }, CurrencyCatalog, UpstreamStatus],
   exports: [Ledger, CurrencyCatalog, UpstreamStatus],
 })

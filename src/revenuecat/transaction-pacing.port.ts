@@ -11,7 +11,7 @@ export interface RevenueCatRateLimitReport {
 /**
  * The one budget of RevenueCat transactions every caller of the service shares (DESIGN "Bulk adjustments",
  * pacing). The ledger asks it before each transaction attempt and tells it what RevenueCat answered; the
- * bulk runner takes its slots from it. Implemented by bulk/TransactionPacer.
+ * bulk runner takes its slots from it. Implemented by pacing/TransactionPacer.
  */
 export interface TransactionPacing {
   /** Counts an interactive transaction now; never waits, never refuses. */

@@ -1,11 +1,11 @@
 import { Inject, Injectable, Logger, Provider } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import type Redis from 'ioredis';
-import { Clock } from '../common/clock';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { REDIS_CLIENT } from '../redis/redis.module';
-import { RedisHealth } from '../redis/redis-health';
-import type { RevenueCatRateLimitReport, TransactionPacing } from '../revenuecat/transaction-pacing.port';
+import { Clock } from '../../common/clock';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { REDIS_CLIENT } from '../../redis/redis.module';
+import { RedisHealth } from '../../redis/redis-health';
+import type { RevenueCatRateLimitReport, TransactionPacing } from '../transaction-pacing.port';
 import { InteractiveTake, MemoryPacingStore, PACING_WINDOW_MS, PacingLimits, pacingLimits } from './pacing.store';
 import { PACING_KEY_PREFIX, RedisPacingStore } from './redis-pacing.store';
 

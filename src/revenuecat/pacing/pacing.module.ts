@@ -1,10 +1,10 @@
 import { Global, Module } from '@nestjs/common';
-import { TransactionPacing } from '../revenuecat/transaction-pacing.port';
+import { TransactionPacing } from '../transaction-pacing.port';
 import { TRANSACTION_PACER_PROVIDERS, TransactionPacer } from './transaction-pacer';
 
 /**
- * The one RevenueCat transaction budget of the service. Global, so the RevenueCat ledger finds its
- * TransactionPacing port without importing this folder (bulk/ depends on revenuecat/, not the reverse).
+ * The one RevenueCat transaction budget of the service. Global, so there is one pacer whichever module
+ * asks: the RevenueCat ledger through its TransactionPacing port, the bulk runner for its slots.
  */
 @Global()
 @Module({
