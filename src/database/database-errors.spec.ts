@@ -31,6 +31,9 @@ describe('isDatabaseUnavailable', () => {
     ['57P02', 'crash shutdown'],
     ['57P03', 'the server is starting up'],
     ['57014', 'statement timeout'],
+    ['25006', 'a read-only server (a standby after a failover)'],
+    ['40001', 'serialization failure'],
+    ['40P01', 'deadlock detected'],
   ])('maps SQLSTATE %s (%s) to unavailable, also through drizzle', (code) => {
     expect(isDatabaseUnavailable(serverError(code))).toBe(true);
     expect(isDatabaseUnavailable(failedQuery('select 1', [], serverError(code)))).toBe(true);
@@ -43,7 +46,7 @@ describe('isDatabaseUnavailable', () => {
     expect(isDatabaseUnavailable(failedQuery('select 1', [], refused))).toBe(true);
   });
 
-  it.each(['23505', '42703', '42P01', '55000', '22P02'])('leaves SQLSTATE %s of a statement a failure of ours (not unavailable)', (code) => {
+  it.each(['23505', '42703', '42P01', '55000', '22P02', '25P02', '40002', '40003'])('leaves SQLSTATE %s of a statement a failure of ours (not unavailable)', (code) => {
     expect(isDatabaseUnavailable(failedQuery('insert into "adjustments" ("id") values ($1)', ['x'], serverError(code)))).toBe(false);
   });
 });
