@@ -1,4 +1,5 @@
 import { DrizzleQueryError } from 'drizzle-orm';
+import { runInNewContext } from 'node:vm';
 import { DatabaseError } from 'pg';
 import {
   DatabaseQueryError,
@@ -37,6 +38,17 @@ describe('isDatabaseUnavailable', () => {
   ])('maps SQLSTATE %s (%s) to unavailable, also through drizzle', (code) => {
     expect(isDatabaseUnavailable(serverError(code))).toBe(true);
     expect(isDatabaseUnavailable(failedQuery('select 1', [], serverError(code)))).toBe(true);
+  });
+
+  it.each([
+    ['an errno', `Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })`],
+    ['a message', `new Error('Client has encountered a connection error and is not queryable')`],
+    ['a SQLSTATE', `Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })`],
+  ])('recognises %s on an error made in another realm (under jest, a socket error from Node itself)', (_kind, source) => {
+    const cause: unknown = runInNewContext(source);
+    expect(cause instanceof Error).toBe(false);
+    // As drizzle reports a rollback that failed on a connection the server ended.
+    expect(isDatabaseUnavailable(failedQuery('rollback', [], cause))).toBe(true);
   });
 
   it('maps any refusal to open a session, 55000 for ALLOW_CONNECTIONS false included', () => {
