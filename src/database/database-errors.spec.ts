@@ -1,4 +1,5 @@
 import { DrizzleQueryError } from 'drizzle-orm';
+import { runInNewContext } from 'node:vm';
 import { DatabaseError } from 'pg';
 import {
   DatabaseQueryError,
@@ -31,9 +32,23 @@ describe('isDatabaseUnavailable', () => {
     ['57P02', 'crash shutdown'],
     ['57P03', 'the server is starting up'],
     ['57014', 'statement timeout'],
+    ['25006', 'a read-only server (a standby after a failover)'],
+    ['40001', 'serialization failure'],
+    ['40P01', 'deadlock detected'],
   ])('maps SQLSTATE %s (%s) to unavailable, also through drizzle', (code) => {
     expect(isDatabaseUnavailable(serverError(code))).toBe(true);
     expect(isDatabaseUnavailable(failedQuery('select 1', [], serverError(code)))).toBe(true);
+  });
+
+  it.each([
+    ['an errno', `Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })`],
+    ['a message', `new Error('Client has encountered a connection error and is not queryable')`],
+    ['a SQLSTATE', `Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })`],
+  ])('recognises %s on an error made in another realm (under jest, a socket error from Node itself)', (_kind, source) => {
+    const cause: unknown = runInNewContext(source);
+    expect(cause instanceof Error).toBe(false);
+    // As drizzle reports a rollback that failed on a connection the server ended.
+    expect(isDatabaseUnavailable(failedQuery('rollback', [], cause))).toBe(true);
   });
 
   it('maps any refusal to open a session, 55000 for ALLOW_CONNECTIONS false included', () => {
@@ -43,7 +58,7 @@ describe('isDatabaseUnavailable', () => {
     expect(isDatabaseUnavailable(failedQuery('select 1', [], refused))).toBe(true);
   });
 
-  it.each(['23505', '42703', '42P01', '55000', '22P02'])('leaves SQLSTATE %s of a statement a failure of ours (not unavailable)', (code) => {
+  it.each(['23505', '42703', '42P01', '55000', '22P02', '25P02', '40002', '40003'])('leaves SQLSTATE %s of a statement a failure of ours (not unavailable)', (code) => {
     expect(isDatabaseUnavailable(failedQuery('insert into "adjustments" ("id") values ($1)', ['x'], serverError(code)))).toBe(false);
   });
 });

@@ -18,12 +18,14 @@ export class DatabaseUnavailableError extends GatewayError {
 }
 
 /**
- * SQLSTATE classes that mean the database cannot be reached or used, whatever the statement: 08 connection,
- * 28 authorization (a login refused), 3D a database that does not exist (dropped), 53 resources (too many
- * connections), 57 operator intervention (sessions ended, a server starting or shutting down; 57014 is a
- * statement timeout), 58 system.
+ * SQLSTATEs that mean the database cannot be reached or used right now, whatever the statement: classes 08
+ * connection, 28 authorization (a login refused), 3D a database that does not exist (dropped), 53 resources
+ * (too many connections), 57 operator intervention (sessions ended, a server starting or shutting down;
+ * 57014 is a statement timeout), 58 system; and, each rolling back everything it touched so that a retry
+ * may succeed, 25006 (a server that only reads: a standby after a failover), 40001 and 40P01 (a
+ * serialization failure, a deadlock the server broke). 40003 is not here: whether a commit happened is unknown.
  */
-const UNAVAILABLE_SQLSTATE = /^(08|28|3D|53|57|58)/;
+const UNAVAILABLE_SQLSTATE = /^(08|28|3D|53|57|58)|^(25006|40001|40P01)$/;
 /** What node-postgres and pg-pool throw without a SQLSTATE when the connection fails or times out. */
 const UNAVAILABLE_MESSAGE =
   /Connection terminated|timeout exceeded when trying to connect|Query read timeout|not queryable|Cannot use a pool after calling end|connection is closed|PGlite is closed/i;
@@ -50,19 +52,28 @@ export class SessionRefusedError extends Error {
  * is unavailable, as opposed to a statement it refused (a constraint, a syntax error), which is a bug.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let current = error, depth = 0; current instanceof Object && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+  for (let current = error, depth = 0; isObject(current) && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
     if (current instanceof DatabaseUnavailableError || current instanceof SessionRefusedError) return true;
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return UNAVAILABLE_SQLSTATE.test(code);
     if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) return true; // ECONNREFUSED, ECONNRESET, ETIMEDOUT, ...
-    if (current instanceof Error && UNAVAILABLE_MESSAGE.test(current.message)) return true;
+    const message = (current as { message?: unknown }).message;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message)) return true;
   }
   return false;
 }
 
+/**
+ * Not `instanceof Object`/`Error`: an error made in another realm fails those (under jest, whose tests run
+ * in a vm context, a socket error from Node itself), and it is read by its fields alone.
+ */
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
+}
+
 /** The SQLSTATE and constraint of a statement the server refused, looking through drizzle's wrapper. */
 export function databaseErrorDetails(error: unknown): { code?: string; constraint?: string } {
-  for (let current = error, depth = 0; current instanceof Object && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+  for (let current = error, depth = 0; isObject(current) && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
     const { code, constraint } = current as { code?: unknown; constraint?: unknown };
     if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) {
       return { code, constraint: typeof constraint === 'string' ? constraint : undefined };
@@ -90,7 +101,7 @@ export class DatabaseQueryError extends Error {
 
 /** A short label of a statement: its verb and first table (`insert into "adjustments"`), never its values. */
 export function statementLabel(error: unknown): string {
-  for (let current = error, depth = 0; current instanceof Object && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+  for (let current = error, depth = 0; isObject(current) && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
     const query = (current as { query?: unknown }).query;
     if (typeof query !== 'string') continue;
     const verb = /^\s*([A-Za-z]+)/.exec(query)?.[1]?.toLowerCase() ?? 'statement';

@@ -443,18 +443,37 @@ describe('ExactlyOnce', () => {
       expect(settledLater.mock.calls).toEqual([[expect.objectContaining({ status: 'REJECTED', errorCode: 'balance_limit_exceeded' })]]);
     });
 
-    it('leaves the record to the retry that took it over (settle answers null): nothing to announce', async () => {
+    it('leaves the record to the retry that took it over (settle answers null, more attempts than this claim): nothing to announce', async () => {
       const { store, protocol, apply, once, lifecycle } = setup();
       const settledLater = jest.fn<void, [AdjustmentRecord]>();
       store.findByIdempotencyKey.mockResolvedValueOnce(null);
       store.claim.mockResolvedValueOnce({ kind: 'claimed', record: row(), token: 'tok' });
       apply.mockResolvedValueOnce(APPLIED);
       store.settle.mockRejectedValueOnce(new DatabaseUnavailableError()).mockResolvedValueOnce(null);
+      store.findByIdempotencyKey.mockResolvedValueOnce({ ...settledRow(row(), APPLIED_OUTCOME), attempts: 2 });
 
       expect(await protocol.run({ ...once, settledLater })).toMatchObject({ replayed: false, announce: false });
       await settledInBackground(lifecycle);
       expect(store.settle).toHaveBeenCalledTimes(2);
       expect(settledLater).not.toHaveBeenCalled();
+    });
+
+    it('hands over a settlement the database stored though its answer was lost (the same claim, not a retry), once', async () => {
+      const { store, protocol, apply, once, lifecycle } = setup();
+      const claimed = row();
+      const settledLater = jest.fn<void, [AdjustmentRecord]>();
+      const stored = settledRow(claimed, APPLIED_OUTCOME);
+      store.findByIdempotencyKey.mockResolvedValueOnce(null);
+      store.claim.mockResolvedValueOnce({ kind: 'claimed', record: claimed, token: 'tok' });
+      apply.mockResolvedValueOnce(APPLIED);
+      // The commit reached the database, the connection broke before its answer: the token no longer matches.
+      store.settle.mockRejectedValueOnce(new DatabaseUnavailableError()).mockResolvedValueOnce(null);
+      store.findByIdempotencyKey.mockResolvedValueOnce(stored);
+
+      expect(await protocol.run({ ...once, settledLater })).toMatchObject({ replayed: false, announce: false });
+      await settledInBackground(lifecycle);
+      expect(store.settle).toHaveBeenCalledTimes(2);
+      expect(settledLater.mock.calls).toEqual([[stored]]);
     });
 
     it('logs a failed settlement by its kind, never the statement or its parameters', async () => {
@@ -463,6 +482,7 @@ describe('ExactlyOnce', () => {
       store.claim.mockResolvedValueOnce({ kind: 'claimed', record: row(), token: 'tok' });
       apply.mockResolvedValueOnce(APPLIED);
       store.settle.mockRejectedValueOnce(new TypeError('Failed query: update "adjustments" params: tok,user_1')).mockResolvedValueOnce(null);
+      store.findByIdempotencyKey.mockResolvedValueOnce({ ...row(), attempts: 2 });
 
       await protocol.run(once);
       await settledInBackground(lifecycle);

@@ -144,8 +144,19 @@ export class ExactlyOnce implements OnModuleDestroy {
         continue;
       }
       if (settled === null) {
-        this.logger.log(`adjustment ${claimed.id} was settled by a retry with its key`);
-        return;
+        // Either a retry with the key took the record over (each claim counts an attempt), or an earlier
+        // attempt of this loop was stored and only its answer was lost: then nobody has announced it.
+        let current: AdjustmentRecord | null;
+        try {
+          current = await this.store.findByIdempotencyKey(claimed.idempotencyKey);
+        } catch {
+          continue;
+        }
+        if (current === null || current.attempts !== claimed.attempts || current.status !== outcome.status) {
+          this.logger.log(`adjustment ${claimed.id} was settled by a retry with its key`);
+          return;
+        }
+        settled = current;
       }
       this.logger.log(`adjustment ${claimed.id} settled as ${settled.status} once the database answered`);
       settledLater?.(settled);
