@@ -1,4 +1,4 @@
-import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import type { ExecutionContext, Type } from '@nestjs/common';
 import { buildSchema, GraphQLObjectType } from 'graphql';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,11 +14,26 @@ function rootFields(type: GraphQLObjectType | null | undefined): Array<[string, 
   return type ? Object.keys(type.getFields()).map((field) => [type.name, field]) : [];
 }
 
+/** The part of Nest's ExecutionContext the guard and GqlExecutionContext.create read. */
+function executionOf(type: string, args: unknown[]): ExecutionContext {
+  const unused = () => {
+    throw new Error('not used by RoleGuard');
+  };
+  return {
+    getType: <T extends string>() => type as T,
+    getArgs: <T extends unknown[]>() => args as T,
+    getArgByIndex: <T>(index: number) => args[index] as T,
+    getClass: <T>() => Object as unknown as Type<T>,
+    getHandler: () => executionOf,
+    switchToHttp: unused,
+    switchToRpc: unused,
+    switchToWs: unused,
+  };
+}
+
 /** What GqlExecutionContext reads: [root, args, context, info], of type graphql. */
-function execution(context: Record<string, unknown>, parentType: string, fieldName: string): ExecutionContextHost {
-  const host = new ExecutionContextHost([{}, {}, context, { parentType: { name: parentType }, fieldName }]);
-  host.setType('graphql');
-  return host;
+function execution(context: Record<string, unknown>, parentType: string, fieldName: string): ExecutionContext {
+  return executionOf('graphql', [{}, {}, context, { parentType: { name: parentType }, fieldName }]);
 }
 
 const operator = (role: 'VIEWER' | 'AGENT' | 'SUPERVISOR' | 'ADMIN'): Principal => ({ kind: 'admin', label: 'operator:op_1', operatorId: 'op_1', name: 'x', role });
@@ -59,8 +74,7 @@ describe('RoleGuard', () => {
   });
 
   it('lets other kinds of execution (HTTP controllers) through untouched', () => {
-    const http = new ExecutionContextHost([{}, {}]);
-    http.setType('http');
+    const http = executionOf('http', [{}, {}]);
     expect(guard.canActivate(http)).toBe(true);
   });
 });
