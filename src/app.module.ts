@@ -16,7 +16,7 @@ import { GatewayErrorFilter } from './common/gateway-error.filter';
 import { GRAPHQL_PATH } from './common/graphql-path';
 import { QUERY_LIMITS, queryLimitRules } from './common/query-limits';
 import { formatGraphQLError, gatewayRequestPlugin } from './common/graphql-errors';
-import { createValidationPipe } from './common/validation.pipe';
+import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CreditsModule } from './credits/credits.module';

@@ -79,7 +79,7 @@ const SOURCE_LAYERS: [RegExp, string][] = [
   [/src\/auth\//, 'auth (other)'],
   [/src\/operators\//, 'auth (other)'],
   [/src\/rate-limit\//, 'guards: GqlThrottlerGuard'],
-  [/src\/common\/(validation\.pipe|validation-metadata-cache|validators|text)\.[jt]s$/, 'ValidationPipe (class-validator, class-transformer)'],
+  [/src\/common\/(validation|validators|text)\.[jt]s$/, 'ValidationPipe (class-validator, class-transformer)'],
   [/src\/metrics\//, 'Metrics.measure'],
   [/src\/logging\//, 'logging (nestjs-pino, pino-http)'],
   [/src\/common\/(graphql-errors|errors|gateway-error\.filter|http-error-response)\.[jt]s$/, 'formatError, plugins, filter'],

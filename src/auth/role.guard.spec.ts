@@ -1,6 +1,7 @@
 import { Reflector } from '@nestjs/core';
-import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import type { ExecutionContext } from '@nestjs/common';
 import { GatewayError } from '../common/errors';
+import { executionContext } from '../common/testing/execution-context';
 import { failureOf } from '../common/testing/failure-of';
 import type { Principal } from './principal';
 import { Roles } from './roles.decorator';
@@ -31,11 +32,9 @@ class SupervisorResolver {
 }
 
 /** What GqlExecutionContext reads: [root, args, context, info], of type graphql, for the method named after the field. */
-function execution(context: Record<string, unknown>, parentType: string, fieldName: string, resolver: new () => object = Resolver): ExecutionContextHost {
+function execution(context: Record<string, unknown>, parentType: string, fieldName: string, resolver: new () => object = Resolver): ExecutionContext {
   const handler = (resolver.prototype as Record<string, () => void>)[fieldName];
-  const host = new ExecutionContextHost([{}, {}, context, { parentType: { name: parentType }, fieldName }], resolver as never, handler);
-  host.setType('graphql');
-  return host;
+  return executionContext('graphql', [{}, {}, context, { parentType: { name: parentType }, fieldName }], resolver, handler);
 }
 
 const operator = (role: 'VIEWER' | 'AGENT' | 'SUPERVISOR' | 'ADMIN'): Principal => ({ kind: 'admin', label: 'operator:op_1', operatorId: 'op_1', name: 'x', role });
@@ -80,8 +79,6 @@ describe('RoleGuard', () => {
   });
 
   it('lets other kinds of execution (HTTP controllers) through untouched', () => {
-    const http = new ExecutionContextHost([{}, {}]);
-    http.setType('http');
-    expect(guard.canActivate(http)).toBe(true);
+    expect(guard.canActivate(executionContext('http', [{}, {}]))).toBe(true);
   });
 });

@@ -1,9 +1,9 @@
 import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
 import { PARAMS_PROVIDER_TOKEN, type Params } from 'nestjs-pino';
-import type { PassedLogger } from 'nestjs-pino/params';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import type { Options as PinoHttpOptions } from 'pino-http';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Probes: answered many times a minute, never logged. */
@@ -32,7 +32,10 @@ export class RequestLoggingMiddleware implements NestMiddleware {
   private readonly logsRequests: boolean;
 
   constructor(@Inject(PARAMS_PROVIDER_TOKEN) params: Params) {
-    this.root = (params.pinoHttp as PassedLogger).logger;
+    // LoggingModule hands nestjs-pino its one pino logger as `pinoHttp.logger`.
+    const { logger } = params.pinoHttp as PinoHttpOptions;
+    if (!logger) throw new Error('RequestLoggingMiddleware needs the pino logger given to nestjs-pino as pinoHttp.logger');
+    this.root = logger;
     this.logsRequests = this.root.isLevelEnabled('info');
   }
 

@@ -1,10 +1,11 @@
 import { Reflector } from '@nestjs/core';
-import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host';
+import type { ExecutionContext } from '@nestjs/common';
 import { buildSchema, GraphQLResolveInfo } from 'graphql';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Clock } from '../common/clock';
 import { GatewayError } from '../common/errors';
+import { executionContext } from '../common/testing/execution-context';
 import { failureOf } from '../common/testing/failure-of';
 import { loadConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
@@ -37,14 +38,12 @@ describe('GqlThrottlerGuard', () => {
   let headers: Map<string, unknown>;
   let metrics: Metrics;
 
-  function execution(handler: () => void, parentType: string, fieldName: string, label = 'admin'): ExecutionContextHost {
+  function execution(handler: () => void, parentType: string, fieldName: string, label = 'admin'): ExecutionContext {
     headers = new Map();
     const req = { ip: '203.0.113.1', socket: { remoteAddress: '203.0.113.1' }, principal: { kind: 'admin', label } };
     const res = { setHeader: (name: string, value: unknown) => headers.set(name, value) };
     const info = { fieldName, parentType: schema.getType(parentType) } as unknown as GraphQLResolveInfo;
-    const context = new ExecutionContextHost([undefined, {}, { req, res }, info], RenamedResolver, handler);
-    context.setType('graphql');
-    return context;
+    return executionContext('graphql', [undefined, {}, { req, res }, info], RenamedResolver, handler);
   }
 
   beforeEach(async () => {
@@ -88,9 +87,7 @@ describe('GqlThrottlerGuard', () => {
   it('counts neither a @SkipRateLimit field nor an HTTP controller', async () => {
     const increment = jest.spyOn(storage, 'increment');
     await expect(guard.canActivate(execution(RenamedResolver.prototype.watchUsage, 'Subscription', 'usageChanged'))).resolves.toBe(true);
-    const http = new ExecutionContextHost([{}, {}], RenamedResolver, RenamedResolver.prototype.whoAmI);
-    http.setType('http');
-    await expect(guard.canActivate(http)).resolves.toBe(true);
+    await expect(guard.canActivate(executionContext('http', [{}, {}], RenamedResolver, RenamedResolver.prototype.whoAmI))).resolves.toBe(true);
     expect(increment).not.toHaveBeenCalled();
   });
 });
