@@ -3,7 +3,7 @@ import { Args, ArgsType, Context, Field, ID, Mutation, Parent, Query, ResolveFie
 import { Transform } from 'class-transformer';
 import { IsString, Length } from 'class-validator';
 import { requestActor } from '../auth/actor';
-import type { AuthenticatedRequest } from '../auth/admin-auth.middleware';
+import type { AuthenticatedRequest } from '../auth/admin-auth';
 import { IsReason } from '../common/validators';
 import type { Adjustment } from '../credits/adjustment';
 import { AdjustmentModel } from '../credits/models/adjustment.model';

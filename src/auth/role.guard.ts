@@ -3,7 +3,7 @@ import { GqlContextType, GqlExecutionContext } from '@nestjs/graphql';
 import type { GraphQLResolveInfo } from 'graphql';
 import { Errors } from '../common/errors';
 import { atLeast } from '../common/actor';
-import type { AuthenticatedRequest } from './admin-auth.middleware';
+import type { AuthenticatedRequest } from './admin-auth';
 import { requiredRoleFor } from './field-roles';
 import type { Principal } from './principal';
 

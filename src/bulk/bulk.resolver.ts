@@ -1,7 +1,7 @@
 import { UseGuards } from '@nestjs/common';
 import { Args, Context, Mutation, Parent, Query, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
 import { requestActor } from '../auth/actor';
-import type { AuthenticatedRequest } from '../auth/admin-auth.middleware';
+import type { AuthenticatedRequest } from '../auth/admin-auth';
 import type { Principal } from '../auth/principal';
 import { Errors } from '../common/errors';
 import { AdjustmentConnection } from '../journal/models/adjustment-record.model';

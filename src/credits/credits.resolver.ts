@@ -1,7 +1,7 @@
 import { UseGuards } from '@nestjs/common';
 import { Args, Context, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { requestActor } from '../auth/actor';
-import type { AuthenticatedRequest } from '../auth/admin-auth.middleware';
+import type { AuthenticatedRequest } from '../auth/admin-auth';
 import { Errors } from '../common/errors';
 import { GqlThrottlerGuard } from '../rate-limit/gql-throttler.guard';
 import { Balance, VirtualCurrency } from '../revenuecat/ledger.port';

@@ -1,7 +1,7 @@
 import { UseGuards } from '@nestjs/common';
 import { Args, Context, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { requestActor } from '../auth/actor';
-import type { AuthenticatedRequest } from '../auth/admin-auth.middleware';
+import type { AuthenticatedRequest } from '../auth/admin-auth';
 import type { Actor } from '../common/actor';
 import { ActorModel } from '../common/actor.model';
 import { Metrics } from '../metrics/metrics';

@@ -1,15 +1,14 @@
+import type { FastifyReply } from 'fastify';
 import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { hash } from 'node:crypto';
 import { Reflector } from '@nestjs/core';
 import { GqlExecutionContext } from '@nestjs/graphql';
 import { InjectThrottlerOptions, InjectThrottlerStorage, ThrottlerGuard } from '@nestjs/throttler';
 import type { ThrottlerModuleOptions, ThrottlerStorage } from '@nestjs/throttler';
-import type { ServerResponse } from 'node:http';
-import proxyAddr from 'proxy-addr';
 import type { GraphQLResolveInfo } from 'graphql';
-import type { AuthenticatedRequest } from '../auth/admin-auth.middleware';
+import type { AuthenticatedRequest } from '../auth/admin-auth';
 import { Errors } from '../common/errors';
-import { APP_CONFIG, trustFunction, type AppConfig } from '../config/app-config';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
 
 /**
@@ -22,9 +21,6 @@ import { Metrics } from '../metrics/metrics';
 @Injectable()
 export class GqlThrottlerGuard extends ThrottlerGuard {
   private readonly limits: Limits;
-  /** With no proxy trusted, the client is the socket's address: read directly, without parsing X-Forwarded-For to discard it. */
-  private readonly behindNoProxy: boolean;
-  private readonly trustProxy: (address: string, hop: number) => boolean;
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
@@ -35,8 +31,6 @@ export class GqlThrottlerGuard extends ThrottlerGuard {
   ) {
     super(options, storage, reflector);
     this.limits = limitsOf(config);
-    this.behindNoProxy = config.trustProxy === false || config.trustProxy === 0;
-    this.trustProxy = trustFunction(config.trustProxy);
   }
 
   /** Each limited root field's limit a minute; undefined for a field that has none. */
@@ -57,19 +51,20 @@ export class GqlThrottlerGuard extends ThrottlerGuard {
     const field = `${info.parentType.name}.${info.fieldName}`;
     // A programming error (a limited field missing from limitFor); the schema test guards against it.
     if (limit === undefined) throw new Error(`no rate limit configured for ${field}`);
-    const { req, res } = gql.getContext<{ req: AuthenticatedRequest; res: ServerResponse }>();
+    const { req, res } = gql.getContext<{ req: AuthenticatedRequest; res: FastifyReply }>();
     const { name, ttl } = this.throttlers[0];
     const ttlMs = ttl as number;
-    const address = (this.behindNoProxy ? req.socket.remoteAddress : proxyAddr(req, this.trustProxy)) ?? 'unknown';
+    // Fastify's request.ip: the socket's address, or the client's behind a proxy TRUST_PROXY trusts.
+    const address = req.ip ?? 'unknown';
     const key = this.keyOf(`${field}|${name!}|${address}|${req.principal?.label ?? 'anonymous'}`);
     const { totalHits, timeToExpire, isBlocked } = await this.storageService.increment(key, ttlMs, limit, ttlMs, name!);
-    res.setHeader('RateLimit-Limit', limit);
-    res.setHeader('RateLimit-Remaining', Math.max(0, limit - totalHits));
-    res.setHeader('RateLimit-Reset', timeToExpire);
+    res.header('RateLimit-Limit', limit);
+    res.header('RateLimit-Remaining', Math.max(0, limit - totalHits));
+    res.header('RateLimit-Reset', timeToExpire);
     if (isBlocked) {
       // Refused before the resolver runs, so its Metrics.measure never counts it: counted here.
       this.metrics.operations.inc({ operation: info.fieldName, code: 'rate_limited' });
-      res.setHeader('Retry-After', timeToExpire);
+      res.header('Retry-After', timeToExpire);
       throw Errors.rateLimited(timeToExpire);
     }
     return true;
