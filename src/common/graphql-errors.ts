@@ -109,7 +109,7 @@ export const gatewayRequestPlugin: ApolloServerPlugin = {
         if (response.body.kind !== 'single') return;
         const { data, errors } = response.body.singleResult;
         if (!errors?.length) return;
-        const requestId = requestIdOf((contextValue as { req?: unknown }).req);
+        const requestId = requestIdOf((contextValue as { req?: unknown } | undefined)?.req);
         if (requestId !== undefined) {
           response.body.singleResult.errors = errors.map((error) => ({ ...error, extensions: { ...error.extensions, requestId } }));
         }
