@@ -2,17 +2,18 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloDriver, ApolloDriverConfig } from '@nestjs/apollo';
-import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE, DiscoveryModule } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
-import { AdminAuthMiddleware } from './auth/admin-auth.middleware';
+import { AdminAuth } from './auth/admin-auth';
 import { ApprovalsModule } from './approvals/approvals.module';
 import { AuthModule } from './auth/auth.module';
 import { RoleGuard } from './auth/role.guard';
 import { BulkModule } from './bulk/bulk.module';
 import { PacingModule } from './revenuecat/pacing/pacing.module';
 import { CommonModule } from './common/common.module';
-import { GatewayErrorFilter } from './common/gateway-error.filter';
+import { BodyErrorFilter, GatewayErrorFilter } from './common/gateway-error.filter';
+import { REFUSAL_COUNTER } from './common/http-refusal';
 import { GRAPHQL_PATH } from './common/graphql-path';
 import { QUERY_LIMITS, queryLimitRules } from './common/query-limits';
 import { formatGraphQLError, gatewayRequestPlugin } from './common/graphql-errors';
@@ -21,12 +22,11 @@ import type { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { CreditsModule } from './credits/credits.module';
 import { DatabaseModule } from './database/database.module';
-import { GraphqlGateMiddleware } from './graphql/graphql-gate.middleware';
-import { JsonBodyMiddleware } from './graphql/json-body.middleware';
+import { GraphqlHttpGate } from './graphql/graphql-http.gate';
 import { HealthModule } from './health/health.module';
-import { DrainGateMiddleware } from './lifecycle/drain-gate.middleware';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { LoggingModule } from './logging/logging.module';
+import { Metrics } from './metrics/metrics';
 import { MetricsModule } from './metrics/metrics.module';
 import { OperatorsModule } from './operators/operators.module';
 import { GqlThrottlerGuard } from './rate-limit/gql-throttler.guard';
@@ -36,7 +36,7 @@ import { RedisModule } from './redis/redis.module';
 import { RootFieldPolicies } from './root-field-policies';
 
 @Module({})
-export class AppModule implements NestModule {
+export class AppModule {
   static register(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
@@ -44,14 +44,15 @@ export class AppModule implements NestModule {
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },
         { provide: APP_FILTER, useClass: GatewayErrorFilter },
+        { provide: APP_FILTER, useClass: BodyErrorFilter },
+        { provide: REFUSAL_COUNTER, inject: [Metrics], useFactory: (metrics: Metrics) => metrics.requestsRefused },
         // Every root field, whichever module declares it, over HTTP and graphql-ws: its role first, so
         // that a refused caller spends no budget, then its rate limit. Global guards run in this order.
         { provide: APP_GUARD, useClass: RoleGuard },
         { provide: APP_GUARD, useExisting: GqlThrottlerGuard },
         RootFieldPolicies,
-        DrainGateMiddleware,
-        AdminAuthMiddleware,
-        JsonBodyMiddleware,
+        AdminAuth,
+        GraphqlHttpGate,
       ],
       imports: [
         ConfigModule.register(config),
@@ -71,7 +72,7 @@ export class AppModule implements NestModule {
           path: GRAPHQL_PATH,
           autoSchemaFile: true,
           sortSchema: true,
-          // Introspection stays on in production: the admin middleware already keeps everyone else out.
+          // Introspection stays on in production: GraphqlHttpGate already keeps everyone else out.
           introspection: true,
           playground: false,
           plugins: [
@@ -92,8 +93,8 @@ export class AppModule implements NestModule {
           allowBatchedHttpRequests: false,
           parseOptions: { maxTokens: QUERY_LIMITS.maxTokens },
           validationRules: queryLimitRules,
-          // Node's own request and response, which the /graphql middleware authenticated and gave an id.
-          context: (request: FastifyRequest, reply: FastifyReply) => ({ req: request.raw, res: reply.raw }),
+          // Fastify's request (authenticated by GraphqlHttpGate; its `id` and `ip`) and reply.
+          context: (request: FastifyRequest, reply: FastifyReply) => ({ req: request, res: reply }),
         }),
         CreditsModule,
         ApprovalsModule,
@@ -102,13 +103,5 @@ export class AppModule implements NestModule {
         HealthModule,
       ],
     };
-  }
-
-  /**
-   * What every /graphql request goes through before Apollo (GraphqlGateMiddleware), once LoggingModule's
-   * RequestLoggingMiddleware has given it its id (so every error, Apollo's own included, carries the id).
-   */
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(GraphqlGateMiddleware).forRoutes({ path: GRAPHQL_PATH, method: RequestMethod.ALL });
   }
 }

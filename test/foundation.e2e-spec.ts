@@ -337,7 +337,7 @@ describe('an app built from AppModule alone, without configureApp', () => {
       DATABASE_URL: TEST_DATABASE_URL,
     });
     const moduleRef = await Test.createTestingModule({ imports: [AppModule.register(config)] }).compile();
-    const app = moduleRef.createNestApplication(httpAdapter(), { ...APP_OPTIONS, logger: false });
+    const app = moduleRef.createNestApplication(httpAdapter(config), { ...APP_OPTIONS, logger: false });
     try {
       await app.listen(0, '127.0.0.1');
       const client = new GraphQLClient(`http://127.0.0.1:${app.getHttpServer().address().port}/graphql`, ADMIN_SECRET);

@@ -34,7 +34,7 @@ describeWithPostgres('root field policies at start-up', () => {
       DATABASE_SCHEMA: schema.name,
     });
     const moduleRef = await Test.createTestingModule({ imports: [AppModule.register(config), ForgottenModule] }).compile();
-    const app = configureApp(moduleRef.createNestApplication(httpAdapter(), { ...APP_OPTIONS, logger: false }));
+    const app = configureApp(moduleRef.createNestApplication(httpAdapter(config), { ...APP_OPTIONS, logger: false }));
     try {
       await expect(app.init()).rejects.toThrow('every root field needs a role and a rate limit: Mutation.forgottenField has no @RateLimit (or @SkipRateLimit)');
     } finally {

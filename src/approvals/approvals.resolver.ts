@@ -2,7 +2,7 @@ import { Args, ArgsType, Context, Field, ID, Mutation, Parent, Query, ResolveFie
 import { Transform } from 'class-transformer';
 import { IsString, Length } from 'class-validator';
 import { requestActor } from '../auth/actor';
-import type { AuthenticatedRequest } from '../auth/admin-auth.middleware';
+import type { AuthenticatedRequest } from '../auth/admin-auth';
 import { Roles } from '../auth/roles.decorator';
 import { IsReason } from '../common/validators';
 import type { Adjustment } from '../credits/adjustment';

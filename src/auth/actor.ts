@@ -1,5 +1,5 @@
 import type { Actor } from '../common/actor';
-import type { AuthenticatedRequest } from './admin-auth.middleware';
+import type { AuthenticatedRequest } from './admin-auth';
 import { onBehalfOf } from './on-behalf-of';
 
 /**

@@ -4,7 +4,7 @@ import { GqlContextType, GqlExecutionContext } from '@nestjs/graphql';
 import type { GraphQLResolveInfo } from 'graphql';
 import { Errors } from '../common/errors';
 import { atLeast, type OperatorRole } from '../common/actor';
-import type { AuthenticatedRequest } from './admin-auth.middleware';
+import type { AuthenticatedRequest } from './admin-auth';
 import type { Principal } from './principal';
 import { ROLES_METADATA } from './roles.decorator';
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { errorBody, Errors, GatewayError } from './errors';
-import type { RefusalCounter } from './http-error-response';
+import type { RefusalCounter } from './http-refusal';
 
 /** What Node passes to `clientError`: an llhttp parse error (`HPE_*`, with a fixed `reason`) or a timeout. */
 export interface ClientError extends Error {

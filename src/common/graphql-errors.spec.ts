@@ -62,6 +62,16 @@ describe('gatewayRequestPlugin', () => {
     expect(await statusFor({ a: null, b: null }, [limited, notFound])).toEqual({ status: 429, retryAfter: '12', cacheControl: 'no-store' });
   });
 
+  it("adds the request's id (request.id, from the context) to every error", async () => {
+    const response = { http: { status: undefined, headers: new HeaderMap() }, body: { kind: 'single' as const, singleResult: { data: null, errors: [notFound, limited] } } };
+    const listener = await gatewayRequestPlugin.requestDidStart!({} as never);
+    await listener!.willSendResponse!({ response, contextValue: { req: { id: 'req-42' } } } as unknown as GraphQLRequestContextWillSendResponse<never>);
+    expect(response.body.singleResult.errors.map((error) => error.extensions)).toEqual([
+      { ...notFound.extensions, requestId: 'req-42' },
+      { ...limited.extensions, requestId: 'req-42' },
+    ]);
+  });
+
   it('answers 200 when some root field succeeded', async () => {
     expect((await statusFor({ a: { id: 1 }, b: null }, [notFound])).status).toBe(200);
   });

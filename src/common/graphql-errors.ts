@@ -9,7 +9,7 @@ const logger = new Logger('GraphQLErrors');
 
 /**
  * Turns whatever went wrong into the catalogue's shape: message, code, status and the safe details (the
- * request id is added as the body is sent: response-request-id.ts). Every error Apollo answers passes
+ * request id is added by gatewayRequestPlugin, from the request in the context). Every error Apollo answers passes
  * here, also those it answers before any plugin runs. Stack traces, upstream bodies and `originalError`
  * never leave this function; an unexpected error is logged by gatewayRequestPlugin, with the request id.
  */
@@ -80,6 +80,7 @@ function describe(error: unknown): string {
  * calls every request listener at every step of every request, so each plugin with a listener costs
  * every request a promise per step.
  *
+ * - Every error carries the request id (`request.id`, from the context).
  * - Subscriptions are served over graphql-ws; over HTTP, Apollo would run them as if they were queries.
  * - The HTTP status of a response: when no root field succeeded it is the first error's status; when
  *   some did (aliases), it is 200 and each failed field carries its own error.
@@ -103,11 +104,15 @@ export const gatewayRequestPlugin: ApolloServerPlugin = {
           logger.error({ requestId, err: original }, `Unexpected error at ${error.path?.join('.') ?? 'request'}: ${describe(original)}`);
         }
       },
-      async willSendResponse({ response }) {
+      async willSendResponse({ response, contextValue }) {
         if (!response.http.headers.has('cache-control')) response.http.headers.set('cache-control', 'no-store');
         if (response.body.kind !== 'single') return;
         const { data, errors } = response.body.singleResult;
         if (!errors?.length) return;
+        const requestId = requestIdOf((contextValue as { req?: unknown } | undefined)?.req);
+        if (requestId !== undefined) {
+          response.body.singleResult.errors = errors.map((error) => ({ ...error, extensions: { ...error.extensions, requestId } }));
+        }
         const someRootFieldSucceeded = data != null && Object.values(data).some((value) => value !== null);
         const status = someRootFieldSucceeded ? 200 : Number(errors[0].extensions?.status) || 500;
         response.http.status = status;

@@ -1,6 +1,6 @@
 import { Args, Context, Mutation, Query, Resolver } from '@nestjs/graphql';
 import { requestActor } from '../auth/actor';
-import type { AuthenticatedRequest } from '../auth/admin-auth.middleware';
+import type { AuthenticatedRequest } from '../auth/admin-auth';
 import { Roles } from '../auth/roles.decorator';
 import { Errors } from '../common/errors';
 import { Balance, VirtualCurrency } from '../revenuecat/ledger.port';

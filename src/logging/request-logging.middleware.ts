@@ -1,26 +1,15 @@
 import { Inject, Injectable, NestMiddleware } from '@nestjs/common';
 import { PARAMS_PROVIDER_TOKEN, type Params } from 'nestjs-pino';
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Options as PinoHttpOptions } from 'pino-http';
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 /** Probes: answered many times a minute, never logged. */
 const UNLOGGED_PATHS = new Set(['/healthz', '/readyz']);
 
-/** A caller's own request id when it is a sane token, otherwise a fresh one; echoed in `x-request-id`. */
-export function requestIdFor(req: IncomingMessage, res: ServerResponse): string {
-  const incoming = req.headers['x-request-id'];
-  const id = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-  res.setHeader('x-request-id', id);
-  return id;
-}
-
 /**
- * Every request, first thing: its id (`req.id`, the `x-request-id` header; error bodies get it in
- * response-request-id.ts, and the lines written for a request pass it explicitly), and, when the level
- * logs `info`, one line when it ends:
+ * Every request: when the level logs `info`, one line when it ends (with the request id Fastify's genReqId
+ * gave it, which middie copies to `req.id`):
  * `request completed` (`request aborted` if the caller hung up first, `request errored` for a 5xx) with
  * the request (id, method, path: a GET's query string may carry a whole document and its variables),
  * the status and the time it took. What pino-http did, without the two child loggers and the
@@ -40,8 +29,7 @@ export class RequestLoggingMiddleware implements NestMiddleware {
   }
 
   use(req: IncomingMessage & { id?: string; originalUrl?: string }, res: ServerResponse, next: () => void): void {
-    const requestId = requestIdFor(req, res);
-    req.id = requestId;
+    const requestId = req.id ?? '';
     if (this.logsRequests) {
       const path = (req.originalUrl ?? req.url ?? '/').split('?')[0];
       if (!UNLOGGED_PATHS.has(path)) this.logWhenDone(req, res, requestId, path);

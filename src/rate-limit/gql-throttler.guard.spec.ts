@@ -41,7 +41,7 @@ describe('GqlThrottlerGuard', () => {
   function execution(handler: () => void, parentType: string, fieldName: string, label = 'admin'): ExecutionContext {
     headers = new Map();
     const req = { ip: '203.0.113.1', socket: { remoteAddress: '203.0.113.1' }, principal: { kind: 'admin', label } };
-    const res = { setHeader: (name: string, value: unknown) => headers.set(name, value) };
+    const res = { header: (name: string, value: unknown) => headers.set(name, value) };
     const info = { fieldName, parentType: schema.getType(parentType) } as unknown as GraphQLResolveInfo;
     return executionContext('graphql', [undefined, {}, { req, res }, info], RenamedResolver, handler);
   }
@@ -50,7 +50,7 @@ describe('GqlThrottlerGuard', () => {
     storage = new MemoryFixedWindowStorage(new Clock());
     metrics = new Metrics();
     const reflector = new Reflector();
-    guard = new GqlThrottlerGuard(throttlerOptions(config, reflector, storage), storage, reflector, config, metrics);
+    guard = new GqlThrottlerGuard(throttlerOptions(config, reflector, storage), storage, reflector, metrics);
     await guard.onModuleInit();
   });
 

@@ -1,15 +1,13 @@
-import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { GqlExecutionContext } from '@nestjs/graphql';
 import { InjectThrottlerOptions, InjectThrottlerStorage, ThrottlerGuard } from '@nestjs/throttler';
 import type { ThrottlerLimitDetail, ThrottlerModuleOptions, ThrottlerStorage } from '@nestjs/throttler';
+import type { FastifyReply } from 'fastify';
 import { hash } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
-import proxyAddr from 'proxy-addr';
 import type { GraphQLResolveInfo } from 'graphql';
-import type { AuthenticatedRequest } from '../auth/admin-auth.middleware';
+import type { AuthenticatedRequest } from '../auth/admin-auth';
 import { Errors } from '../common/errors';
-import { APP_CONFIG, trustFunction, type AppConfig } from '../config/app-config';
 import { Metrics } from '../metrics/metrics';
 
 /**
@@ -22,31 +20,24 @@ import { Metrics } from '../metrics/metrics';
 @Injectable()
 export class GqlThrottlerGuard extends ThrottlerGuard {
   protected override headerPrefix = 'RateLimit';
-  /** With no proxy trusted, the client is the socket's address: read directly, without parsing X-Forwarded-For to discard it. */
-  private readonly behindNoProxy: boolean;
-  private readonly trustProxy: (address: string, hop: number) => boolean;
   private readonly keys = new Map<string, string>();
 
   constructor(
     @InjectThrottlerOptions() options: ThrottlerModuleOptions,
     @InjectThrottlerStorage() storage: ThrottlerStorage,
     reflector: Reflector,
-    @Inject(APP_CONFIG) config: AppConfig,
     private readonly metrics: Metrics,
   ) {
     super(options, storage, reflector);
-    this.behindNoProxy = config.trustProxy === false || config.trustProxy === 0;
-    this.trustProxy = trustFunction(config.trustProxy);
   }
 
-  protected override getRequestResponse(context: ExecutionContext): { req: AuthenticatedRequest; res: ServerResponse } {
-    return GqlExecutionContext.create(context).getContext<{ req: AuthenticatedRequest; res: ServerResponse }>();
+  protected override getRequestResponse(context: ExecutionContext): { req: AuthenticatedRequest; res: FastifyReply } {
+    return GqlExecutionContext.create(context).getContext<{ req: AuthenticatedRequest; res: FastifyReply }>();
   }
 
-  /** The client address as the trusted-proxy setting resolves it, and the credential used. */
+  /** The client address as Fastify's trustProxy resolves it (TRUST_PROXY), and the credential used. */
   protected override async getTracker(req: AuthenticatedRequest): Promise<string> {
-    const address = (this.behindNoProxy ? req.socket.remoteAddress : proxyAddr(req, this.trustProxy)) ?? 'unknown';
-    return `${address}|${req.principal?.label ?? 'anonymous'}`;
+    return `${req.ip ?? 'unknown'}|${req.principal?.label ?? 'anonymous'}`;
   }
 
   /**
@@ -67,9 +58,9 @@ export class GqlThrottlerGuard extends ThrottlerGuard {
   /** The library has set Retry-After; the refusal also says the budget, and is counted (its resolver never runs). */
   protected override async throwThrottlingException(context: ExecutionContext, { limit, timeToExpire, timeToBlockExpire }: ThrottlerLimitDetail): Promise<void> {
     const { res } = this.getRequestResponse(context);
-    res.setHeader('RateLimit-Limit', limit);
-    res.setHeader('RateLimit-Remaining', 0);
-    res.setHeader('RateLimit-Reset', timeToExpire);
+    res.header('RateLimit-Limit', limit);
+    res.header('RateLimit-Remaining', 0);
+    res.header('RateLimit-Reset', timeToExpire);
     const { fieldName } = GqlExecutionContext.create(context).getInfo<GraphQLResolveInfo>();
     this.metrics.operations.inc({ operation: fieldName, code: 'rate_limited' });
     throw Errors.rateLimited(timeToBlockExpire);

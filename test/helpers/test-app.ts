@@ -62,7 +62,7 @@ export async function startApp(options: TestAppOptions = {}): Promise<TestApp> {
     await schema?.drop();
     throw error;
   }
-  const app = configureApp(moduleRef.createNestApplication(httpAdapter(), { ...APP_OPTIONS, logger: false }));
+  const app = configureApp(moduleRef.createNestApplication(httpAdapter(config), { ...APP_OPTIONS, logger: false }));
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address();
   const url = `http://127.0.0.1:${address.port}`;
