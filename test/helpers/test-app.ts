@@ -22,7 +22,6 @@ export interface TestApp {
   http: ReturnType<typeof request>;
   /** The server's base URL, for what is not plain HTTP: graphql-ws clients and raw sockets. */
   url: string;
-  graphqlUrl: string;
   config: AppConfig;
   client: GraphQLClient;
   close(): Promise<void>;
@@ -75,13 +74,11 @@ export async function startApp(options: TestAppOptions = {}): Promise<TestApp> {
   await app.listen(0, '127.0.0.1');
   const server: Server = app.getHttpServer();
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const graphqlUrl = `${url}/graphql`;
   return {
     app,
     server,
     http: request(server),
     url,
-    graphqlUrl,
     config,
     client: new GraphQLClient(server, ADMIN_SECRET),
     close: async () => {
