@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import request from 'supertest';
 import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { adjustmentIdFor, requestFingerprint, upstreamKeyFor } from '../src/idempotency/idempotency-keys';
 import { GatewayProcess, startGatewayProcess } from './helpers/gateway-process';
@@ -75,14 +76,14 @@ describeWithPostgres('approvals: an approver waiting when the instance shuts dow
       [adjustmentIdFor(upstreamKey), key, requestFingerprint({ userId, currency: 'CRD', amount: 40, reason }), userId, reason, upstreamKey, agent.id, agent.name],
     );
 
-    // What the approver gets: an answer, or its connection cut ("fetch failed").
+    // What the approver gets: an answer, or its connection cut ("socket hang up").
     const approving = supervisor.client.query<{ approveAdjustment: unknown }>(APPROVE, { id: approvalRequestId }).then(
       (response: GraphQLResponse) => ({ status: response.status, code: errorCode(response) }),
       (error: Error) => ({ failed: String(error) }),
     );
     // Waiting: its first claim found the key held.
     await waitFor(
-      async () => sample(await (await fetch(`${gateway!.url}/metrics`)).text(), 'credits_idempotency_conflicts_total', { kind: 'in_progress' }) === 1,
+      async () => sample((await request(gateway!.url).get('/metrics')).text, 'credits_idempotency_conflicts_total', { kind: 'in_progress' }) === 1,
       5000,
       'the approver to find the record held',
     );

@@ -1,4 +1,3 @@
-import { request as httpRequest } from 'node:http';
 import { Test } from '@nestjs/testing';
 import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { AppModule } from '../src/app.module';
@@ -60,9 +59,9 @@ describe('foundation: auth, currencies and balances over GraphQL', () => {
     });
 
     it('refuses a GET query without a bearer', async () => {
-      const response = await fetch(`${app.graphqlUrl}?query=${encodeURIComponent('{ currencies { code } }')}`, {
-        headers: { accept: 'application/json', 'apollo-require-preflight': 'true' },
-      });
+      const response = await app.http
+        .get(`/graphql?query=${encodeURIComponent('{ currencies { code } }')}`)
+        .set({ accept: 'application/json', 'apollo-require-preflight': 'true' });
       expect(response.status).toBe(401);
       expect(emulator.count('list_currencies')).toBe(0);
     });
@@ -78,10 +77,8 @@ describe('foundation: auth, currencies and balances over GraphQL', () => {
       ['a browser Accept', 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'],
       ['an Accept of */*', '*/*'],
     ])('refuses a GET introspection query without a bearer, with %s', async (_name, accept) => {
-      const response = await fetch(`${app.graphqlUrl}?query=${encodeURIComponent(INTROSPECTION)}`, {
-        headers: { accept, 'apollo-require-preflight': '1' },
-      });
-      const text = await response.text();
+      const response = await app.http.get(`/graphql?query=${encodeURIComponent(INTROSPECTION)}`).set({ accept, 'apollo-require-preflight': '1' });
+      const text = response.text;
       expect(response.status).toBe(401);
       expect(JSON.parse(text).errors[0].extensions.code).toBe('missing_bearer');
       expect(text).not.toMatch(/__Schema|__Type|Query/);
@@ -95,7 +92,7 @@ describe('foundation: auth, currencies and balances over GraphQL', () => {
     ])('never runs an unauthenticated operation at %s', async (path) => {
       const query = `query=${encodeURIComponent('{__schema{queryType{fields{name}}}}')}`;
       for (const method of ['GET', 'POST'] as const) {
-        const { status, text } = await rawRequest(app.url, method === 'GET' ? `${path}?${query}` : path, method, method === 'POST' ? JSON.stringify({ query: '{__schema{queryType{fields{name}}}}' }) : undefined);
+        const { status, text } = await rawRequest(app, method === 'GET' ? `${path}?${query}` : path, method, method === 'POST' ? JSON.stringify({ query: '{__schema{queryType{fields{name}}}}' }) : undefined);
         expect([path, method, [401, 404].includes(status)]).toEqual([path, method, true]);
         expect(text).not.toMatch(/"data"|"name":"balances"|Did you mean/);
       }
@@ -103,35 +100,32 @@ describe('foundation: auth, currencies and balances over GraphQL', () => {
 
     it('refuses a GET persisted-query attempt without a bearer even when it prefers HTML', async () => {
       const extensions = JSON.stringify({ persistedQuery: { version: 1, sha256Hash: 'a'.repeat(64) } });
-      const response = await fetch(`${app.graphqlUrl}?extensions=${encodeURIComponent(extensions)}`, {
-        headers: { accept: 'text/html', 'apollo-require-preflight': '1' },
-      });
+      const response = await app.http
+        .get(`/graphql?extensions=${encodeURIComponent(extensions)}`)
+        .set({ accept: 'text/html', 'apollo-require-preflight': '1' });
       expect(response.status).toBe(401);
-      expect(JSON.parse(await response.text()).errors[0].extensions.code).toBe('missing_bearer');
+      expect(JSON.parse(response.text).errors[0].extensions.code).toBe('missing_bearer');
     });
 
     it('refuses a POST introspection without a bearer even when it prefers HTML', async () => {
-      const response = await fetch(app.graphqlUrl, {
-        method: 'POST',
-        headers: { accept: 'text/html', 'content-type': 'application/json' },
-        body: JSON.stringify({ query: INTROSPECTION }),
-      });
-      const text = await response.text();
+      const response = await app.http
+        .post('/graphql')
+        .set({ accept: 'text/html', 'content-type': 'application/json' })
+        .send(JSON.stringify({ query: INTROSPECTION }));
+      const text = response.text;
       expect(response.status).toBe(401);
       expect(JSON.parse(text).errors[0].extensions.code).toBe('missing_bearer');
       expect(text).not.toMatch(/__Schema/);
     });
 
     it('answers an admin GET introspection query with the multipart-preferring Accept', async () => {
-      const response = await fetch(`${app.graphqlUrl}?query=${encodeURIComponent(INTROSPECTION)}`, {
-        headers: {
-          accept: 'multipart/mixed; deferSpec=20220824, text/html;q=0.9, application/json;q=0.1',
-          'apollo-require-preflight': '1',
-          authorization: `Bearer ${ADMIN_SECRET}`,
-        },
+      const response = await app.http.get(`/graphql?query=${encodeURIComponent(INTROSPECTION)}`).set({
+        accept: 'multipart/mixed; deferSpec=20220824, text/html;q=0.9, application/json;q=0.1',
+        'apollo-require-preflight': '1',
+        authorization: `Bearer ${ADMIN_SECRET}`,
       });
       expect(response.status).toBe(200);
-      expect(await response.text()).toMatch(/__Schema/);
+      expect(response.text).toMatch(/__Schema/);
     });
 
     it('accepts the previous secret during a rotation', async () => {
@@ -143,19 +137,17 @@ describe('foundation: auth, currencies and balances over GraphQL', () => {
     it.each(['text/html', 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8'])(
       'serves the Apollo Sandbox landing page to a browser on GET /graphql (Accept: %s)',
       async (accept) => {
-        const response = await fetch(app.graphqlUrl, { headers: { accept } });
+        const response = await app.http.get('/graphql').set({ accept });
         expect(response.status).toBe(200);
-        expect(response.headers.get('content-type')).toMatch(/text\/html/);
-        expect(await response.text()).toMatch(/sandbox/i);
+        expect(response.headers['content-type']).toMatch(/text\/html/);
+        expect(response.text).toMatch(/sandbox/i);
       },
     );
 
     it('treats a GET with no query that Apollo would not answer with HTML as an operation', async () => {
-      const response = await fetch(app.graphqlUrl, {
-        headers: { accept: 'multipart/mixed; deferSpec=20220824, text/html;q=0.9', 'apollo-require-preflight': '1' },
-      });
+      const response = await app.http.get('/graphql').set({ accept: 'multipart/mixed; deferSpec=20220824, text/html;q=0.9', 'apollo-require-preflight': '1' });
       expect(response.status).toBe(401);
-      expect(JSON.parse(await response.text()).errors[0].extensions.code).toBe('missing_bearer');
+      expect(JSON.parse(response.text).errors[0].extensions.code).toBe('missing_bearer');
     });
 
     it('answers 503 admin_unconfigured, naming what is missing and nothing else, when secrets are unset', async () => {
@@ -339,8 +331,9 @@ describe('an app built from AppModule alone, without configureApp', () => {
     const moduleRef = await Test.createTestingModule({ imports: [AppModule.register(config)] }).compile();
     const app = moduleRef.createNestApplication(httpAdapter(config), { ...APP_OPTIONS, logger: false });
     try {
-      await app.listen(0, '127.0.0.1');
-      const client = new GraphQLClient(`http://127.0.0.1:${app.getHttpServer().address().port}/graphql`, ADMIN_SECRET);
+      await app.init();
+      await app.getHttpAdapter().getInstance().ready();
+      const client = new GraphQLClient(app.getHttpServer(), ADMIN_SECRET);
       const response = await client.query(BALANCES, { userId: 'u'.repeat(1501) });
       expect([response.status, errorCode(response), response.body.errors?.[0]?.extensions?.field]).toEqual([400, 'invalid_argument', 'userId']);
       expect(emulator.count('list_balances')).toBe(0);
@@ -351,19 +344,9 @@ describe('an app built from AppModule alone, without configureApp', () => {
   });
 });
 
-/** A request whose path is sent exactly as written (fetch would resolve `..` and `.` first). */
-function rawRequest(base: string, path: string, method: 'GET' | 'POST', body?: string): Promise<{ status: number; text: string }> {
-  const { hostname, port } = new URL(base);
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = { 'apollo-require-preflight': '1', accept: 'application/json' };
-    if (body !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
-    const request = httpRequest({ hostname, port, path, method, headers }, (response) => {
-      let text = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (text += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
-    });
-    request.on('error', reject);
-    request.end(body);
-  });
+/** A request whose path is sent exactly as written: supertest keeps `..` and `.` (fetch would resolve them first). */
+async function rawRequest(app: TestApp, path: string, method: 'GET' | 'POST', body?: string): Promise<{ status: number; text: string }> {
+  const request = (method === 'GET' ? app.http.get(path) : app.http.post(path)).set({ 'apollo-require-preflight': '1', accept: 'application/json' });
+  const response = body === undefined ? await request : await request.set('content-type', 'application/json').send(body);
+  return { status: response.status, text: response.text };
 }

@@ -1,19 +1,20 @@
 import { Lifecycle } from '../src/lifecycle/lifecycle';
 import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
+import { headersOf } from './helpers/graphql-client';
 import { sample } from './helpers/metrics';
 import { ADMIN_SECRET, startApp, TestApp, useEmulatorApp } from './helpers/test-app';
 import { connectWs, subscribe, waitFor } from './helpers/ws-client';
 
 async function get(app: TestApp, path: string): Promise<{ status: number; body: any; text: string; headers: Headers }> {
-  const response = await fetch(app.url + path);
-  const text = await response.text();
+  const response = await app.http.get(path);
+  const text = response.text;
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
     body = undefined;
   }
-  return { status: response.status, body, text, headers: response.headers };
+  return { status: response.status, body, text, headers: headersOf(response) };
 }
 
 const REDIS_FALLBACK = 'rate limits counted per instance; realtime events reach this instance only';

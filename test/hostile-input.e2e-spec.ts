@@ -150,12 +150,13 @@ describe('hostile and malformed input', () => {
   it('has at least 30 cases', () => expect(CASES.length).toBeGreaterThanOrEqual(30));
 
   it.each(CASES)('$name → $status $code', async ({ body, input, query, headers, method = 'POST', url = '', status, code, field }) => {
-    const response = await fetch(app.graphqlUrl + url, {
-      method,
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_SECRET}`, ...headers },
-      body: method === 'GET' ? undefined : (body ?? (query ? JSON.stringify({ query }) : adjust(input ?? VALID))),
+    const request = (method === 'GET' ? app.http.get(`/graphql${url}`) : app.http.post(`/graphql${url}`)).set({
+      'content-type': 'application/json',
+      authorization: `Bearer ${ADMIN_SECRET}`,
+      ...headers,
     });
-    const text = await response.text();
+    const response = method === 'GET' ? await request : await request.send(body ?? (query ? JSON.stringify({ query }) : adjust(input ?? VALID)));
+    const text = response.text;
     let payload: { errors?: Array<{ message: string; extensions: Record<string, unknown> }> };
     try {
       payload = JSON.parse(text);
@@ -204,12 +205,11 @@ describe('hostile and malformed input', () => {
     'sends the userId %j to RevenueCat as one customer id on the balances path',
     async (userId) => {
       const before = emulator.requests.length;
-      const response = await fetch(app.graphqlUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_SECRET}` },
-        body: balances(userId),
-      });
-      expect(((await response.json()) as { errors?: Array<{ extensions?: Record<string, unknown> }> }).errors?.[0]?.extensions?.code).toBe('rc_customer_not_found');
+      const response = await app.http
+        .post('/graphql')
+        .set({ 'content-type': 'application/json', authorization: `Bearer ${ADMIN_SECRET}` })
+        .send(balances(userId));
+      expect((response.body as { errors?: Array<{ extensions?: Record<string, unknown> }> }).errors?.[0]?.extensions?.code).toBe('rc_customer_not_found');
       expect(emulator.requests.slice(before).map((request) => [request.endpoint, request.customerId])).toEqual([['list_balances', userId]]);
     },
   );
@@ -326,7 +326,7 @@ describe('requests only a raw client sends', () => {
     expect(answer.headers).toContain('content-type: application/json; charset=utf-8');
     expect(answer.headers).toContain('connection: close');
     expect(await metric(app, 'credits_http_requests_refused_total', { code })).toBe(refusedBefore + 1);
-    expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+    expect((await app.http.get('/healthz')).status).toBe(200);
   });
 
   it('answers the Sandbox page with a bad Host with 400, not 500', async () => {
@@ -393,7 +393,7 @@ describe('requests only a raw client sends', () => {
     const { socket, closedWithin } = rawSocket(app.url);
     socket.write('GET //[ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
     expect(await closedWithin(2_000)).toBe(true);
-    expect((await fetch(`${app.url}/healthz`)).status).toBe(200);
+    expect((await app.http.get('/healthz')).status).toBe(200);
   });
 
   it('closes each connection once its answer is sent after shutdown has begun, so closing the server waits on none', async () => {

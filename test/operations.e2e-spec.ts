@@ -202,9 +202,10 @@ describe('request ids on every error', () => {
     { name: 'a GET without a CSRF preflight header', method: 'GET', url: query('{ currencies { code } }'), headers: { authorization: get.authorization }, code: 'bad_request' },
     { name: 'an unknown field (a validation error)', body: JSON.stringify({ query: '{ ledger }' }), code: 'invalid_query' },
   ])('$name: 400 $code with extensions.requestId equal to the x-request-id header', async ({ body, method = 'POST', url = '', headers = json, code }) => {
-    const response = await fetch(ctx.app.graphqlUrl + url, { method, headers, body: method === 'GET' ? undefined : body });
-    const payload = (await response.json()) as { errors: Array<{ extensions: Record<string, unknown> }> };
-    const requestId = response.headers.get('x-request-id');
+    const request = (method === 'GET' ? ctx.app.http.get(`/graphql${url}`) : ctx.app.http.post(`/graphql${url}`)).set(headers);
+    const response = method === 'GET' ? await request : await request.send(body);
+    const payload = response.body as { errors: Array<{ extensions: Record<string, unknown> }> };
+    const requestId = response.headers['x-request-id'];
     expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(response.status).toBe(400);
     expect(payload.errors.map((error) => [error.extensions.code, error.extensions.requestId])).toEqual([[code, requestId]]);
@@ -212,9 +213,9 @@ describe('request ids on every error', () => {
   });
 
   it("echoes the caller's own request id in both places", async () => {
-    const response = await fetch(ctx.app.graphqlUrl, { method: 'POST', headers: { ...json, 'x-request-id': 'ticket-4711.a' }, body: '[]' });
-    const payload = (await response.json()) as { errors: Array<{ extensions: Record<string, unknown> }> };
-    expect([response.status, response.headers.get('x-request-id'), payload.errors[0].extensions.requestId]).toEqual([400, 'ticket-4711.a', 'ticket-4711.a']);
+    const response = await ctx.app.http.post('/graphql').set({ ...json, 'x-request-id': 'ticket-4711.a' }).send('[]');
+    const payload = response.body as { errors: Array<{ extensions: Record<string, unknown> }> };
+    expect([response.status, response.headers['x-request-id'], payload.errors[0].extensions.requestId]).toEqual([400, 'ticket-4711.a', 'ticket-4711.a']);
   });
 });
 

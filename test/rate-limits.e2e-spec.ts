@@ -91,13 +91,12 @@ describe('rate limits', () => {
   });
 
   it('refuses a batched array of operations outright', async () => {
-    const response = await fetch(app.graphqlUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_SECRET}` },
-      body: JSON.stringify(Array.from({ length: 31 }, () => ({ query: OPERATIONS[2].query }))),
-    });
+    const response = await app.http
+      .post('/graphql')
+      .set({ 'content-type': 'application/json', authorization: `Bearer ${ADMIN_SECRET}` })
+      .send(JSON.stringify(Array.from({ length: 31 }, () => ({ query: OPERATIONS[2].query }))));
     expect(response.status).toBe(400);
-    expect(((await response.json()) as any).errors[0].extensions.code).toBe('bad_request');
+    expect(response.body.errors[0].extensions.code).toBe('bad_request');
     expect(emulator.transactions).toHaveLength(0);
   });
 

@@ -191,7 +191,7 @@ describeWithPostgres('README examples, in order, on a fresh demo', () => {
     const document = prepare(example.body, true);
     if (/^\s*subscription\b/.test(document)) {
       const subscribed = async () => {
-        const text = await (await fetch(`${app.url}/metrics`)).text();
+        const { text } = await app.http.get('/metrics');
         return (sample(text, 'credits_realtime_subscriptions', { scope: 'user' }) ?? 0) + (sample(text, 'credits_realtime_subscriptions', { scope: 'all' }) ?? 0);
       };
       const before = await subscribed();

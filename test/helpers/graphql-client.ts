@@ -1,3 +1,8 @@
+import request, { type Response } from 'supertest';
+
+/** What supertest can send to: an HTTP server, or a base URL. */
+export type HttpTarget = Parameters<typeof request>[0];
+
 export interface GraphQLResponse<TData = Record<string, unknown>> {
   status: number;
   headers: Headers;
@@ -13,15 +18,19 @@ export interface RequestOptions {
   operationName?: string;
 }
 
-/** A small GraphQL-over-HTTP client that keeps the admin bearer, in the style of Vendure's e2e client. */
+/**
+ * A small GraphQL-over-HTTP client that keeps the admin bearer, in the style of Vendure's e2e client. Its
+ * requests go through supertest: to `/graphql` of the app's HTTP server, or to a whole endpoint URL (a
+ * gateway running in another process).
+ */
 export class GraphQLClient {
   constructor(
-    readonly url: string,
+    readonly endpoint: HttpTarget,
     private token: string | null,
   ) {}
 
   withToken(token: string | null): GraphQLClient {
-    return new GraphQLClient(this.url, token);
+    return new GraphQLClient(this.endpoint, token);
   }
 
   async query<TData = Record<string, any>>(
@@ -30,24 +39,31 @@ export class GraphQLClient {
     options: RequestOptions = {},
   ): Promise<GraphQLResponse<TData>> {
     const token = options.token === undefined ? this.token : options.token;
-    const response = await fetch(this.url, {
-      method: 'POST',
-      headers: {
+    const response = await request(this.endpoint)
+      .post(typeof this.endpoint === 'string' ? '' : '/graphql')
+      .set({
         'content-type': 'application/json',
         ...(token ? { authorization: `Bearer ${token}` } : {}),
         ...options.headers,
-      },
-      body: JSON.stringify({ query, variables, operationName: options.operationName }),
-    });
-    const text = await response.text();
+      })
+      .send(JSON.stringify({ query, variables, operationName: options.operationName }));
     let body: GraphQLResponse<TData>['body'];
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(response.text);
     } catch {
-      throw new Error(`non-JSON response (HTTP ${response.status}): ${text.slice(0, 200)}`);
+      throw new Error(`non-JSON response (HTTP ${response.status}): ${String(response.text).slice(0, 200)}`);
     }
-    return { status: response.status, headers: response.headers, body };
+    return { status: response.status, headers: headersOf(response), body };
   }
+}
+
+/** A supertest response's headers as a fetch `Headers`, so assertions read `headers.get(name)` either way. */
+export function headersOf(response: Response): Headers {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(response.headers as Record<string, string | string[] | undefined>)) {
+    for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value]) headers.append(name, one);
+  }
+  return headers;
 }
 
 /** The first error's code, for terse assertions. */

@@ -15,6 +15,6 @@ export function sample(text: string, name: string, labels: Record<string, string
 
 /** One sample as the app's GET /metrics shows it now. */
 export async function metric(app: TestApp, name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
-  const response = await fetch(`${app.url}/metrics`);
-  return sample(await response.text(), name, labels);
+  const response = await app.http.get('/metrics');
+  return sample(response.text, name, labels);
 }

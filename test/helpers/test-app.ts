@@ -1,4 +1,7 @@
 import { INestApplication } from '@nestjs/common';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
 import { Test, TestingModuleBuilder } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module';
 import { APP_OPTIONS, configureApp, httpAdapter } from '../../src/bootstrap';
@@ -13,8 +16,12 @@ export const PREVIOUS_ADMIN_SECRET = 'test-previous-secret-0123456789ab';
 
 export interface TestApp {
   app: INestApplication;
+  /** `app.getHttpServer()`, listening on an ephemeral port. */
+  server: Server;
+  /** supertest against that server: every HTTP request a test makes goes through it. */
+  http: ReturnType<typeof request>;
+  /** The server's base URL, for what is not plain HTTP: graphql-ws clients and raw sockets. */
   url: string;
-  graphqlUrl: string;
   config: AppConfig;
   client: GraphQLClient;
   close(): Promise<void>;
@@ -63,16 +70,17 @@ export async function startApp(options: TestAppOptions = {}): Promise<TestApp> {
     throw error;
   }
   const app = configureApp(moduleRef.createNestApplication(httpAdapter(config), { ...APP_OPTIONS, logger: false }));
+  // Listening rather than `init()` alone: graphql-ws clients need a port, and supertest uses the one it has.
   await app.listen(0, '127.0.0.1');
-  const address = app.getHttpServer().address();
-  const url = `http://127.0.0.1:${address.port}`;
-  const graphqlUrl = `${url}/graphql`;
+  const server: Server = app.getHttpServer();
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     app,
+    server,
+    http: request(server),
     url,
-    graphqlUrl,
     config,
-    client: new GraphQLClient(graphqlUrl, ADMIN_SECRET),
+    client: new GraphQLClient(server, ADMIN_SECRET),
     close: async () => {
       await app.close();
       await schema?.drop();
