@@ -6,6 +6,7 @@ import { DynamicModule, MiddlewareConsumer, Module, NestModule, RequestMethod } 
 import { APP_FILTER, APP_GUARD, APP_PIPE, DiscoveryModule } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { AdminAuthMiddleware } from './auth/admin-auth.middleware';
+import { ApprovalRequestsModule } from './approvals/approval-requests.module';
 import { ApprovalsModule } from './approvals/approvals.module';
 import { AuthModule } from './auth/auth.module';
 import { RoleGuard } from './auth/role.guard';
@@ -64,6 +65,7 @@ export class AppModule implements NestModule {
         DatabaseModule,
         PacingModule,
         OperatorsModule,
+        ApprovalRequestsModule,
         AuthModule,
         RateLimitModule,
         GraphQLModule.forRoot<ApolloDriverConfig>({

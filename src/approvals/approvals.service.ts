@@ -3,14 +3,15 @@ import type { Actor } from '../common/actor';
 import { Errors, GatewayError } from '../common/errors';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { Adjustment } from '../credits/adjustment';
+import type { ApprovalRequestRecord } from '../credits/approval-request-store.port';
 import { AdjustmentsService } from '../credits/adjustments.service';
 import { AdjustmentRepository } from '../journal/adjustment.repository';
 import { adjustmentIdFor, upstreamKeyFor } from '../idempotency/idempotency-keys';
 import { Lifecycle } from '../lifecycle/lifecycle';
-import { ApprovalRequestRepository, type ApprovalRequestPage, type ApprovalRequestRecord } from '../operators/approval-request.repository';
 import { OperatorRepository } from '../operators/operator.repository';
 import { approvalRefusal, effectiveLimits, type Limits } from '../operators/roles';
 import type { ApprovalStatus } from '../database/operators.schema';
+import { ApprovalRequestRepository, type ApprovalRequestPage } from './approval-request.repository';
 
 /** How often a decider waiting for the requester's retry to settle looks at the record. */
 const RELEASE_POLL_MS = 100;

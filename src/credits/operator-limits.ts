@@ -4,8 +4,8 @@ import { Errors } from '../common/errors';
 import { IdGenerator } from '../common/id-generator';
 import type { AdjustmentRecord, ClaimResult, NewAdjustment } from '../idempotency/idempotency-store.port';
 import { AdjustmentRepository, sameOwner } from '../journal/adjustment.repository';
-import { ApprovalRequestRepository, type ApprovalRequestRecord } from '../operators/approval-request.repository';
 import { OperatorRepository } from '../operators/operator.repository';
+import { ApprovalRequestStore, type ApprovalRequestRecord } from './approval-request-store.port';
 
 /**
  * An operator's limits (DESIGN "Approvals"), checked whenever a claim may send an adjustment (a new key, or
@@ -19,7 +19,7 @@ import { OperatorRepository } from '../operators/operator.repository';
 export class OperatorLimits {
   constructor(
     private readonly operators: OperatorRepository,
-    private readonly approvals: ApprovalRequestRepository,
+    private readonly approvals: ApprovalRequestStore,
     private readonly journal: AdjustmentRepository,
     private readonly ids: IdGenerator,
   ) {}
