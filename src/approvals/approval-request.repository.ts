@@ -9,7 +9,7 @@ import type { Actor } from '../common/actor';
 import { ApprovalRequestStore, type ApprovalRequestRecord, type CreateResult, type NewApprovalRequest } from '../credits/approval-request-store.port';
 import { approvalRequests, type ApprovalRequestRow, type ApprovalStatus } from '../database/operators.schema';
 
-/** DESIGN "Approvals": a request not decided within 24 hours expires. */
+/** A request not decided within 24 hours expires (README "Limits and approvals"). */
 export const APPROVAL_TTL_MS = 24 * 60 * 60 * 1000;
 
 export type Decision =
@@ -26,7 +26,7 @@ export type DecideResult =
 export type ApprovalRequestPage = Page<ApprovalRequestRecord>;
 
 /**
- * Approval requests' data access (DESIGN "Approvals"). Times come from the injected Clock (created, expiry),
+ * Approval requests' data access (README "Limits and approvals"). Times come from the injected Clock (created, expiry),
  * so a test can let 24 hours pass; instances' clocks need only agree to well within a day. Every method
  * throws DatabaseUnavailableError when the database does not answer.
  */

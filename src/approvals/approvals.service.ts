@@ -22,7 +22,7 @@ function decidedBy(request: ApprovalRequestRecord, actor: Actor): boolean {
 }
 
 /**
- * The second pair of eyes (DESIGN "Approvals"): a SUPERVISOR or ADMIN other than the requester, whose own
+ * The second pair of eyes (README "Limits and approvals"): a SUPERVISOR or ADMIN other than the requester, whose own
  * maxAdjustment covers the amount, decides a PENDING request. Deciding is a compare-and-set, so of any
  * number of deciders on any instances one wins; an approval then applies the adjustment exactly once under
  * the request's idempotency key (a retry of the requester's with that key finds the same record).
