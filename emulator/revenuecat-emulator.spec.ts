@@ -590,7 +590,7 @@ describe('RevenueCatEmulator over HTTP', () => {
       expect((await get(customerPath('user_2abcXYZ'))).status).toBe(200);
     });
 
-    it('marks an injected error retryable exactly for 423, 429, 500 and 503, as DESIGN.md lists them', async () => {
+    it('marks an injected error retryable exactly for 423, 429, 500 and 503, as the README lists them', async () => {
       const statuses = [400, 404, 409, 422, 423, 429, 500, 502, 503, 504];
       for (const status of statuses) emulator.injectFault({ endpoint: 'list_currencies', status });
       const retryable: Record<number, boolean> = {};

@@ -6,6 +6,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE, DiscoveryModule } from '@nestjs/core';
 import { GraphQLModule } from '@nestjs/graphql';
 import { AdminAuth } from './auth/admin-auth';
+import { ApprovalRequestsModule } from './approvals/approval-requests.module';
 import { ApprovalsModule } from './approvals/approvals.module';
 import { AuthModule } from './auth/auth.module';
 import { RoleGuard } from './auth/role.guard';
@@ -65,6 +66,7 @@ export class AppModule {
         DatabaseModule,
         PacingModule,
         OperatorsModule,
+        ApprovalRequestsModule,
         AuthModule,
         RateLimitModule,
         GraphQLModule.forRoot<ApolloDriverConfig>({

@@ -4,7 +4,7 @@ import type { Actor } from '../common/actor';
 import { ActorModel } from '../common/actor.model';
 import { APPROVAL_STATUSES, type ApprovalStatus } from '../database/operators.schema';
 import { PageInfo } from '../journal/models/adjustment-record.model';
-import type { ApprovalRequestRecord } from '../operators/approval-request.repository';
+import type { ApprovalRequestRecord } from '../credits/approval-request-store.port';
 import { PageAfter, PageFirst } from '../journal/dto/page.args';
 
 export const ApprovalStatusEnum = Object.fromEntries(APPROVAL_STATUSES.map((status) => [status, status])) as { [S in ApprovalStatus]: S };

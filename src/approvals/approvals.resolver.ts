@@ -1,7 +1,7 @@
 import { Args, ArgsType, Context, Field, ID, Mutation, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
 import { Transform } from 'class-transformer';
 import { IsString, Length } from 'class-validator';
-import { requestActor } from '../auth/actor';
+import { requestActor } from '../auth/request-actor';
 import type { AuthenticatedRequest } from '../auth/admin-auth';
 import { Roles } from '../auth/roles.decorator';
 import { IsReason } from '../common/validators';

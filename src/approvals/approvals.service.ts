@@ -3,14 +3,15 @@ import type { Actor } from '../common/actor';
 import { Errors, GatewayError } from '../common/errors';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import type { Adjustment } from '../credits/adjustment';
+import type { ApprovalRequestRecord } from '../credits/approval-request-store.port';
 import { AdjustmentsService } from '../credits/adjustments.service';
 import { AdjustmentRepository } from '../journal/adjustment.repository';
 import { adjustmentIdFor, upstreamKeyFor } from '../idempotency/idempotency-keys';
 import { Lifecycle } from '../lifecycle/lifecycle';
-import { ApprovalRequestRepository, type ApprovalRequestPage, type ApprovalRequestRecord } from '../operators/approval-request.repository';
 import { OperatorRepository } from '../operators/operator.repository';
 import { approvalRefusal, effectiveLimits, type Limits } from '../operators/roles';
 import type { ApprovalStatus } from '../database/operators.schema';
+import { ApprovalRequestRepository, type ApprovalRequestPage } from './approval-request.repository';
 
 /** How often a decider waiting for the requester's retry to settle looks at the record. */
 const RELEASE_POLL_MS = 100;
@@ -21,7 +22,7 @@ function decidedBy(request: ApprovalRequestRecord, actor: Actor): boolean {
 }
 
 /**
- * The second pair of eyes (DESIGN "Approvals"): a SUPERVISOR or ADMIN other than the requester, whose own
+ * The second pair of eyes (README "Limits and approvals"): a SUPERVISOR or ADMIN other than the requester, whose own
  * maxAdjustment covers the amount, decides a PENDING request. Deciding is a compare-and-set, so of any
  * number of deciders on any instances one wins; an approval then applies the adjustment exactly once under
  * the request's idempotency key (a retry of the requester's with that key finds the same record).

@@ -8,7 +8,7 @@ import { operatorPrincipal, PREVIOUS_ROOT_PRINCIPAL, ROOT_PRINCIPAL, type AdminP
 export type { AdminPrincipal } from './principal';
 
 /**
- * The admin API's credentials (DESIGN "Admin authentication"): the root secrets, compared in constant
+ * The admin API's credentials (README "Authentication"): the root secrets, compared in constant
  * time, and operators' tokens, looked up by their hash (through a cache of at most a second).
  */
 @Injectable()
@@ -27,7 +27,7 @@ export class AdminAuthenticator {
   }
 
   /**
-   * DESIGN.md's order: unconfigured (503), no bearer (401), wrong bearer (403). The root secrets answer
+   * In this order: unconfigured (503), no bearer (401), wrong bearer (403). The root secrets answer
    * synchronously; an operator token may need the database (503 dependency_unavailable when it is down).
    */
   authenticate(authorization: string | undefined): AdminPrincipal | Promise<AdminPrincipal> {

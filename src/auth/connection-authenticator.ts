@@ -10,7 +10,7 @@ import type { Principal } from './principal';
  */
 export const REFUSED = { unauthorized: 4401, tryAgainLater: 1013 } as const;
 export const TOKEN_EXPIRED = { code: 4403, reason: 'token expired' } as const;
-/** An operator token revoked while connected (DESIGN "Operators and roles"). */
+/** An operator token revoked while connected (README "Rotating and revoking"). */
 export const TOKEN_REVOKED = { code: 4403, reason: 'token revoked' } as const;
 
 export class ConnectionRefused extends Error {

@@ -8,7 +8,7 @@ export interface VerifiedOperator {
 }
 
 /**
- * Operator tokens for the admin API (DESIGN "Operators and roles"); bound by the operators module. Answers
+ * Operator tokens for the admin API (README "Operators, roles and approvals"); bound by the operators module. Answers
  * null for a token that is not a live operator's; throws `dependency_unavailable` when it cannot tell.
  */
 export interface OperatorTokenVerifier {

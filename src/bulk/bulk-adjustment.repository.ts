@@ -67,7 +67,7 @@ const COUNTED_AS: Record<AdjustmentStatus, keyof ItemCounts> = {
 };
 
 /**
- * Bulk jobs and the journal records that are their items (DESIGN "Bulk adjustments"). Lease times use the
+ * Bulk jobs and the journal records that are their items (README "How a job runs"). Lease times use the
  * database's clock, the one every instance shares; claims of a job use FOR UPDATE SKIP LOCKED, so
  * instances looking at once each take a different job (on PGlite, one connection, they simply queue).
  * Every method throws DatabaseUnavailableError when the database does not answer.

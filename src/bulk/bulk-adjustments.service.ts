@@ -52,7 +52,7 @@ export function isFinished(status: BulkAdjustmentStatus): boolean {
 }
 
 /**
- * Bulk adjustment jobs (DESIGN "Bulk adjustments"): DRAFT, items added, started, run by BulkRunner on
+ * Bulk adjustment jobs (README "Bulk adjustments"): DRAFT, items added, started, run by BulkRunner on
  * whichever instance holds it, until COMPLETED or CANCELLED.
  */
 @Injectable()

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { BulkAdjustmentView, isFinished } from './bulk-adjustments.service';
 
-/** A progress subscriber hears at most this often (DESIGN: at most once a second). */
+/** A progress subscriber hears at most this often (the README promises at most once a second). */
 export const PROGRESS_INTERVAL_MS = 1_000;
 
 type Sleep = (ms: number) => Promise<void>;

@@ -52,16 +52,11 @@ interface RunState {
 }
 
 /**
- * Runs RUNNING bulk jobs (DESIGN "Bulk adjustments"). Every instance looks for a job no live instance
- * holds (a lease on the job row, renewed every third of BULK_LEASE_SECONDS), so one instance runs a job at
- * a time and a job whose instance died is taken over once its lease runs out (within BULK_LEASE_SECONDS
- * plus a poll). Each item goes through the same exactly-once protocol as `adjustCredits`, under its own
- * derived key, at the pace TransactionPacer grants bulk transactions. An item whose outcome is unknown is
- * retried under its key, up to MAX_ITEM_ATTEMPTS calls, before the job completes.
- *
- * Shutdown (SIGTERM drains the Lifecycle) stops taking items, lets the items in flight finish, and hands
- * the job back (clears the lease) so another instance resumes it at once; each job's run is tracked as
- * in-flight work, so the drain waits for the hand-back too.
+ * Runs RUNNING bulk jobs (README "How a job runs"): one instance at a time holds a job's lease (renewed
+ * every third of BULK_LEASE_SECONDS; taken over when it runs out). Each item takes the exactly-once path
+ * of `adjustCredits` under its own derived key, at the pacer's bulk pace, and an unknown outcome is retried
+ * up to MAX_ITEM_ATTEMPTS calls. On shutdown it lets the items in flight finish and hands the job back;
+ * the drain waits for that hand-back.
  */
 @Injectable()
 export class BulkRunner implements OnApplicationBootstrap, OnModuleDestroy {

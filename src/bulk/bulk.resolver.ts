@@ -1,5 +1,5 @@
 import { Args, Context, Mutation, Parent, Query, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
-import { requestActor } from '../auth/actor';
+import { requestActor } from '../auth/request-actor';
 import type { AuthenticatedRequest } from '../auth/admin-auth';
 import type { Principal } from '../auth/principal';
 import { Roles } from '../auth/roles.decorator';

@@ -1,4 +1,4 @@
-/** Roles, each including the ones before it (DESIGN "Operators and roles"). */
+/** Roles, each including the ones before it (README "Roles"). */
 export const OPERATOR_ROLES = ['VIEWER', 'AGENT', 'SUPERVISOR', 'ADMIN'] as const;
 export type OperatorRole = (typeof OPERATOR_ROLES)[number];
 

@@ -37,12 +37,8 @@ export interface QueryCostOptions {
  * The cost of an operation is the number of objects its answer can hold: every object 1, scalars 0, and a
  * list as many times its element as it is long. A paged field's `first` (its schema default when omitted,
  * the largest page when a variable) is the length of the list it pages: its own list, or its connection's
- * `nodes`. Introspection's lists are as long as this schema makes them on average, so the standard
- * introspection query costs about what it returns and a loop through `fields { type { fields ...` grows
- * with each turn.
- *
- * graphql-armor's cost limit cannot express this: it reads `first` only as a literal (a variable or the
- * schema's default counts as 1), does not know which fields are lists, and weighs every level by depth.
+ * `nodes`. Introspection's lists are as long as this schema makes them on average, so a loop through
+ * `fields { type { fields ...` grows with each turn. Why not graphql-armor's cost limit: docs/decisions.md.
  */
 export function queryCostRule(options: QueryCostOptions): ValidationRule {
   return (context: ValidationContext) => ({

@@ -4,14 +4,9 @@ import { Errors } from './errors';
 import { queryCostRule } from './query-cost';
 
 /**
- * Bounds on what one GraphQL document may ask for, over HTTP and graphql-ws alike; our own operations
- * are far inside them. Our own types nest three deep; only introspection goes deeper: graphql-js's
- * standard introspection query, which Apollo Sandbox sends, counts 21 here (fragments flattened), so
- * depth counts introspection too and stops anything much deeper than that.
- *
- * Cost is the number of objects an answer can hold (see queryCostRule): a full page of 100 of any list,
- * with every object field one level down, costs about 500; the standard introspection query about 750;
- * a page of 100 inside each of 100 others, 10,000 and more.
+ * Bounds on what one GraphQL document may ask for, over HTTP and graphql-ws alike. Our own operations
+ * are far inside them; the depth and cost leave room for the standard introspection query (Apollo
+ * Sandbox sends it) and stop a page of pages. How the figures were chosen: docs/decisions.md.
  */
 export const QUERY_LIMITS = {
   maxDepth: 25,

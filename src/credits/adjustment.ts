@@ -1,5 +1,5 @@
 import type { Actor } from '../common/actor';
-import type { ApprovalRequestRecord } from '../operators/approval-request.repository';
+import type { ApprovalRequestRecord } from './approval-request-store.port';
 import type { Balance } from '../revenuecat/ledger.port';
 
 export interface AdjustmentRequest {

@@ -46,8 +46,8 @@ export class AdjustmentsService {
   }
 
   /**
-   * The whole opposite of an APPLIED adjustment, as a record of its own that reverses it (DESIGN
-   * "Reversal"), on the same exactly-once path as any adjustment. At most one live reversal per original
+   * The whole opposite of an APPLIED adjustment, as a record of its own that reverses it (README
+   * "Reversing an adjustment"), on the same exactly-once path as any adjustment. At most one live reversal per original
    * is the journal's constraint, met by the claim before RevenueCat is called (a second reversal, whatever
    * its key, is `already_reversed`); the reversal's upstream key follows from its own idempotency key, so
    * a REJECTED reversal leaves nothing behind that could refuse the next attempt.

@@ -4,22 +4,20 @@ import { Errors } from '../common/errors';
 import { IdGenerator } from '../common/id-generator';
 import type { AdjustmentRecord, ClaimResult, NewAdjustment } from '../idempotency/idempotency-store.port';
 import { AdjustmentRepository, sameOwner } from '../journal/adjustment.repository';
-import { ApprovalRequestRepository, type ApprovalRequestRecord } from '../operators/approval-request.repository';
 import { OperatorRepository } from '../operators/operator.repository';
+import { ApprovalRequestStore, type ApprovalRequestRecord } from './approval-request-store.port';
 
 /**
- * An operator's limits (DESIGN "Approvals"), checked whenever a claim may send an adjustment (a new key, or
- * a record sent again): within them, the PENDING journal record is written or taken over in the same
- * transaction as the check (the operator's row locked),
- * so the daily limit holds under any concurrency and on any number of instances. Over them, nothing is
- * written to the journal or sent: an approval request is created (or found, for the same key) and the
- * caller gets 403 approval_required with its id. The root secrets and ADMIN operators have no limits.
+ * An operator's limits (README "Limits and approvals"), checked whenever a claim may send an adjustment:
+ * within them, the PENDING record is written in the transaction that checks them (the operator's row
+ * locked), so the daily limit holds on any number of instances. Over them, nothing is written or sent: an
+ * approval request is created (or found) and the caller gets 403 approval_required with its id.
  */
 @Injectable()
 export class OperatorLimits {
   constructor(
     private readonly operators: OperatorRepository,
-    private readonly approvals: ApprovalRequestRepository,
+    private readonly approvals: ApprovalRequestStore,
     private readonly journal: AdjustmentRepository,
     private readonly ids: IdGenerator,
   ) {}
@@ -34,15 +32,11 @@ export class OperatorLimits {
   }
 
   /**
-   * Claims `record` for `actor` where the claim may send it to RevenueCat: a key the journal does not hold,
-   * or `existing`, a record of the same request that is not settled (UNKNOWN, or PENDING, whose lease may
-   * have run out). A key that has an approval request follows it, whoever sends it (the key is the
-   * request's, across all credentials): PENDING answers approval_required again, APPROVED applies it as the
-   * requester's (the approver's decision stands even if the first application was cut short), REJECTED or
-   * EXPIRED is invalid_state, another adjustment idempotency_key_reused. For a record that exists only an
-   * APPROVED request stands in for the caller's limits: the request may be an earlier retrier's, and one
-   * whose own limits allow the record still settles it. Otherwise the key is claimed within `actor`'s role
-   * and limits, if it has any, so reaching a record that exists skips neither.
+   * Claims `record` for `actor` where the claim may send it: a new key, or `existing` not settled. A key
+   * with an approval request follows it, whoever sends it: PENDING is approval_required, APPROVED applies
+   * as the requester's, REJECTED/EXPIRED invalid_state, another adjustment idempotency_key_reused. For an
+   * existing record only an APPROVED request stands in for the caller's limits; otherwise the claim is
+   * within `actor`'s role and limits, so reaching an existing record skips neither.
    */
   async claim(actor: Actor, record: NewAdjustment, leaseMs: number, existing: AdjustmentRecord | null = null): Promise<ClaimResult> {
     const request = await this.approvals.findByIdempotencyKey(record.idempotencyKey);

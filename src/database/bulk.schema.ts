@@ -6,11 +6,11 @@ import { inList, instant } from './columns';
 export const BULK_ADJUSTMENT_STATUSES = ['DRAFT', 'RUNNING', 'COMPLETED', 'CANCELLED'] as const;
 export type BulkAdjustmentStatus = (typeof BULK_ADJUSTMENT_STATUSES)[number];
 
-/** Items a job may hold (DESIGN "Bulk adjustments"). */
+/** Items a job may hold (README "Bulk adjustments"). */
 export const MAX_BULK_ITEMS = 100_000;
 
 /**
- * Bulk adjustment jobs (DESIGN "Bulk adjustments"). A job's items are journal records (`adjustments` rows
+ * Bulk adjustment jobs (README "Bulk adjustments"). A job's items are journal records (`adjustments` rows
  * with `bulk_adjustment_id` set, QUEUED until sent), so this table holds only the job itself: what every
  * item shares (currency, reason, creator), its state, and which instance runs it.
  *

@@ -18,8 +18,9 @@ export interface StoredBalance {
 
 
 /**
- * The journal: one row per adjustment attempt, which is also its idempotency record (DESIGN "The journal",
- * "Exactly once"). Rows are only ever changed by their own settlement and by `reversed_by_id` being set once.
+ * The journal: one row per adjustment attempt, which is also its idempotency record (README "The
+ * journal", "Exactly once"; docs/decisions.md). Rows are only ever changed by their own settlement and by
+ * `reversed_by_id` being set once.
  *
  * Tables are not schema-qualified: the connection's search_path picks the schema, so tests get one each.
  */

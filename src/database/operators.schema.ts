@@ -8,7 +8,7 @@ export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 
 
 /**
- * Named operator credentials (DESIGN "Operators and roles"). The token itself is never stored: only its
+ * Named operator credentials (README "Operators, roles and approvals"). The token itself is never stored: only its
  * SHA-256 (token_hash, what authentication looks up) and its first 8 characters (token_prefix, so a person
  * can recognise it). Rows are never deleted: a revoked operator keeps its name for the journal's actors.
  */
@@ -48,8 +48,8 @@ export type OperatorRow = typeof operators.$inferSelect;
 export type NewOperatorRow = typeof operators.$inferInsert;
 
 /**
- * Adjustments over an operator's limits, waiting for a second person (DESIGN "Approvals"). `status` is stored
- * PENDING until decided; a PENDING row past expires_at reads as EXPIRED (and may be written so by `expire`).
+ * Adjustments over an operator's limits, waiting for a second person (README "Limits and approvals").
+ * `status` is stored PENDING until decided; a PENDING row past expires_at reads as EXPIRED (and may be written so by `expire`).
  * idempotency_key is the adjustment's: the same key sent again finds this request, and approval applies the
  * adjustment under it, so the journal's exactly-once record holds for approvals too.
  */

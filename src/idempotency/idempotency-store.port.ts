@@ -3,8 +3,9 @@ import type { AdjustmentRecord, ClaimResult, NewAdjustment, Outcome } from '../j
 export type { AdjustmentRecord, ClaimResult, NewAdjustment, Outcome };
 
 /**
- * Where the exactly-once record of an adjustment lives: its journal entry (DESIGN "Exactly once", "The
- * journal"). Claims are atomic across every instance sharing the database; a claim is a lease.
+ * Where the exactly-once record of an adjustment lives: its journal entry (README "Exactly once";
+ * docs/decisions.md, "The journal's claim protocol"). Claims are atomic across every instance sharing the
+ * database; a claim is a lease.
  * Every method throws `dependency_unavailable` when the store does not answer.
  */
 export interface IdempotencyStore {

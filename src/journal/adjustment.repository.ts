@@ -87,7 +87,7 @@ export class InvalidPageArgumentError extends GatewayError {
 export const MAX_PAGE_SIZE = 100;
 
 /**
- * The journal's data access: the exactly-once claim protocol (DESIGN "Exactly once", "Reversal") and
+ * The journal's data access: the exactly-once claim protocol (docs/decisions.md, "The journal's claim protocol") and
  * history queries. Lease times use the database's clock, the one every instance shares. Every method
  * throws DatabaseUnavailableError when the database does not answer.
  */

@@ -6,7 +6,7 @@ export const OPERATOR_TOKEN_PREFIX = 'cgo_';
 const TOKEN_BYTES = 32;
 /** `cgo_` and 32 bytes in base64url without padding (43 characters). */
 const OPERATOR_TOKEN = /^cgo_[A-Za-z0-9_-]{43}$/;
-/** How many leading characters are stored and shown as `tokenPrefix` (DESIGN "Operators and roles"). */
+/** How many leading characters are stored and shown as `tokenPrefix` (README "The first operators"). */
 export const TOKEN_PREFIX_LENGTH = 8;
 
 /** A new operator token: shown to its creator once, then only its hash and prefix are kept. */

@@ -43,7 +43,7 @@ export type Reservation<T> =
   /** Demoted below AGENT by now (its token's answer may be a second old): nothing was inserted. */
   | { kind: 'not_agent' };
 
-/** lastUsedAt is kept to the minute (DESIGN): one write per operator per minute at most. */
+/** lastUsedAt is kept to the minute: one write per operator per minute at most. */
 const TOUCH_INTERVAL_MS = 60_000;
 /** The in-memory memory of recent touches is trimmed beyond this many operators. */
 const TOUCH_MEMORY = 10_000;
@@ -70,7 +70,7 @@ const DAILY_USAGE = (operatorId: string, recordId?: string) => sql`
     )`;
 
 /**
- * Operators' data access (DESIGN "Operators and roles", "Approvals"). Every method throws
+ * Operators' data access (README "Operators, roles and approvals"). Every method throws
  * DatabaseUnavailableError when the database does not answer (touchLastUsed excepted: it is best effort).
  */
 @Injectable()
@@ -237,17 +237,11 @@ export class OperatorRepository {
   }
 
   /**
-   * Checks the operator's limits and, within them, runs `insert` (the PENDING journal record, written
-   * before RevenueCat is called) in the same transaction. The operator's row is locked (FOR UPDATE) for
-   * the duration, so every instance reserving for one operator takes turns: each one sums what the ones
-   * before committed (APPLIED today, and PENDING or UNKNOWN of any day), so the daily limit holds under any
-   * concurrency. The limits are read in the transaction, so an update or a revocation committed before it
-   * applies at once. ADMIN operators have no limits (the row is still checked for revocation).
-   *
-   * `recordId` names the journal record `insert` claims: a new one, or one that exists and is sent again
-   * (an UNKNOWN record, or a PENDING one whose lease ran out), whose amount is then counted once, as this one.
-   * `insert` must use only the `tx` it is given (PGlite has one connection; the outer handle would wait
-   * for this transaction forever); if it throws, nothing is kept.
+   * Checks the operator's limits and, within them, runs `insert` (the PENDING journal record) in the same
+   * transaction, the operator's row locked FOR UPDATE: reservations for one operator take turns on every
+   * instance, so the daily limit holds under any concurrency (docs/decisions.md). `recordId`, a record
+   * sent again, is counted once. `insert` must use only its `tx` (PGlite has one connection: the outer
+   * handle would wait forever); if it throws, nothing is kept. ADMINs have no limits.
    */
   reserveAdjustment<T>(operatorId: string, amount: number, insert: (tx: Database) => Promise<T>, recordId?: string): Promise<Reservation<T>> {
     return whileAvailable(() =>

@@ -5,7 +5,6 @@ import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { OperatorsResolver } from './operators.resolver';
 import { OperatorsService } from './operators.service';
 import { Clock } from '../common/clock';
-import { ApprovalRequestRepository } from './approval-request.repository';
 import { OperatorCredentials } from './operator-credentials';
 import { OperatorRepository } from './operator.repository';
 import { DEFAULT_TOKEN_CACHE_OPTIONS, OperatorTokenCache } from './token-cache';
@@ -22,11 +21,10 @@ import { DEFAULT_TOKEN_CACHE_OPTIONS, OperatorTokenCache } from './token-cache';
     OperatorsService,
     OperatorsResolver,
     OperatorRepository,
-    ApprovalRequestRepository,
     { provide: OperatorTokenCache, inject: [Clock], useFactory: (clock: Clock) => new OperatorTokenCache(clock, DEFAULT_TOKEN_CACHE_OPTIONS) },
     OperatorCredentials,
     { provide: OperatorTokenVerifier, useExisting: OperatorCredentials },
   ],
-  exports: [OperatorRepository, ApprovalRequestRepository, OperatorCredentials, OperatorTokenVerifier],
+  exports: [OperatorRepository, OperatorCredentials, OperatorTokenVerifier],
 })
 export class OperatorsModule {}

@@ -1,5 +1,5 @@
 import { Args, Context, ID, Mutation, Query, Resolver } from '@nestjs/graphql';
-import { requestActor } from '../auth/actor';
+import { requestActor } from '../auth/request-actor';
 import type { AuthenticatedRequest } from '../auth/admin-auth';
 import { Roles } from '../auth/roles.decorator';
 import type { Actor } from '../common/actor';

@@ -9,7 +9,7 @@ import { atLeast, type Actor, type OperatorRole } from '../common/actor';
 import type { CreateOperatorInput, UpdateOperatorInput } from './dto/operator.inputs';
 
 /**
- * Managing operators (DESIGN "Operators and roles"): SUPERVISORs manage VIEWERs and AGENTs, ADMINs anyone.
+ * Managing operators (README "Roles"): SUPERVISORs manage VIEWERs and AGENTs, ADMINs anyone.
  * A change of role, limits or revocation takes effect at once on this instance, within a second elsewhere.
  */
 @Injectable()

@@ -50,8 +50,8 @@ export type ApprovalRefusal =
   | 'over_own_limit';
 
 /**
- * Whether `approver` may approve a request for `amount` made by `requestedByOperatorId` (DESIGN
- * "Approvals"): a SUPERVISOR or ADMIN other than the requester, whose own maxAdjustment covers the amount.
+ * Whether `approver` may approve a request for `amount` made by `requestedByOperatorId` (README
+ * "Limits and approvals"): a SUPERVISOR or ADMIN other than the requester, whose own maxAdjustment covers the amount.
  * Returns null when allowed. Rejecting needs only the role and another person.
  */
 export function approvalRefusal(

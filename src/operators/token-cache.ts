@@ -10,7 +10,7 @@ export interface OperatorTokenCacheOptions {
 
 export const DEFAULT_TOKEN_CACHE_OPTIONS: OperatorTokenCacheOptions = { maxEntries: 10_000, ttlMs: 1000 };
 
-/** The longest TTL allowed: DESIGN "Operators and roles" gives other instances a second to honour a revocation. */
+/** The longest TTL allowed: other instances honour a revocation within a second (README "Rotating and revoking"). */
 export const MAX_TOKEN_CACHE_TTL_MS = 1000;
 
 interface Entry {
@@ -20,14 +20,13 @@ interface Entry {
 
 /**
  * token hash -> operator (or null: no live operator has it), so authentication costs at most one database
- * lookup per token per `ttlMs` per instance (issue #15), however many requests it carries.
+ * lookup per token per `ttlMs` per instance, however many requests it carries.
  *
  * Revocation: the instance that revokes calls `invalidateOperator`, which takes effect at once, also for a
  * lookup already under way (its answer is dropped, not stored). Other instances stop accepting the token
  * when their entry expires, within `ttlMs` <= 1 s; there is no cross-instance message to lose.
- * Unknown tokens are cached too (a flood of random tokens costs one lookup each, then is bounded by the
- * size); that is safe because a token is only handed out after its row is committed, so a hash can never
- * be looked up before it exists.
+ * Unknown tokens are cached too: a token is handed out only after its row is committed, so no hash is
+ * looked up before it exists.
  */
 export class OperatorTokenCache {
   private readonly entries = new Map<string, Entry>();

@@ -28,7 +28,7 @@ const CONNECTION_INIT_TIMEOUT_MS = 5_000;
 const ATTEMPT_WINDOW_MS = 60_000;
 // How late, at most, a connection whose session token expired is closed.
 const EXPIRY_SWEEP_MS = 1_000;
-// How often, at most, the revocations made on other instances are looked for (DESIGN: within a second).
+// How often, at most, the revocations made on other instances are looked for (the README promises within a second).
 const REVOCATION_SWEEP_MS = 500;
 
 type ConnectionExtra = {

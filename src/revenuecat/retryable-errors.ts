@@ -1,5 +1,5 @@
 /**
- * The RevenueCat errors worth retrying, by HTTP status, as DESIGN.md "Talking to RevenueCat" lists them.
+ * The RevenueCat errors worth retrying, by HTTP status, as README "Talking to RevenueCat" lists them.
  * A wire fact shared by both sides of the wire (the client and the emulator), so it imports nothing.
  */
 export const RETRYABLE_ERRORS: Readonly<Record<number, string>> = {

@@ -162,7 +162,7 @@ describe('RevenueCatLedger against the emulator', () => {
     [429, 'rate_limit_error'],
     [500, 'server_error'],
     [503, 'server_error'],
-  ])('retries a %i %s, which DESIGN lists as retryable', async (status, type) => {
+  ])('retries a %i %s, which the README lists as retryable', async (status, type) => {
     emulator.injectFault({ endpoint: 'list_balances', status, type, count: Infinity, backoffMs: 1, retryAfterSeconds: 0 });
     const error = await failureOf(RevenueCatError, ledger.listBalances('user_2abcXYZ', { includeEmpty: false }));
     expect([error.type, error.httpStatus, error.retryable, error.outcomeUnknown]).toEqual([type, status, true, true]);

@@ -17,7 +17,7 @@ import { UpstreamStatus } from './upstream-status';
 export type RevenueCatEndpoint = 'list_currencies' | 'list_balances' | 'create_transaction';
 
 const PAGE_LIMIT = 100;
-// RevenueCat's published limits (reference/revenuecat-v2-virtual-currency.yaml).
+// RevenueCat's published limits for virtual currencies (its API v2 reference).
 const CURRENCY_CODE = /^[A-Za-z0-9_]{1,10}$/;
 const MAX_CURRENCY_NAME = 50;
 const MAX_CURRENCY_DESCRIPTION = 1500;

@@ -9,8 +9,8 @@ export interface RevenueCatRateLimitReport {
 }
 
 /**
- * The one budget of RevenueCat transactions every caller of the service shares (DESIGN "Bulk adjustments",
- * pacing). The ledger asks it before each transaction attempt and tells it what RevenueCat answered; the
+ * The one budget of RevenueCat transactions every caller of the service shares (docs/decisions.md,
+ * "The pacer"). The ledger asks it before each transaction attempt and tells it what RevenueCat answered; the
  * bulk runner takes its slots from it. Implemented by pacing/TransactionPacer.
  */
 export interface TransactionPacing {

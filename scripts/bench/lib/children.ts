@@ -59,16 +59,11 @@ export interface StartOptions {
 const builds = new Map<string, string>();
 
 /**
- * The tree at `root` compiled to JavaScript by the project's own tsc into `<root>/.bench-build`, so a child
- * runs as `npm start` does (`node dist/main.js`), not under ts-node. ts-node loads Node's `repl`, and with
- * it `domain`, which switches every EventEmitter of the process to its domain-aware path
- * (`events.usingDomains`): a per-event cost production never pays, and which weighs on each server in
- * proportion to the events it emits, not to the work it does. The build sits inside the tree so its
- * packages resolve as the sources' do; the SQL migrations are copied beside the compiled database code
- * as `nest build` copies them to dist. Each run compiles into a directory of its own
- * (`.bench-build/run-<pid>`), removed when the run exits, so two runs at once (a bench beside the smoke
- * run of `npm test`) never delete each other's build; one left by a run that was killed is removed by the
- * next.
+ * The tree at `root` compiled by the project's tsc, so a child runs as `npm start` does: ts-node loads
+ * Node's `domain`, which puts every EventEmitter on a slower path production never takes. The build sits
+ * inside the tree (packages resolve as the sources' do), with the SQL migrations copied as `nest build`
+ * does, in `.bench-build/run-<pid>`, so two runs at once never delete each other's; a killed run's is
+ * removed by the next.
  */
 export function compiledTree(root: string): string {
   let out = builds.get(root);

@@ -37,21 +37,10 @@ const MAX_WAIT_STEP_MS = 1000;
 export const MAX_PAUSE_MS = 5 * 60_000;
 
 /**
- * Paces every RevenueCat transaction of the service under one budget of
- * REVENUECAT_TRANSACTIONS_PER_MINUTE in any 60 s, shared by every instance through Redis:
- *
- * - interactive calls (adjustCredits, reversals, approvals) take from the whole budget with
- *   `takeInteractive()`: counted, never delayed, never refused (see `InteractiveTake.withinBudget`);
- * - bulk items wait in `takeBulk()` for a slot: one every 60000 / (budget x BULK_SHARE_PERCENT %) ms
- *   across all instances (no bursts), and none while the last 60 s already hold the budget less a
- *   second's worth of it, so bulk yields to interactive use and the total stays within the budget;
- * - a RevenueCat 429 pauses bulk on every instance for its Retry-After (`pause`), and RevenueCat's
- *   rate-limit headers (`observe`) lower the budget to RevenueCat's own limit and pause bulk when its
- *   window is nearly used up by someone else.
- *
- * Redis unconfigured or not answering: the same pacing on this instance alone (each instance paces to
- * the full budget, as the rate limits do), back to the shared budget on the first take after Redis
- * answers again.
+ * One budget of REVENUECAT_TRANSACTIONS_PER_MINUTE in any 60 s for every RevenueCat transaction of every
+ * instance (through Redis; this instance alone while Redis is away). Interactive calls are counted, never
+ * delayed; bulk items wait for evenly spaced slots of their share and yield when the window is nearly
+ * full; a 429 or RevenueCat's rate-limit headers pause bulk everywhere. docs/decisions.md, "The pacer".
  */
 @Injectable()
 export class TransactionPacer implements TransactionPacing {

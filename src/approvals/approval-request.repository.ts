@@ -6,34 +6,11 @@ import { isStorableText } from '../common/text';
 import { whileAvailable } from '../database/database-errors';
 import { before, pageOf, pageStart, type Page } from '../journal/adjustment.repository';
 import type { Actor } from '../common/actor';
+import { ApprovalRequestStore, type ApprovalRequestRecord, type CreateResult, type NewApprovalRequest } from '../credits/approval-request-store.port';
 import { approvalRequests, type ApprovalRequestRow, type ApprovalStatus } from '../database/operators.schema';
 
-/** DESIGN "Approvals": a request not decided within 24 hours expires. */
+/** A request not decided within 24 hours expires (README "Limits and approvals"). */
 export const APPROVAL_TTL_MS = 24 * 60 * 60 * 1000;
-
-/** One approval request, with `status` as it reads now: a PENDING row past expiresAt is EXPIRED. */
-export type ApprovalRequestRecord = ApprovalRequestRow;
-
-export interface NewApprovalRequest {
-  id: string;
-  idempotencyKey: string;
-  fingerprint: string;
-  userId: string;
-  currency: string;
-  amount: number;
-  reason: string;
-  /** A reversal's request: the adjustment it reverses. */
-  reversesId?: string | null;
-  requestedBy: Actor;
-}
-
-export type CreateResult =
-  /** A new PENDING request. */
-  | { kind: 'created'; request: ApprovalRequestRecord }
-  /** The key already has a request for the same adjustment: this one, whatever its status. */
-  | { kind: 'existing'; request: ApprovalRequestRecord }
-  /** The key already has a request for another adjustment (422 idempotency_key_reused). */
-  | { kind: 'mismatch'; request: ApprovalRequestRecord };
 
 export type Decision =
   | { status: 'APPROVED'; decidedBy: Actor; adjustmentId: string; reason?: string | null }
@@ -49,12 +26,12 @@ export type DecideResult =
 export type ApprovalRequestPage = Page<ApprovalRequestRecord>;
 
 /**
- * Approval requests' data access (DESIGN "Approvals"). Times come from the injected Clock (created, expiry),
+ * Approval requests' data access (README "Limits and approvals"). Times come from the injected Clock (created, expiry),
  * so a test can let 24 hours pass; instances' clocks need only agree to well within a day. Every method
  * throws DatabaseUnavailableError when the database does not answer.
  */
 @Injectable()
-export class ApprovalRequestRepository {
+export class ApprovalRequestRepository implements ApprovalRequestStore {
   constructor(
     @Inject(Database) private readonly db: Database,
     @Optional() private readonly clock: Clock = new Clock(),
