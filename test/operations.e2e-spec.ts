@@ -185,7 +185,7 @@ async function sigtermWithEventsInFlight(
   expect(Math.max(...own.events.map((event) => event.usageChanged.balance))).toBe(startBalance + total);
 }
 
-/** DESIGN "Operations": every response carrying an error has both, also the ones Apollo itself produces. */
+/** README "Operations": every response carrying an error has both, also the ones Apollo itself produces. */
 describe('request ids on every error', () => {
   const ctx = useEmulatorApp();
   const json = { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_SECRET}` };
@@ -260,7 +260,7 @@ function rawExchange(url: string, head: string, options: { trickle?: string; eve
   });
 }
 
-/** DESIGN "Operations": slow clients cannot hold the service. */
+/** README "Hostile input": slow clients cannot hold the service. */
 describe('slow request bodies', () => {
   const ctx = useEmulatorApp({ env: { REQUEST_BODY_TIMEOUT_SECONDS: '1' } });
   const ADJUST = JSON.stringify({ query: 'mutation { adjustCredits(input: { userId: "user_2abcXYZ", amount: 5, reason: "SLOW-1" }) { balance } }' });
