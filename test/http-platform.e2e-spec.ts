@@ -81,6 +81,24 @@ describe('the HTTP platform for a route added to the app', () => {
     expect([response.status, payload.errors[0].extensions]).toEqual([status, { code, status, requestId: response.headers['x-request-id'] }]);
   });
 
+  it('refuses a /graphql body declared in a charset other than UTF-8, instead of reading it garbled', async () => {
+    await start();
+    const send = (contentType: string) =>
+      request(app.getHttpServer())
+        .post('/graphql')
+        .set({ authorization: `Bearer ${ADMIN_SECRET}`, 'content-type': contentType })
+        .send('{"query":"{ me { name } }"}');
+    const refused = await send('application/json; charset=latin1');
+    expect([refused.status, JSON.parse(refused.text).errors[0].extensions]).toEqual([
+      400,
+      { code: 'bad_request', status: 400, requestId: refused.headers['x-request-id'] },
+    ]);
+    for (const accepted of ['application/json; charset=utf-8', 'application/json; charset="UTF8"', 'application/json']) {
+      const answer = await send(accepted);
+      expect([accepted, answer.status, JSON.parse(answer.text)]).toEqual([accepted, 200, { data: { me: { name: "admin" } } }]);
+    }
+  });
+
   it('reads the client address from X-Forwarded-For only behind a trusted proxy (TRUST_PROXY)', async () => {
     await start();
     expect(((await post('{}', { 'x-forwarded-for': '203.0.113.7' })).body as { ip: string }).ip).toBe('127.0.0.1');

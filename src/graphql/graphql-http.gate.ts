@@ -1,6 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, preParsingHookHandler } from 'fastify';
 import { AdminAuth, type AuthenticatedRequest } from '../auth/admin-auth';
 import type { AdminPrincipal } from '../auth/admin-authenticator';
 import { Errors } from '../common/errors';
@@ -30,6 +30,7 @@ export class GraphqlHttpGate implements OnModuleInit {
   onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
     fastify.addHook('onRequest', this.onRequest);
+    fastify.addHook('preParsing', this.preParsing);
     fastify.addHook('onSend', this.onSend);
   }
 
@@ -60,6 +61,19 @@ export class GraphqlHttpGate implements OnModuleInit {
     );
   };
 
+  /**
+   * Fastify's JSON parser reads every body as UTF-8 whatever charset it declares; a body declared in
+   * another charset would arrive garbled instead of refused.
+   */
+  private readonly preParsing: preParsingHookHandler = (request, _reply, payload, done) => {
+    if (request.routeOptions.url !== GRAPHQL_PATH) return done(null, payload);
+    const charset = CHARSET.exec(request.headers['content-type'] ?? '')?.[1]?.toLowerCase();
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      return done(Errors.badRequest(`the body's charset must be utf-8, not ${charset.slice(0, 40)}`), undefined);
+    }
+    done(null, payload);
+  };
+
   private readonly onSend = (request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: null, payload: unknown) => void): void => {
     if (reply.statusCode < 400 || typeof payload !== 'string' || payload.includes('"requestId"') || request.routeOptions.url !== GRAPHQL_PATH) {
       return done(null, payload);
@@ -73,6 +87,8 @@ export class GraphqlHttpGate implements OnModuleInit {
  * host. No userinfo, path or percent sign: `[@x` or `:80@x` parse as URLs on their own, yet leave Fastify a
  * host name that does not.
  */
+const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
+
 const HOST = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=-]+)(:[0-9]{1,5})?$/;
 
 function validHost(host: string | undefined): boolean {
