@@ -19,18 +19,10 @@ const clientErrorResponders = new WeakMap<object, ClientErrorResponder>();
 export const APP_OPTIONS: NestApplicationOptions = { bufferLogs: true, bodyParser: false };
 
 /**
- * The HTTP platform: Fastify, through Nest's adapter (BENCHMARKS.md has why not Express).
- * - Routes are exact: `/graphql` is Apollo's route and nothing under it is.
- * - Bodies are Fastify's to read, up to 64 KiB (a larger declared Content-Length is refused before any
- *   of it is read), within REQUEST_BODY_TIMEOUT_SECONDS (bodyDeadline); authentication runs before
- *   (GraphqlHttpGate).
- * - The request id is `request.id` (genRequestId), echoed in `x-request-id` on every answer.
- * - The client address is Fastify's `request.ip`, through the `TRUST_PROXY` function graphql-ws uses too.
- * - While the app closes, requests still get the `shutting_down` answer, not Fastify's own 503.
- * - Node's connection timeouts rather than Fastify's (a 72 s keep-alive and no bound on a whole request):
- *   an idle connection is closed after 5 s, a request that has not arrived in full after 300 s is refused.
- * - A request Node's HTTP parser refuses gets the catalogue's error with a request id (ClientErrorResponder),
- *   not Fastify's bare `{"error":"Bad Request","message":"Client Error"}`.
+ * Fastify through Nest's adapter (docs/decisions.md, "Fastify, not Express" and "The /graphql request path").
+ * Node's connection timeouts replace Fastify's defaults, which never bound a whole request; a closing app
+ * still answers `shutting_down` rather than Fastify's own 503; and a request Node's parser refuses gets the
+ * catalogue's error with a request id (ClientErrorResponder), not Fastify's bare "Client Error".
  */
 export function httpAdapter(config: Pick<AppConfig, 'trustProxy' | 'requestBodyTimeoutMs'>): FastifyAdapter {
   const clientErrors = new ClientErrorResponder();

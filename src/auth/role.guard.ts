@@ -9,15 +9,10 @@ import type { Principal } from './principal';
 import { ROLES_METADATA } from './roles.decorator';
 
 /**
- * Every root field, over HTTP and graphql-ws alike, runs only for a credential whose role is at least the
- * field's `@Roles`: otherwise 403 `forbidden` with `extensions.requiredRole`, before the resolver (and
- * its rate-limit budget) is touched. Registered globally, so a new resolver cannot forget it.
- *
- * - Over HTTP the credential is the one AdminAuthMiddleware authenticated (`req.principal`): a request
- *   that did not pass it (a route or prefix changed one day) has none and is refused, missing_bearer.
- * - Over graphql-ws it is the connection's. graphql-ws carries subscriptions: a query or mutation sent
- *   there by a role that could run it over HTTP is 400 bad_request (HTTP refuses subscriptions the same way).
- * - An app user's Clerk token (graphql-ws only) may run `usageChanged` and nothing else.
+ * Every root field, over HTTP and graphql-ws, runs only for a credential whose role is at least its `@Roles`
+ * (403 `forbidden`), before its rate-limit budget is spent; global, so no resolver can forget it. A request
+ * that bypassed authentication has no credential and is refused; graphql-ws carries subscriptions alone (as
+ * HTTP refuses them, a query there is 400), and an app user's Clerk token may run `usageChanged` only.
  */
 @Injectable()
 export class RoleGuard implements CanActivate {

@@ -27,12 +27,10 @@ export function clientErrorRefusal(error: ClientError): GatewayError {
 }
 
 /**
- * Fastify's `clientErrorHandler`: a request Node's HTTP parser refused (a malformed request line or header,
- * headers over Node's limit, a request that never arrived in full) gets the catalogue's error body with a
- * fresh request id, in the body and in `x-request-id`, is counted with the other refusals, and its
- * connection is closed (the parser cannot go on after an error). The refusal is written after any answer
- * still owed on that connection to a request pipelined before it, never in its place: a caller must not
- * read a 400 as the outcome of a mutation that ran.
+ * Fastify's `clientErrorHandler`: a request Node's parser refused (malformed, headers over the limit, never
+ * arriving in full) gets the catalogue's error with a fresh request id, is counted as a refusal, and closes
+ * its connection (the parser cannot go on). It is written after any answer owed to a request pipelined
+ * before it, never in its place: a caller must not read a 400 as the outcome of a mutation that ran.
  */
 export class ClientErrorResponder {
   private readonly logger = new Logger('HttpServer');

@@ -76,16 +76,10 @@ function describe(error: unknown): string {
 }
 
 /**
- * What the gateway adds to Apollo's handling of every GraphQL request over HTTP, as one plugin: Apollo
- * calls every request listener at every step of every request, so each plugin with a listener costs
- * every request a promise per step.
- *
- * - Every error carries the request id (`request.id`, from the context).
- * - Subscriptions are served over graphql-ws; over HTTP, Apollo would run them as if they were queries.
- * - The HTTP status of a response: when no root field succeeded it is the first error's status; when
- *   some did (aliases), it is 200 and each failed field carries its own error.
- * - `Cache-Control: no-store`, which Apollo's cache-control plugin (off: the schema has no cache hints)
- *   sent on every answer: balances and the journal are never to be cached on the way.
+ * Everything the gateway adds to Apollo's HTTP requests, in one plugin: Apollo calls every plugin's
+ * listeners at every step of every request. It puts the request id on every error, refuses subscriptions
+ * (graphql-ws carries them; Apollo would run one as a query), answers 200 when an aliased root field
+ * succeeded (else the first error's status), and sends `Cache-Control: no-store`: balances are never cached.
  */
 export const gatewayRequestPlugin: ApolloServerPlugin = {
   async requestDidStart() {

@@ -10,13 +10,10 @@ export type BulkAdjustmentStatus = (typeof BULK_ADJUSTMENT_STATUSES)[number];
 export const MAX_BULK_ITEMS = 100_000;
 
 /**
- * Bulk adjustment jobs (README "Bulk adjustments"). A job's items are journal records (`adjustments` rows
- * with `bulk_adjustment_id` set, QUEUED until sent), so this table holds only the job itself: what every
- * item shares (currency, reason, creator), its state, and which instance runs it.
- *
- * A RUNNING job is run by the instance named in `lease_owner` until `lease_expires_at` (database time),
- * which renews it while it works; another instance takes over a job whose lease ran out, and an instance
- * that stops (SIGTERM) clears its leases so another takes over at once.
+ * Bulk adjustment jobs (README "Bulk adjustments"). The items are journal records (`adjustments` rows with
+ * `bulk_adjustment_id`, QUEUED until sent), so this row holds only what they share, the job's state and its
+ * lease: the instance in `lease_owner` runs a RUNNING job and renews `lease_expires_at` (database time) as
+ * it works; another takes over once it runs out, at once if the owner stopped (SIGTERM) and cleared it.
  */
 export const bulkAdjustments = pgTable(
   'bulk_adjustments',

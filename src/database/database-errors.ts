@@ -18,12 +18,10 @@ export class DatabaseUnavailableError extends GatewayError {
 }
 
 /**
- * SQLSTATEs that mean the database cannot be reached or used right now, whatever the statement: classes 08
- * connection, 28 authorization (a login refused), 3D a database that does not exist (dropped), 53 resources
- * (too many connections), 57 operator intervention (sessions ended, a server starting or shutting down;
- * 57014 is a statement timeout), 58 system; and, each rolling back everything it touched so that a retry
- * may succeed, 25006 (a server that only reads: a standby after a failover), 40001 and 40P01 (a
- * serialization failure, a deadlock the server broke). 40003 is not here: whether a commit happened is unknown.
+ * SQLSTATEs meaning the database cannot be used right now, whatever the statement: classes 08 connection,
+ * 28 login refused, 3D database gone, 53 resources, 57 operator intervention (57014 a statement timeout),
+ * 58 system; and 25006 (a read-only standby after a failover), 40001 and 40P01, which roll back everything
+ * they touched so that a retry may succeed. Not 40003: whether the commit happened is unknown.
  */
 const UNAVAILABLE_SQLSTATE = /^(08|28|3D|53|57|58)|^(25006|40001|40P01)$/;
 /** What node-postgres and pg-pool throw without a SQLSTATE when the connection fails or times out. */

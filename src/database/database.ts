@@ -111,12 +111,10 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
 }
 
 /**
- * The pool's connections. Each handles its own `'error'` from the start: pg-pool listens only while a client
- * sits idle, so a session ended by the server (57P01 on a failover, pg_terminate_backend) while the client
- * is checked out between two statements of a transaction would otherwise be an unhandled `'error'` and
- * end the process. The client is then not queryable: its next statement fails as unavailable and the
- * pool discards it on release. A session that cannot be opened at all becomes a SessionRefusedError,
- * whatever the server's SQLSTATE (55000 for ALLOW_CONNECTIONS false, 3D000, 28P01, ...).
+ * A pool connection that handles its own `'error'` from the start: pg-pool listens only while a client is
+ * idle, so a session the server ends mid-transaction (57P01 on a failover, pg_terminate_backend) would
+ * otherwise be an unhandled `'error'` that ends the process. The client then fails its next statement as
+ * unavailable and the pool discards it. A session that cannot be opened is a SessionRefusedError.
  */
 class PoolClient extends Client {
   constructor(config?: ClientConfig) {

@@ -10,14 +10,10 @@ import { Lifecycle } from '../lifecycle/lifecycle';
 import { withRequestId } from './response-request-id';
 
 /**
- * What every request to Apollo's `/graphql` route goes through, as hooks of the app's Fastify instance:
- * - `onRequest`, before Fastify reads the body: refused with a Host Apollo cannot build a URL from, on a
- *   connection a refusal is closing, or while shutting down; then authenticated. A refusal goes to
- *   Fastify's error handler, where Nest's exception filters answer it from the catalogue.
- * - `onSend`: the request id into an error Apollo answered before any plugin saw the request (see
- *   withRequestId). Every other error gets it from gatewayRequestPlugin.
- * Installed in onModuleInit, before Fastify is ready (it binds hooks to routes then), and matched by
- * route, not by URL: Fastify's router alone decides which requests are Apollo's.
+ * Hooks on Apollo's `/graphql` route, matched by route so that Fastify's router alone decides what is
+ * Apollo's, and installed in onModuleInit, before Fastify binds hooks to routes. `onRequest` refuses and
+ * authenticates before any byte of the body is read, through Fastify's error handler and Nest's filters;
+ * `onSend` adds the request id to errors Apollo answers before any plugin runs (withRequestId).
  */
 @Injectable()
 export class GraphqlHttpGate implements OnModuleInit {

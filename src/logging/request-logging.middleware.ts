@@ -8,12 +8,10 @@ import type { Options as PinoHttpOptions } from 'pino-http';
 const UNLOGGED_PATHS = new Set(['/healthz', '/readyz']);
 
 /**
- * Every request: when the level logs `info`, one line when it ends (with the request id Fastify's genReqId
- * gave it, which middie copies to `req.id`):
- * `request completed` (`request aborted` if the caller hung up first, `request errored` for a 5xx) with
- * the request (id, method, path: a GET's query string may carry a whole document and its variables),
- * the status and the time it took. What pino-http did, without the two child loggers and the
- * serialized request it made for every request whatever the level.
+ * One line per request when it ends, at `info` (`request completed`, `request aborted` if the caller hung
+ * up, `request errored` for a 5xx): the id genReqId gave it (middie copies it to `req.id`), method, path
+ * without the query string (a GET's may carry a document and its variables), status and duration. Written
+ * here rather than through pino-http, which builds two child loggers and a serialized request per request.
  */
 @Injectable()
 export class RequestLoggingMiddleware implements NestMiddleware {

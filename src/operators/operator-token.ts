@@ -24,12 +24,10 @@ export function isOperatorToken(token: string): boolean {
 }
 
 /**
- * What is stored and looked up: SHA-256 of the token in hex, or HMAC-SHA256 with `key` (a server-side
- * pepper, so a leaked table alone cannot even be checked against a leaked token). The key, if used, must
- * never change: every stored hash depends on it.
- *
- * Looking the hash up by equality does not leak the token through timing: an attacker controls the token,
- * not its hash, so learning how many leading hash characters matched tells nothing about a valid token.
+ * SHA-256 of the token in hex, or HMAC-SHA256 with `key`, a server-side pepper so that a leaked table alone
+ * cannot be checked against a leaked token; the key must never change, as every stored hash depends on it.
+ * Looking the hash up by equality leaks nothing through timing: an attacker controls the token, not its
+ * hash, so how many leading hash characters matched says nothing about a valid token.
  */
 export function hashOperatorToken(token: string, key?: string): string {
   return key === undefined || key === ''

@@ -51,12 +51,10 @@ const TOUCH_MEMORY = 10_000;
 const UTC_DAY_START = sql`date_trunc('day', now() at time zone 'UTC') at time zone 'UTC'`;
 
 /**
- * The day's usage: what applied today, and what is still in flight as if applied, since it was reserved
- * before RevenueCat was called and may yet apply: a record being sent now (PENDING within its lease),
- * and today's UNKNOWN ones (a PENDING record past its lease reads UNKNOWN). An earlier day's record that
- * is not settled counts on the day it applies, if it does. `recordId`, the
- * record being claimed, is left out: it is added once as the amount asked for, whether it is new or an
- * UNKNOWN one of the operator's own that is sent again.
+ * The day's usage: what applied today, plus what is in flight as if applied, since it was reserved before
+ * RevenueCat was called and may yet apply (PENDING within its lease, and today's UNKNOWN, which includes a
+ * PENDING record past its lease). An earlier day's unsettled record counts on the day it applies, if it does.
+ * `recordId`, the record being claimed, is left out: the caller counts it once, as the amount asked for.
  */
 const DAILY_USAGE = (operatorId: string, recordId?: string) => sql`
   select coalesce(sum(abs(${adjustments.amount})), 0)::bigint as used

@@ -19,14 +19,10 @@ interface Entry {
 }
 
 /**
- * token hash -> operator (or null: no live operator has it), so authentication costs at most one database
- * lookup per token per `ttlMs` per instance, however many requests it carries.
- *
- * Revocation: the instance that revokes calls `invalidateOperator`, which takes effect at once, also for a
- * lookup already under way (its answer is dropped, not stored). Other instances stop accepting the token
- * when their entry expires, within `ttlMs` <= 1 s; there is no cross-instance message to lose.
- * Unknown tokens are cached too: a token is handed out only after its row is committed, so no hash is
- * looked up before it exists.
+ * token hash -> operator (or null), so authentication costs at most one database lookup per token per
+ * `ttlMs` per instance. A revocation here takes effect at once, even over a lookup in flight; other instances
+ * see it when their entry expires (`ttlMs` <= 1 s): no cross-instance message to lose. Unknown tokens are
+ * cached too, since a token is handed out only after its row is committed.
  */
 export class OperatorTokenCache {
   private readonly entries = new Map<string, Entry>();

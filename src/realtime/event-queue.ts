@@ -5,12 +5,10 @@ export interface DeliveryTracker {
 }
 
 /**
- * A subscription's events as an async iterator. The buffer is bounded: a client that stops reading
- * loses its oldest events (each carries the latest balance, so the newest ones matter) instead of
- * growing the server's memory. `return()` releases the subscription exactly once.
- *
- * An event counts as delivered when the consumer comes back for the next one: graphql-ws asks for it
- * only after the previous one was written to the connection.
+ * A subscription's events as an async iterator, with a bounded buffer: a client that stops reading loses
+ * its oldest events (each carries the latest balance) rather than growing the server's memory. An event
+ * counts as delivered when the consumer asks for the next, since graphql-ws asks only after writing the
+ * previous one. `return()` releases the subscription exactly once.
  */
 export class EventQueue<T> implements AsyncIterableIterator<T> {
   private readonly buffer: T[] = [];

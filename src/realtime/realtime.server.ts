@@ -255,7 +255,7 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
 /** Refuses a WebSocket upgrade with a plain HTTP answer, before any WebSocket exists. */
 function refuse(socket: Duplex, error: GatewayError): false {
   if (socket.destroyed) return false;
-  // No request id: an upgrade is refused before Express, which assigns it, sees the request.
+  // No request id: an upgrade is refused before Fastify, which assigns it, sees the request.
   const body = errorBody(error, undefined);
   const { status } = error;
   socket.end(

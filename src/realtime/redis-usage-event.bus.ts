@@ -22,14 +22,10 @@ export function usageChannelPrefix(db: number | undefined): string {
 type WireEvent = UsageChangedEvent & { publishedBy?: string };
 
 /**
- * Delivery across instances: one Redis channel per user. An instance subscribes to a user's channel
- * while it has a subscriber for that user, and to the pattern of all channels while it has a subscriber
- * for every user, so Redis only sends each instance the events it has someone to hand them to.
- *
- * An instance hands its own events to its own subscribers directly and skips them when Redis brings
- * them back, so every subscriber receives each event exactly once, and a Redis outage costs only the
- * events of other instances: subscriptions are still accepted, and the channels they need are
- * subscribed when the connection is back.
+ * One Redis channel per user, subscribed only while this instance has a subscriber for that user (all
+ * channels' pattern only for an every-user subscriber), so Redis sends it only events it can hand on. Its own
+ * events go to its own subscribers directly and are skipped when echoed: each arrives exactly once, and a
+ * Redis outage loses only other instances' events (channels are subscribed again once it is back).
  */
 export class RedisUsageEventBus implements UsageEventBus, OnApplicationShutdown {
   private readonly logger = new Logger(RedisUsageEventBus.name);
