@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
-import { bulkItemKey } from '../src/bulk/bulk-item';
+import { bulkItemKey } from '../src/idempotency/idempotency-keys';
 import { adjustmentIdFor, upstreamKeyFor } from '../src/idempotency/idempotency-keys';
 import { BulkClient, Item } from './helpers/bulk';
 import { GatewayProcess, startGatewayProcess, tryParse } from './helpers/gateway-process';

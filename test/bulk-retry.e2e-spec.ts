@@ -2,7 +2,7 @@ import { TestingModuleBuilder } from '@nestjs/testing';
 import { randomUUID } from 'node:crypto';
 import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { BULK_RUNNER_OPTIONS, MAX_ITEM_ATTEMPTS } from '../src/bulk/bulk-runner';
-import { bulkItemKey } from '../src/bulk/bulk-item';
+import { bulkItemKey } from '../src/idempotency/idempotency-keys';
 import { issueOperatorToken } from '../src/operators/operator-token';
 import { OperatorRepository } from '../src/operators/operator.repository';
 import { BulkClient, Item, Job, JOB_FIELDS } from './helpers/bulk';

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { isBulkItemKey } from '../bulk/bulk-item';
+import { isBulkItemKey } from '../idempotency/idempotency-keys';
 import { Errors } from '../common/errors';
 import { IdGenerator } from '../common/id-generator';
 import { ExactlyOnce } from '../idempotency/exactly-once';

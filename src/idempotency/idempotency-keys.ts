@@ -34,3 +34,25 @@ export function upstreamKeyFor(clientKey: string): string {
 export function adjustmentIdFor(upstreamKey: string): string {
   return `adj_${sha256(`adjustment:${upstreamKey}`).slice(0, 32)}`;
 }
+
+/**
+ * An item's idempotency key, derived from its job and its user (a user is in a job at most once): the
+ * same on every attempt, whichever instance makes it, so RevenueCat (whose key is derived from this one)
+ * applies the item once. It is the job's alone: adjustCredits and reverseAdjustment refuse it
+ * (idempotency_key_reused), so only the job's runner sends the item.
+ */
+export function bulkItemKey(jobId: string, userId: string): string {
+  return `${jobId}:${sha256(`bulk-item:${userId}`).slice(0, 40)}`;
+}
+
+/** What bulkItemKey gives for a job id (`bulk_` and 32 hex digits, see BulkAdjustmentsService.create). */
+const BULK_ITEM_KEY = /^bulk_[0-9a-f]{32}:[0-9a-f]{40}$/;
+
+/**
+ * Whether `key` is, or may become, a bulk item's key. A job's id is public and its users are guessable, so
+ * an item's key can be worked out before the item is added: sent by anyone else first, it would take the
+ * key from the job (the item could not be added) or leave an approval request holding it.
+ */
+export function isBulkItemKey(key: string): boolean {
+  return BULK_ITEM_KEY.test(key);
+}
