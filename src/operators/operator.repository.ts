@@ -95,7 +95,7 @@ export class OperatorRepository {
           createdByOnBehalfOf: createdBy.onBehalfOf,
         })
         .returning();
-      return created!;
+      return created;
     });
   }
 
