@@ -1,5 +1,4 @@
 import { Lifecycle } from '../src/lifecycle/lifecycle';
-import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { sample } from './helpers/metrics';
 import { ADMIN_SECRET, startApp, TestApp, useEmulatorApp } from './helpers/test-app';
 import { connectWs, subscribe, waitFor } from './helpers/ws-client';
