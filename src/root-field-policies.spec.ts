@@ -14,6 +14,7 @@ const schema = buildSchema(readFileSync(join(__dirname, '../schema.gql'), 'utf8'
 /** Every class exported by a `*.resolver.ts` under src/. */
 function resolverClasses(): Type[] {
   const files = (readdirSync(__dirname, { recursive: true }) as string[]).filter((file) => file.endsWith('.resolver.ts'));
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- every resolver file, found at run time
   return files.flatMap((file) => Object.values(require(join(__dirname, file)) as Record<string, unknown>).filter((value): value is Type => typeof value === 'function'));
 }
 

@@ -27,8 +27,8 @@ describe('npm run bench -- --smoke', () => {
       { cwd: join(__dirname, '..'), env: { ...process.env, BENCH_TIMEOUT: '150' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     if (code !== 0) throw new Error(`the smoke run exited with ${code}:\n${output}`);
 

@@ -47,8 +47,8 @@ describeWithPostgres('bulk jobs in PostgreSQL: leases and item claims under conc
     const job = await runningJob(1);
     const taken = await Promise.all(['a', 'b', 'c', 'd'].map((owner) => jobs.acquire(owner, LEASE_MS)));
     const holders = taken.filter((held) => held !== null);
-    expect(holders.map((held) => held!.id)).toEqual([job.id]);
-    const owner = holders[0]!.leaseOwner!;
+    expect(holders.map((held) => held.id)).toEqual([job.id]);
+    const owner = holders[0].leaseOwner!;
     expect(await jobs.acquire('e', LEASE_MS)).toBeNull();
 
     expect(await jobs.renew(job.id, 'e', LEASE_MS)).toBe(false);

@@ -27,7 +27,7 @@ async function startDemo(how: 'script' | 'npm'): Promise<DemoProcess> {
   });
   started.push(child);
   const output: string[] = [];
-  for (const stream of [child.stdout!, child.stderr!]) {
+  for (const stream of [child.stdout, child.stderr]) {
     let partial = '';
     stream.on('data', (chunk: Buffer) => {
       const lines = (partial + chunk.toString()).split('\n');

@@ -1,5 +1,4 @@
 import { Lifecycle } from '../src/lifecycle/lifecycle';
-import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { headersOf } from './helpers/graphql-client';
 import { sample } from './helpers/metrics';
 import { ADMIN_SECRET, startApp, TestApp, useEmulatorApp } from './helpers/test-app';

@@ -252,7 +252,7 @@ describeWithPostgres('AdjustmentRepository on PostgreSQL', () => {
       // 250 records of one user over 125 distinct instants: pairs share a createdAt, so the id breaks ties.
       const rows = Array.from({ length: 250 }, (_, i) => {
         const createdAt = new Date(base + Math.floor(i / 2) * 1000);
-        const status = statuses[i % statuses.length]!;
+        const status = statuses[i % statuses.length];
         const row = {
           ...newAdjustment({ userId: 'user_pager', currency: i % 3 === 0 ? 'GEM' : 'CRD', createdAt }),
           id: `adj-${String(i).padStart(3, '0')}-${randomUUID().slice(0, 8)}`,
@@ -331,9 +331,9 @@ describeWithPostgres('AdjustmentRepository on PostgreSQL', () => {
     });
 
     it('accepts a cursor it made itself for a record that is not in the filter', async () => {
-      const newest = [...seeded].sort(newestFirst)[0]!;
+      const newest = [...seeded].sort(newestFirst)[0];
       const page = await repository.list({ userId: 'user_pager' }, 1, encodeCursor(newest));
-      expect(page.nodes[0]!.id).toBe([...seeded].sort(newestFirst)[1]!.id);
+      expect(page.nodes[0].id).toBe([...seeded].sort(newestFirst)[1].id);
     });
 
     it("serves one user's first page from an index, not a scan of the table", async () => {

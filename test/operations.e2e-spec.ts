@@ -131,6 +131,7 @@ async function sigtermWithEventsInFlight(
     RATE_LIMIT_ADJUST_CREDITS_PER_MINUTE: '1000',
     ...env,
   });
+  started(gateway);
   const client = new GraphQLClient(`${gateway.url}/graphql`, ADMIN_SECRET);
   // The user's own app, and an internal tool watching every user.
   const app = connectWs(gateway.url, `Bearer ${clerk.sessionToken(userId, 300)}`);

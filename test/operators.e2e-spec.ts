@@ -207,7 +207,7 @@ describeWithPostgres('OperatorRepository on PostgreSQL', () => {
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) => {
           const amount = i % 4 === 0 ? -10 : 10;
-          return instances[i % 2]!.reserveAdjustment(id, amount, insertWith(adjustmentBy(id, amount)));
+          return instances[i % 2].reserveAdjustment(id, amount, insertWith(adjustmentBy(id, amount)));
         }),
       );
       const reserved = results.filter((r) => r.kind === 'reserved');
@@ -352,12 +352,12 @@ describeWithPostgres('ApprovalRequestRepository on PostgreSQL', () => {
     const deciders = [requests, new ApprovalRequestRepository(other.db, clock)];
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        deciders[i % 2]!.decide(request.id, { status: 'APPROVED', decidedBy: { ...supervisor, name: `Sam ${i}` }, adjustmentId: `adj-${i}` }),
+        deciders[i % 2].decide(request.id, { status: 'APPROVED', decidedBy: { ...supervisor, name: `Sam ${i}` }, adjustmentId: `adj-${i}` }),
       ),
     );
     const winners = results.filter((r) => r.kind === 'decided');
     expect(winners).toHaveLength(1);
-    const winner = winners[0]!.kind === 'decided' ? winners[0]!.request : null;
+    const winner = winners[0].kind === 'decided' ? winners[0].request : null;
     expect(winner).toMatchObject({ status: 'APPROVED', decidedByOperatorId: 'op-sup', decidedByOnBehalfOf: 'sam@support', decidedAt: new Date(clock.now()) });
     const index = Number(winner!.decidedByName!.slice(4));
     expect(winner!.adjustmentId).toBe(`adj-${index}`);
@@ -402,10 +402,10 @@ describeWithPostgres('ApprovalRequestRepository on PostgreSQL', () => {
       made.push(request.id);
       clock.advance(1000);
     }
-    await requests.decide(made[1]!, { status: 'REJECTED', decidedBy: supervisor, reason: 'no' });
-    await requests.decide(made[3]!, { status: 'APPROVED', decidedBy: supervisor, adjustmentId: 'adj-3' });
+    await requests.decide(made[1], { status: 'REJECTED', decidedBy: supervisor, reason: 'no' });
+    await requests.decide(made[3], { status: 'APPROVED', decidedBy: supervisor, adjustmentId: 'adj-3' });
     // 24 h after the first was made: it (and only it) has expired.
-    clock.time = (await requests.findById(made[0]!))!.expiresAt.getTime();
+    clock.time = (await requests.findById(made[0]))!.expiresAt.getTime();
 
     const mine = (ids: { id: string }[]) => ids.map((r) => r.id).filter((id) => made.includes(id));
     const page1 = await requests.list(undefined, 2);

@@ -1,7 +1,7 @@
 import { getStorageToken, ThrottlerStorage } from '@nestjs/throttler';
 import { randomBytes } from 'node:crypto';
 import { connect, Socket } from 'node:net';
-import WebSocket from 'ws';
+import WebSocket, { WebSocketServer } from 'ws';
 import { Clock } from '../src/common/clock';
 import { ManualClock, randomMinute } from '../src/common/testing/manual-clock';
 import { RealtimeServer } from '../src/realtime/realtime.server';
@@ -149,6 +149,30 @@ describe('graphql-ws connection bounds', () => {
       for (const result of results) if ('opened' in result) result.opened.close();
       await waitFor(() => server.clientSlotsInUse === 0, 2000, 'closed connections to free their slots');
     } finally {
+      await app.close();
+    }
+  });
+
+  it('closes an upgrade whose handshake throws, frees its slot, and leaves no unhandled rejection', async () => {
+    const app = await startApp({ env: { WS_MAX_CONNECTIONS_PER_CLIENT: '1' } });
+    const server = app.app.get(RealtimeServer);
+    const wss = (server as unknown as { wss: WebSocketServer }).wss;
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    jest.spyOn(wss, 'handleUpgrade').mockImplementationOnce(() => {
+      throw new Error('handshake failed');
+    });
+    try {
+      const first = await Promise.race([handshake(app).catch((error: Error) => error.message), new Promise((resolve) => setTimeout(resolve, 2000, 'no answer'))]);
+      expect(first).toBe('socket hang up');
+      await waitFor(() => server.clientSlotsInUse === 0, 2000, 'the failed upgrade to free its slot');
+      const second = await handshake(app);
+      expect('opened' in second).toBe(true);
+      if ('opened' in second) second.opened.close();
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
       await app.close();
     }
   });

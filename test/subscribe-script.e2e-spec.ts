@@ -18,8 +18,8 @@ describe('scripts/subscribe-usage.ts', () => {
     );
     children.push(child);
     const output = { stdout: '', stderr: '', exitCode: undefined as number | null | undefined };
-    child.stdout!.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
+    child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output.stderr += chunk.toString()));
     child.on('exit', (code) => (output.exitCode = code));
     return output;
   }

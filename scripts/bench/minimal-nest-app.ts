@@ -20,8 +20,9 @@ import { Injectable, MiddlewareConsumer, Module, NestMiddleware, NestModule } fr
 import { NestFactory } from '@nestjs/core';
 import { Args, Field, GraphQLModule, ID, Int, ObjectType, Query, Resolver } from '@nestjs/graphql';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import type { Application } from 'express';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import { failStart, serveChild } from './lib/child-side';
 import { bearerMatches, plainUpstream, required } from './lib/plain-upstream';
 
@@ -87,9 +88,9 @@ async function main(): Promise<void> {
   const app = platform === 'fastify'
     ? await NestFactory.create(MinimalModule, new FastifyAdapter(), { logger })
     : await NestFactory.create(MinimalModule, { logger });
-  if (platform === 'express') app.getHttpAdapter().getInstance().disable('x-powered-by');
+  if (platform === 'express') (app.getHttpAdapter().getInstance() as Application).disable('x-powered-by');
   await app.listen(Number(process.env.PORT ?? 0), '127.0.0.1');
-  const port = (app.getHttpServer().address() as AddressInfo).port;
+  const port = ((app.getHttpServer() as Server).address() as AddressInfo).port;
   serveChild(port, {
     close: async () => {
       await app.close();

@@ -51,8 +51,8 @@ async function startGateway(env: Record<string, string>): Promise<{ child: Child
       const port = /"port":(\d+)/.exec(output)?.[1];
       if (port !== undefined) resolve(`http://127.0.0.1:${port}/graphql`);
     };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     child.once('exit', (code) => reject(new Error(`the gateway exited (${code}) before listening:\n${output}`)));
   });
   return { child, url, startMs: Date.now() - started };

@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { Client } from 'pg';
 import type { AdjustmentFilter } from '../../src/journal/adjustment.repository';
+import { queryRows } from '../../src/database/database';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
@@ -355,11 +356,10 @@ async function benchHistory(
   let gateway: { child: Child; url: string } | undefined;
   try {
     log(`history: seeded and analyzed in ${seeded.seedSeconds.toFixed(1)} s`);
-    const [sizes] = (
-      (await seeded.connection.db.execute(
-        sql`select pg_table_size('adjustments')::text as "tableBytes", pg_indexes_size('adjustments')::text as "indexBytes"`,
-      )) as unknown as { rows: { tableBytes: string; indexBytes: string }[] }
-    ).rows;
+    const [sizes] = await queryRows<{ tableBytes: string; indexBytes: string }>(
+      seeded.connection.db,
+      sql`select pg_table_size('adjustments')::text as "tableBytes", pg_indexes_size('adjustments')::text as "indexBytes"`,
+    );
     gateway = await startGateway('gateway-history', gatewayEnvFor(schema));
     const user = historyUser(7 % seeded.users);
     const operator = historyOperator(3 % seeded.operators);

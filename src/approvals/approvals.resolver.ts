@@ -23,7 +23,7 @@ class RejectArgs {
   id!: string;
 
   @Field({ description: 'Why, for the requester: 3 to 500 characters.' })
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsReason()
   reason!: string;
 }

@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { Logger } from '@nestjs/common';
-import { GraphQLError, GraphQLFormattedError } from 'graphql';
+import { GraphQLError, GraphQLFormattedError, OperationTypeNode } from 'graphql';
 import { Errors, formatError, GatewayError, parseFailure, validationFailure } from './errors';
 import { requestIdOf } from './request-id';
 
@@ -85,7 +85,7 @@ export const gatewayRequestPlugin: ApolloServerPlugin = {
   async requestDidStart() {
     return {
       async didResolveOperation({ operation }) {
-        if (operation?.operation === 'subscription') {
+        if (operation?.operation === OperationTypeNode.SUBSCRIPTION) {
           throw Errors.badRequest('subscriptions are served over graphql-ws (graphql-transport-ws) at /graphql');
         }
       },

@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Actor } from '../common/actor';
 import { GatewayError } from '../common/errors';
-import { IdGenerator } from '../common/id-generator';
 import { failureOf } from '../common/testing/failure-of';
 import { loadConfig } from '../config/app-config';
 import { DatabaseUnavailableError } from '../database/database-errors';
@@ -101,7 +100,7 @@ function settledRow(claimed: AdjustmentRecord, outcome: Outcome): AdjustmentReco
 }
 
 const NEW = expectedNew(request, 'k-1');
-const ADJ_ID = NEW.id as string;
+const ADJ_ID = NEW.id;
 
 describe('AdjustmentsService', () => {
   let unexpected: string[];
@@ -134,7 +133,7 @@ describe('AdjustmentsService', () => {
     const catalog = { find: jest.fn().mockResolvedValue({ code: 'CRD', name: 'Credits' }) } as unknown as jest.Mocked<CurrencyCatalog>;
     const store = strictStore();
     let next = 0;
-    const ids = { uuid: () => UUIDS[next++] } as IdGenerator;
+    const ids = { uuid: () => UUIDS[next++] };
     const audit = new AuditLog();
     const record = jest.spyOn(audit, 'record').mockImplementation(() => undefined);
     const events: jest.Mocked<UsageEventBus> = { publish: jest.fn().mockResolvedValue(undefined), subscribe: jest.fn() };
@@ -604,7 +603,7 @@ describe('AdjustmentsService', () => {
       ['a reversal', { ...ORIGINAL, amount: -5, reversesId: 'adj_other' }, 'not_reversible'],
     ])('refuses %s (%s) before anything is written or sent', async (_name, found, code) => {
       const { service, ledger, audit, journal } = setup();
-      journal.findById.mockResolvedValueOnce(found as AdjustmentRecord | null);
+      journal.findById.mockResolvedValueOnce(found);
       const error = await failure(service.reverse(reversal));
       expect(error.extensions).toMatchObject({ code, field: 'adjustmentId' });
       // The strict store fails the test on any call; RevenueCat and the audit log see nothing either.

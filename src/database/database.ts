@@ -25,7 +25,7 @@ export const Database = Symbol('Database');
 
 /** The rows of a raw statement, from either driver (both answer `{ rows }`). */
 export async function queryRows<T extends Record<string, unknown>>(db: Database, statement: SQL): Promise<T[]> {
-  const result = (await db.execute(statement)) as unknown as { rows: T[] };
+  const result = (await db.execute<T>(statement)) as { rows: T[] };
   return result.rows;
 }
 
@@ -169,9 +169,11 @@ async function openPglite(config: Extract<DatabaseConfig, { kind: 'pglite' }>, o
   // Required only here: PGlite is a large WebAssembly engine that the PostgreSQL path never needs. (Its
   // CommonJS build loads its files with import(), which jest refuses without --experimental-vm-modules:
   // test it in a child process, see scripts/pglite-smoke.ts.)
+  /* eslint-disable @typescript-eslint/no-require-imports -- loaded on the PGlite path only, as said above */
   const { PGlite } = require('@electric-sql/pglite') as typeof import('@electric-sql/pglite');
   const { drizzle } = require('drizzle-orm/pglite') as typeof import('drizzle-orm/pglite');
   const { migrate } = require('drizzle-orm/pglite/migrator') as typeof import('drizzle-orm/pglite/migrator');
+  /* eslint-enable @typescript-eslint/no-require-imports */
   let dataDir: string | undefined;
   let lock: DataDirectoryLock | undefined;
   if ('dir' in config) {

@@ -54,7 +54,7 @@ function runInitdb(dir: string, startParams: readonly string[]): Promise<void> {
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     let stderr = '';
-    child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
+    child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-2000)));
     child.once('error', reject);
     child.once('exit', (code, signal) => {
       if (code === 0) resolve();

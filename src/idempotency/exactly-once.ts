@@ -34,7 +34,7 @@ export interface OnceOnly {
    * The record, once a settlement the database refused at first has been stored in the background: an
    * APPLIED record's usage.changed is then this request's to announce.
    */
-  settledLater?(record: AdjustmentRecord): void;
+  settledLater?: (record: AdjustmentRecord) => void;
 }
 
 export interface Settled {

@@ -93,7 +93,7 @@ export class OperatorRepository {
           createdByOnBehalfOf: createdBy.onBehalfOf,
         })
         .returning();
-      return created!;
+      return created;
     });
   }
 

@@ -5,6 +5,7 @@ import {
   GraphQLError,
   GraphQLSchema,
   Kind,
+  OperationTypeNode,
   parse,
   SelectionSetNode,
   specifiedRules,
@@ -90,7 +91,7 @@ export class DocumentCache {
 /** One subscription operation whose only root selection is a plain `usageChanged` field, and no introspection anywhere. */
 function isUsageChangedOnly(document: DocumentNode): boolean {
   const [operation, ...others] = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
-  if (!operation || others.length > 0 || operation.operation !== 'subscription') return false;
+  if (!operation || others.length > 0 || operation.operation !== OperationTypeNode.SUBSCRIPTION) return false;
   const [root, ...siblings] = operation.selectionSet.selections;
   if (siblings.length > 0 || root.kind !== Kind.FIELD || root.name.value !== USER_ROOT_FIELD) return false;
   // @skip/@include on the root field leaves graphql-js no field to subscribe to (it throws inside graphql-ws).

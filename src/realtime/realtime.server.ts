@@ -210,6 +210,11 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
         if (proceed === true && !socket.destroyed) {
           this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, client));
         }
+      })
+      .catch((error: Error) => {
+        // Outside any request handler: an unhandled rejection here would end the process.
+        this.logger.error(`realtime upgrade from ${client} failed: ${error.message}`);
+        socket.destroy();
       });
   };
 

@@ -242,8 +242,8 @@ describe('RevenueCatLedger request headers', () => {
         handed.push(options.headers);
         options.headers = Object.assign({}, options.headers, { traceparent: TRACEPARENT });
       }
-      return Reflect.apply(request, http, args) as http.ClientRequest;
-    }) as typeof http.request);
+      return request.apply(http, args);
+    }));
     const { ledger } = ledgerFor(emulator.baseUrl, emulator.apiKey, emulator.projectId);
     try {
       expect(await ledger.listBalances('user_2abcXYZ', { includeEmpty: false })).toEqual([{ currency: 'CRD', name: 'Credits', balance: 250 }]);

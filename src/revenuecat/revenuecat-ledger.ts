@@ -314,7 +314,7 @@ function retryAfterMs(response: AxiosResponse<string>, body: Record<string, unkn
   if (typeof body.backoff_ms === 'number' && Number.isFinite(body.backoff_ms) && body.backoff_ms >= 0) {
     hints.push(Math.ceil(body.backoff_ms));
   }
-  const header = response.headers['retry-after'];
+  const header: unknown = response.headers['retry-after'];
   if (typeof header === 'string' && /^\d+$/.test(header.trim())) hints.push(Number(header.trim()) * 1000);
   return hints.length > 0 ? hints.reduce((longest, hint) => Math.max(longest, hint)) : undefined;
 }

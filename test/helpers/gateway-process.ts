@@ -32,8 +32,8 @@ export async function startGatewayProcess(env: Record<string, string>, startTime
       output.push(...lines.filter((line) => line.length > 0));
     });
   };
-  collect(child.stdout!);
-  collect(child.stderr!);
+  collect(child.stdout);
+  collect(child.stderr);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let port: number | undefined;
   try {

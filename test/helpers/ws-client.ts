@@ -83,7 +83,7 @@ export function subscribe<T = Record<string, any>>(
           errors.push(...result.errors);
           onFailed(result.errors);
         }
-        if (result.data) events.push(result.data as T);
+        if (result.data) events.push(result.data);
         wake?.();
       },
       error: (error) => {

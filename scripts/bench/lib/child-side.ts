@@ -23,8 +23,8 @@ export function collectStats(gc: boolean, extra?: () => Record<string, number>):
   const gcForced = gc && typeof collect === 'function';
   if (gcForced) {
     // Two passes: the first can leave objects that only become unreachable once finalizers ran.
-    collect!();
-    collect!();
+    collect();
+    collect();
   }
   const cpu = process.cpuUsage();
   const memory = process.memoryUsage();

@@ -88,8 +88,8 @@ export class SubscriberPool {
           },
           closed: (event) => {
             if (!connected) {
-              const { code, reason } = event as { code?: number; reason?: unknown };
-              reject(new Error(`subscriber ${userId} closed before connecting: ${code ?? '?'} ${String(reason ?? '')}`));
+              const { code, reason } = event as { code?: number; reason?: string };
+              reject(new Error(`subscriber ${userId} closed before connecting: ${code ?? '?'} ${reason ?? ''}`));
             } else if (!this.closing) {
               this.closedUnexpectedly++;
             }
@@ -131,7 +131,7 @@ export class SubscriberPool {
     this.closing = true;
     const all = this.subscribers.splice(0);
     for (let i = 0; i < all.length; i += 500) {
-      await Promise.all(all.slice(i, i + 500).map(({ client }) => client.dispose()));
+      await Promise.all(all.slice(i, i + 500).map(async ({ client }) => client.dispose()));
     }
   }
 }

@@ -18,7 +18,7 @@ export class CreateBulkAdjustmentInput {
   currency!: string;
 
   @Field({ description: 'Audit note of every item, shown on the RevenueCat dashboard, 3 to 500 characters; include the incident or ticket reference.' })
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsReason()
   reason!: string;
 

@@ -30,7 +30,7 @@ export class AdjustCreditsInput {
   amount!: number;
 
   @Field({ description: 'Audit note shown on the RevenueCat dashboard, 3 to 500 characters; include a ticket reference.' })
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsReason()
   reason!: string;
 

@@ -14,7 +14,7 @@ export class ReverseAdjustmentInput {
   adjustmentId!: string;
 
   @Field({ description: 'Why it is reversed: 3 to 500 characters, sent to RevenueCat as the reference; include a ticket reference.' })
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsReason()
   reason!: string;
 

@@ -22,7 +22,7 @@ function IsLimit(): PropertyDecorator {
 @InputType({ description: 'A new operator; SUPERVISORs may create VIEWERs and AGENTs, ADMINs anyone.' })
 export class CreateOperatorInput {
   @Field({ description: 'Who holds the token, as audits will show it (1 to 100 printable characters).' })
-  @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
   @IsString()
   @IsWellFormedText()
   @Length(1, NAME_LENGTH, { message: `must be 1 to ${NAME_LENGTH} characters after trimming` })
