@@ -12,9 +12,5 @@ export function checkBearer(header: string | undefined, expected: Buffer): Beare
 }
 
 export function authErrorAnswer(check: 'missing' | 'invalid'): EmulatorAnswer {
-  return errorAnswer(
-    401,
-    'authentication_error',
-    check === 'missing' ? 'Missing API key: send Authorization: Bearer <secret key>' : 'Invalid API key',
-  );
+  return errorAnswer(401, 'authentication_error', check === 'missing' ? 'Missing API key: send Authorization: Bearer <secret key>' : 'Invalid API key');
 }

@@ -15,12 +15,7 @@ export interface EmulatorControls {
 
 const PREFIX = '/_emulator/';
 
-export function handleControlRequest(
-  controls: EmulatorControls,
-  method: string,
-  path: string,
-  bodyText: string,
-): EmulatorAnswer {
+export function handleControlRequest(controls: EmulatorControls, method: string, path: string, bodyText: string): EmulatorAnswer {
   const route = path.slice(PREFIX.length);
   if (method === 'POST' && route === 'reset') {
     controls.reset();
@@ -48,11 +43,7 @@ export function handleControlRequest(
   return errorAnswer(404, 'resource_missing', 'Resource not found');
 }
 
-function applyMutation(
-  controls: EmulatorControls,
-  route: 'customers' | 'currencies' | 'faults',
-  body: Record<string, unknown>,
-): EmulatorAnswer {
+function applyMutation(controls: EmulatorControls, route: 'customers' | 'currencies' | 'faults', body: Record<string, unknown>): EmulatorAnswer {
   try {
     switch (route) {
       case 'customers': {

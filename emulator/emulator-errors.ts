@@ -21,12 +21,7 @@ export interface ErrorDetails {
   headers?: Record<string, string>;
 }
 
-export function errorAnswer(
-  status: number,
-  type: string,
-  message: string,
-  details: ErrorDetails = {},
-): EmulatorAnswer {
+export function errorAnswer(status: number, type: string, message: string, details: ErrorDetails = {}): EmulatorAnswer {
   const retryable = details.retryable ?? false;
   const body: Record<string, unknown> = {
     object: 'error',

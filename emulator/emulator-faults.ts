@@ -60,12 +60,7 @@ export class FaultInjector {
   }
 
   /** Answers `pending` as `fault` says: late, replaced by an error or raw body, or dropped (`drop`). */
-  async apply(
-    fault: EmulatorFault | undefined,
-    pending: PendingAnswer,
-    respond: (answer: EmulatorAnswer) => void,
-    drop: () => void,
-  ): Promise<void> {
+  async apply(fault: EmulatorFault | undefined, pending: PendingAnswer, respond: (answer: EmulatorAnswer) => void, drop: () => void): Promise<void> {
     if (!fault) {
       respond(pending.answer());
       return;
@@ -105,10 +100,13 @@ export class FaultInjector {
     return new Promise((resolve) => {
       const pending: PendingDelay = {
         resolve,
-        timer: setTimeout(() => {
-          this.pendingDelays.delete(pending);
-          resolve(true);
-        }, Math.min(ms, MAX_TIMER_MS)),
+        timer: setTimeout(
+          () => {
+            this.pendingDelays.delete(pending);
+            resolve(true);
+          },
+          Math.min(ms, MAX_TIMER_MS),
+        ),
       };
       this.pendingDelays.add(pending);
     });

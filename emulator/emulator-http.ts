@@ -88,12 +88,7 @@ export function bodyTooLargeAnswer(): EmulatorAnswer {
   return errorAnswer(400, 'invalid_request', `The request body exceeds ${MAX_EMULATED_BODY_BYTES} bytes`);
 }
 
-export function writeAnswer(
-  res: ServerResponse,
-  answer: EmulatorAnswer,
-  headers?: Record<string, string>,
-  closeConnection = false,
-): void {
+export function writeAnswer(res: ServerResponse, answer: EmulatorAnswer, headers?: Record<string, string>, closeConnection = false): void {
   if (res.destroyed) return;
   const all: OutgoingHttpHeaders = {
     'Content-Type': 'application/json',

@@ -7,11 +7,7 @@ interface StoredResponse {
   body: string;
 }
 
-type IdempotencyClaim =
-  | { kind: 'new' }
-  | { kind: 'replay'; response: StoredResponse }
-  | { kind: 'conflict' }
-  | { kind: 'in_progress' };
+type IdempotencyClaim = { kind: 'new' } | { kind: 'replay'; response: StoredResponse } | { kind: 'conflict' } | { kind: 'in_progress' };
 
 interface KeyRecord {
   fingerprint: string;
@@ -102,13 +98,7 @@ export class EmulatorIdempotencyStore {
 }
 
 /** The same key may only come back with the same request; JSON key order does not make it different. */
-export function requestFingerprint(
-  method: string,
-  endpoint: string,
-  customerId: string | undefined,
-  body: ParsedJson,
-  text: string,
-): string {
+export function requestFingerprint(method: string, endpoint: string, customerId: string | undefined, body: ParsedJson, text: string): string {
   return JSON.stringify([method, endpoint, customerId, body.ok ? canonicalJson(body.value) : text]);
 }
 

@@ -43,9 +43,7 @@ export class FixedWindowRateLimiter {
   static headers(usage: RateLimitUsage): Record<string, string> {
     return {
       'RevenueCat-Rate-Limit-Current-Usage': String(usage.usage),
-      'RevenueCat-Rate-Limit-Current-Limit': Number.isFinite(usage.limit)
-        ? String(usage.limit)
-        : UNLIMITED_HEADER_VALUE,
+      'RevenueCat-Rate-Limit-Current-Limit': Number.isFinite(usage.limit) ? String(usage.limit) : UNLIMITED_HEADER_VALUE,
     };
   }
 
@@ -78,9 +76,7 @@ export function rateLimitedAnswer(usage: RateLimitUsage): EmulatorAnswer {
 }
 
 /** RevenueCat's limits with the caller's overrides (Infinity lifts one). */
-export function resolveRateLimits(
-  overrides: Partial<Record<RateLimitDomain, number>> | undefined,
-): Record<RateLimitDomain, number> {
+export function resolveRateLimits(overrides: Partial<Record<RateLimitDomain, number>> | undefined): Record<RateLimitDomain, number> {
   const limits = { ...DEFAULT_RATE_LIMITS };
   for (const [domain, limit] of Object.entries(overrides ?? {}) as Array<[RateLimitDomain, number | undefined]>) {
     if (limit === undefined) continue;

@@ -47,12 +47,7 @@ export class RequestRecorder {
     recorded.replayed = answer.replayed === true;
   }
 
-  transaction(
-    customerId: string,
-    adjustments: Array<[string, number]>,
-    reference: string | null,
-    idempotencyKey: string | undefined,
-  ): void {
+  transaction(customerId: string, adjustments: Array<[string, number]>, reference: string | null, idempotencyKey: string | undefined): void {
     this.transactionCount += 1;
     if (!this.recording) return;
     const transaction: EmulatorTransaction = {

@@ -3,15 +3,7 @@ import { authErrorAnswer, checkBearer } from './emulator-auth';
 import { EmulatorControls, handleControlRequest } from './emulator-control';
 import { EmulatorAnswer, errorAnswer, PendingAnswer } from './emulator-errors';
 import { FaultInjector } from './emulator-faults';
-import {
-  bodyTooLargeAnswer,
-  ParsedJson,
-  parseJson,
-  readBody,
-  RequestBody,
-  singleHeader,
-  writeAnswer,
-} from './emulator-http';
+import { bodyTooLargeAnswer, ParsedJson, parseJson, readBody, RequestBody, singleHeader, writeAnswer } from './emulator-http';
 import { EmulatorIdempotencyStore, requestFingerprint } from './emulator-idempotency';
 import { FixedWindowRateLimiter, rateLimitedAnswer } from './emulator-rate-limiter';
 import { matchApiRoute, resolvePathIds } from './emulator-routes';
@@ -67,14 +59,7 @@ export class EmulatorRouter {
     writeAnswer(res, answer, undefined, body.truncated);
   }
 
-  private async handleApi(
-    req: IncomingMessage,
-    res: ServerResponse,
-    target: string,
-    path: string,
-    query: URLSearchParams,
-    body: RequestBody,
-  ): Promise<void> {
+  private async handleApi(req: IncomingMessage, res: ServerResponse, target: string, path: string, query: URLSearchParams, body: RequestBody): Promise<void> {
     const method = req.method ?? 'GET';
     const route = matchApiRoute(method, path);
     const parsed: ParsedJson = body.text ? parseJson(body.text) : { ok: false };

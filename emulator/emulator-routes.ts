@@ -35,10 +35,7 @@ export function matchApiRoute(method: string, path: string): ApiRoute | undefine
 }
 
 /** Decodes and checks the path's ids: the project must be this one, a customer id 1..1500 characters. */
-export function resolvePathIds(
-  route: ApiRoute,
-  projectId: string,
-): { customerId?: string } | { error: EmulatorAnswer } {
+export function resolvePathIds(route: ApiRoute, projectId: string): { customerId?: string } | { error: EmulatorAnswer } {
   if (decodeSegment(route.projectSegment) !== projectId) {
     return { error: errorAnswer(404, 'resource_missing', 'Project not found') };
   }

@@ -1,9 +1,6 @@
 export type EmulatorEndpoint = 'list_currencies' | 'list_balances' | 'create_transaction';
 
-export type RateLimitDomain =
-  | 'project_configuration'
-  | 'customer_information'
-  | 'virtual_currencies_create_transaction';
+export type RateLimitDomain = 'project_configuration' | 'customer_information' | 'virtual_currencies_create_transaction';
 
 export interface EmulatorProductGrant {
   productIds: string[];

@@ -1,9 +1,4 @@
-import {
-  EMULATOR_DEFAULT_API_KEY,
-  EMULATOR_DEFAULT_PROJECT_ID,
-  RevenueCatEmulator,
-  RevenueCatEmulatorOptions,
-} from './revenuecat-emulator';
+import { EMULATOR_DEFAULT_API_KEY, EMULATOR_DEFAULT_PROJECT_ID, RevenueCatEmulator, RevenueCatEmulatorOptions } from './revenuecat-emulator';
 
 interface StandaloneConfig {
   port: number;
@@ -28,9 +23,7 @@ function readConfig(env: NodeJS.ProcessEnv): StandaloneConfig {
     options: {
       apiKey: env.EMULATOR_API_KEY || EMULATOR_DEFAULT_API_KEY,
       projectId: env.EMULATOR_PROJECT_ID || EMULATOR_DEFAULT_PROJECT_ID,
-      rateLimits: off
-        ? { project_configuration: Infinity, customer_information: Infinity, virtual_currencies_create_transaction: Infinity }
-        : undefined,
+      rateLimits: off ? { project_configuration: Infinity, customer_information: Infinity, virtual_currencies_create_transaction: Infinity } : undefined,
     },
   };
 }

@@ -1,11 +1,5 @@
 import { request as httpRequest, Agent } from 'node:http';
-import {
-  EMULATOR_DEFAULT_API_KEY,
-  EMULATOR_DEFAULT_PROJECT_ID,
-  EmulatorCurrency,
-  RevenueCatEmulator,
-  RevenueCatEmulatorOptions,
-} from './revenuecat-emulator';
+import { EMULATOR_DEFAULT_API_KEY, EMULATOR_DEFAULT_PROJECT_ID, EmulatorCurrency, RevenueCatEmulator, RevenueCatEmulatorOptions } from './revenuecat-emulator';
 
 const AUTH = { Authorization: `Bearer ${EMULATOR_DEFAULT_API_KEY}` };
 const JSON_AUTH = { ...AUTH, 'Content-Type': 'application/json' };
@@ -112,9 +106,7 @@ describe('RevenueCatEmulator over HTTP', () => {
       expect(res.headers.get('content-type')).toBe('application/json');
       expect(res.headers.get('revenuecat-rate-limit-current-limit')).toBe('60');
       expect(res.headers.get('revenuecat-rate-limit-current-usage')).toBe('0');
-      expect(await res.json()).toEqual(
-        errorBody('authentication_error', 'Missing API key: send Authorization: Bearer <secret key>'),
-      );
+      expect(await res.json()).toEqual(errorBody('authentication_error', 'Missing API key: send Authorization: Bearer <secret key>'));
     });
 
     it('answers 401 for a wrong key', async () => {
@@ -259,10 +251,7 @@ describe('RevenueCatEmulator over HTTP', () => {
       expect(without.items).toEqual([]);
 
       const withEmpty = await listJson(get(`${customerPath('user_demo_empty')}?include_empty_balances=true`));
-      expect(withEmpty.items).toEqual([
-        crdBalance(0),
-        { object: 'virtual_currency_balance', currency_code: 'GEM', balance: 0, name: 'Gems' },
-      ]);
+      expect(withEmpty.items).toEqual([crdBalance(0), { object: 'virtual_currency_balance', currency_code: 'GEM', balance: 0, name: 'Gems' }]);
     });
 
     it('pages balances in project currency order, keeping include_empty_balances in next_page', async () => {
@@ -276,9 +265,7 @@ describe('RevenueCatEmulator over HTTP', () => {
         balance: 3,
         name: 'Currency 3',
       });
-      expect(first.next_page).toBe(
-        `/v2${P}/customers/pager/virtual_currencies?include_empty_balances=true&starting_after=C010&limit=10`,
-      );
+      expect(first.next_page).toBe(`/v2${P}/customers/pager/virtual_currencies?include_empty_balances=true&starting_after=C010&limit=10`);
       const codes = first.items.map((b: { currency_code: string }) => b.currency_code);
       let next: string | null = first.next_page;
       while (next) {
@@ -314,15 +301,11 @@ describe('RevenueCatEmulator over HTTP', () => {
     it('rejects a badly encoded or over-long customer id with 400 parameter_error customer_id', async () => {
       const bad = await get(`${P}/customers/user%E0%A4%A/virtual_currencies`);
       expect(bad.status).toBe(400);
-      expect(await bad.json()).toEqual(
-        errorBody('parameter_error', 'customer_id is not valid URL encoding', { param: 'customer_id' }),
-      );
+      expect(await bad.json()).toEqual(errorBody('parameter_error', 'customer_id is not valid URL encoding', { param: 'customer_id' }));
 
       const long = await get(customerPath('x'.repeat(1501)));
       expect(long.status).toBe(400);
-      expect(await long.json()).toEqual(
-        errorBody('parameter_error', 'customer_id must be at most 1500 characters', { param: 'customer_id' }),
-      );
+      expect(await long.json()).toEqual(errorBody('parameter_error', 'customer_id must be at most 1500 characters', { param: 'customer_id' }));
 
       emulator.addCustomer('x'.repeat(1500));
       expect((await get(customerPath('x'.repeat(1500)))).status).toBe(200);
@@ -371,9 +354,7 @@ describe('RevenueCatEmulator over HTTP', () => {
       emulator.addCustomer('multi', { CRD: 10, GEM: 5 });
       const res = await post(transactionPath('multi'), { adjustments: { CRD: 5, GEM: -6 } });
       expect(res.status).toBe(422);
-      expect(await res.json()).toEqual(
-        errorBody('unprocessable_entity_error', 'Insufficient balance for virtual currency GEM: the balance is 5'),
-      );
+      expect(await res.json()).toEqual(errorBody('unprocessable_entity_error', 'Insufficient balance for virtual currency GEM: the balance is 5'));
       expect(emulator.balanceOf('multi', 'CRD')).toBe(10);
       expect(emulator.balanceOf('multi', 'GEM')).toBe(5);
       expect(emulator.transactions).toEqual([]);
@@ -389,9 +370,7 @@ describe('RevenueCatEmulator over HTTP', () => {
 
       const over = await post(transactionPath('user_demo_rich'), { adjustments: { CRD: 1 } });
       expect(over.status).toBe(422);
-      expect(await over.json()).toEqual(
-        errorBody('unprocessable_entity_error', 'The balance of virtual currency CRD cannot exceed 2000000000'),
-      );
+      expect(await over.json()).toEqual(errorBody('unprocessable_entity_error', 'The balance of virtual currency CRD cannot exceed 2000000000'));
       expect(emulator.balanceOf('user_demo_rich', 'CRD')).toBe(2_000_000_000);
     });
 
@@ -465,9 +444,7 @@ describe('RevenueCatEmulator over HTTP', () => {
       await post(transactionPath('user_2abcXYZ'), { adjustments: { CRD: 25 } }, key);
       const differentBody = await post(transactionPath('user_2abcXYZ'), { adjustments: { CRD: 26 } }, key);
       expect(differentBody.status).toBe(409);
-      expect(await differentBody.json()).toEqual(
-        errorBody('idempotency_error', 'Idempotency key already used for a different request'),
-      );
+      expect(await differentBody.json()).toEqual(errorBody('idempotency_error', 'Idempotency key already used for a different request'));
       const differentCustomer = await post(transactionPath('user_demo_rich'), { adjustments: { CRD: 25 } }, key);
       expect(differentCustomer.status).toBe(409);
       expect(emulator.balanceOf('user_2abcXYZ', 'CRD')).toBe(275);
@@ -600,7 +577,16 @@ describe('RevenueCatEmulator over HTTP', () => {
         retryable[status] = ((await res.json()) as { retryable: boolean }).retryable;
       }
       expect(retryable).toEqual({
-        400: false, 404: false, 409: false, 422: false, 423: true, 429: true, 500: true, 502: false, 503: true, 504: false,
+        400: false,
+        404: false,
+        409: false,
+        422: false,
+        423: true,
+        429: true,
+        500: true,
+        502: false,
+        503: true,
+        504: false,
       });
     });
 
@@ -736,13 +722,10 @@ describe('RevenueCatEmulator over HTTP', () => {
       const agent = new Agent({ keepAlive: true });
       const { port } = new URL(base);
       await new Promise<void>((resolve, reject) => {
-        const req = httpRequest(
-          { host: '127.0.0.1', port, path: `/v2${P}/virtual_currencies`, headers: AUTH, agent },
-          (res) => {
-            res.resume();
-            res.on('end', resolve);
-          },
-        );
+        const req = httpRequest({ host: '127.0.0.1', port, path: `/v2${P}/virtual_currencies`, headers: AUTH, agent }, (res) => {
+          res.resume();
+          res.on('end', resolve);
+        });
         req.on('error', reject);
         req.end();
       });

@@ -8,14 +8,7 @@ import { FixedWindowRateLimiter, resolveRateLimits } from './emulator-rate-limit
 import { RequestRecorder } from './emulator-recorder';
 import { EmulatorRouter } from './emulator-router';
 import { SEED_CURRENCIES, SEED_CUSTOMERS } from './emulator-seed';
-import {
-  EmulatorCurrency,
-  EmulatorEndpoint,
-  EmulatorFault,
-  EmulatorTransaction,
-  RecordedRequest,
-  RevenueCatEmulatorOptions,
-} from './emulator.types';
+import { EmulatorCurrency, EmulatorEndpoint, EmulatorFault, EmulatorTransaction, RecordedRequest, RevenueCatEmulatorOptions } from './emulator.types';
 
 export * from './emulator.types';
 

@@ -59,7 +59,11 @@ class UnguardedResolver {
 
 describe('root field policies', () => {
   it('gives every query, mutation and subscription field of schema.gql a role and a rate limit', () => {
-    const methods = new Map(resolverClasses().flatMap((resolver) => rootFieldMethods(resolver)).map((method) => [method.field, method]));
+    const methods = new Map(
+      resolverClasses()
+        .flatMap((resolver) => rootFieldMethods(resolver))
+        .map((method) => [method.field, method]),
+    );
     const fields = [...rootFields(schema.getQueryType()), ...rootFields(schema.getMutationType()), ...rootFields(schema.getSubscriptionType())];
     expect(fields.length).toBeGreaterThan(20);
     expect(fields.filter((field) => !methods.has(field))).toEqual([]);

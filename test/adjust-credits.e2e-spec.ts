@@ -19,8 +19,7 @@ function adjust(app: TestApp, input: Record<string, unknown>, headers?: Record<s
 }
 
 const newKey = () => `key-${randomUUID()}`;
-const upstreamAttempts = (emulator: RevenueCatEmulator) =>
-  emulator.requests.filter((request) => request.endpoint === 'create_transaction');
+const upstreamAttempts = (emulator: RevenueCatEmulator) => emulator.requests.filter((request) => request.endpoint === 'create_transaction');
 
 describe('adjustCredits', () => {
   const emulator = new RevenueCatEmulator();
@@ -245,11 +244,7 @@ describe('adjustCredits', () => {
     });
 
     it('refuses an Idempotency-Key header that differs from the input key', async () => {
-      const response = await adjust(
-        app,
-        { userId: 'user_2abcXYZ', amount: 1, reason: 'T-12 two keys', idempotencyKey: 'a-key' },
-        { 'Idempotency-Key': 'another-key' },
-      );
+      const response = await adjust(app, { userId: 'user_2abcXYZ', amount: 1, reason: 'T-12 two keys', idempotencyKey: 'a-key' }, { 'Idempotency-Key': 'another-key' });
       expect([response.status, errorCode(response)]).toEqual([400, 'invalid_argument']);
       expect(emulator.count('create_transaction')).toBe(0);
     });
@@ -366,7 +361,17 @@ describe('adjustCredits', () => {
         await adjust(app, { userId: 'user_2abcXYZ', amount: -9999, reason: 'T-21 refused' });
         const lines = log.mock.calls.map(([entry]) => entry).filter((entry: any) => entry?.event === 'credits.adjustment');
         expect(lines).toEqual([
-          expect.objectContaining({ actor: 'admin', userId: 'user_2abcXYZ', currency: 'CRD', amount: 15, reason: 'T-21 audited', idempotencyKey: key, outcome: 'applied', replayed: false, balance: 265 }),
+          expect.objectContaining({
+            actor: 'admin',
+            userId: 'user_2abcXYZ',
+            currency: 'CRD',
+            amount: 15,
+            reason: 'T-21 audited',
+            idempotencyKey: key,
+            outcome: 'applied',
+            replayed: false,
+            balance: 265,
+          }),
           expect.objectContaining({ outcome: 'replayed', replayed: true, balance: 265 }),
           expect.objectContaining({ amount: -9999, outcome: 'insufficient_balance', replayed: false, idempotencyKey: expect.stringMatching(/^gw_[0-9a-f-]{36}$/) }),
         ]);

@@ -13,7 +13,15 @@ const APPROVE = `mutation Approve($id: ID!) { approveAdjustment(id: $id) { ${FIE
 const CREATE_OPERATOR = `mutation Create($input: CreateOperatorInput!) { createOperator(input: $input) { token operator { id name role } } }`;
 const REQUESTS = `query Requests { approvalRequests(first: 50) { nodes { id status } } }`;
 
-type Adjusted = { id: string; amount: number; balance: number; replayed: boolean; idempotencyKey: string; actor: Record<string, unknown>; approvedBy: Record<string, unknown> | null };
+type Adjusted = {
+  id: string;
+  amount: number;
+  balance: number;
+  replayed: boolean;
+  idempotencyKey: string;
+  actor: Record<string, unknown>;
+  approvedBy: Record<string, unknown> | null;
+};
 interface Credential {
   operator: { id: string; name: string; role: string };
   /** On the first instance. */

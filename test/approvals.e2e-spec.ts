@@ -111,7 +111,13 @@ describeWithPostgres('approvals: limits and a second pair of eyes', () => {
 
     const approved = await supervisor.client.query<{ approveAdjustment: Adjusted }>(APPROVE, { id });
     expect(approved.body.errors).toBeUndefined();
-    expect(approved.body.data!.approveAdjustment).toMatchObject({ balance: 260, replayed: false, idempotencyKey: key, actor: actorOf(agent), approvedBy: actorOf(supervisor) });
+    expect(approved.body.data!.approveAdjustment).toMatchObject({
+      balance: 260,
+      replayed: false,
+      idempotencyKey: key,
+      actor: actorOf(agent),
+      approvedBy: actorOf(supervisor),
+    });
     expect(emulator.count('create_transaction')).toBe(before + 2);
     const adjustmentId = approved.body.data!.approveAdjustment.id;
 
@@ -166,7 +172,13 @@ describeWithPostgres('approvals: limits and a second pair of eyes', () => {
     const key = `apr-reject-${randomUUID()}`;
     const id = approvalId(await adjust(agent.client, { userId, amount: 9, idempotencyKey: key }));
     const rejected = await supervisor.client.query<{ rejectAdjustment: Record<string, unknown> }>(REJECT, { id, reason: '  not per policy T-9  ' });
-    expect(rejected.body.data?.rejectAdjustment).toMatchObject({ id, status: 'REJECTED', decisionReason: 'not per policy T-9', decidedBy: actorOf(supervisor), adjustment: null });
+    expect(rejected.body.data?.rejectAdjustment).toMatchObject({
+      id,
+      status: 'REJECTED',
+      decisionReason: 'not per policy T-9',
+      decidedBy: actorOf(supervisor),
+      adjustment: null,
+    });
     expect(errorCode(await adjust(agent.client, { userId, amount: 9, idempotencyKey: key }))).toBe('invalid_state');
     expect(errorCode(await supervisor.client.query(APPROVE, { id }))).toBe('invalid_state');
     expect(errorCode(await supervisor.client.query(REJECT, { id, reason: '\u200b\u200b\u200b' }))).toBe('invalid_argument');
@@ -213,7 +225,9 @@ describeWithPostgres('approvals: limits and a second pair of eyes', () => {
     emulator.addCustomer(userId, { CRD: 0 });
     expect((await adjust(agent.client, { userId, amount: 500 })).body.data?.adjustCredits?.balance).toBe(500);
     await app.client.query(UPDATE, { input: { id: agent.operator.id, maxAdjustment: 100 } });
-    expect(errorCode(await instances.second.client.withToken(agent.token).query(ADJUST, { input: { userId, amount: 500, reason: 'APR-2 after the change' } }))).toBe('approval_required');
+    expect(errorCode(await instances.second.client.withToken(agent.token).query(ADJUST, { input: { userId, amount: 500, reason: 'APR-2 after the change' } }))).toBe(
+      'approval_required',
+    );
 
     const admin = await createOperator(app, 'ADMIN', { maxAdjustment: 5, dailyLimit: 5 });
     expect((await adjust(admin.client, { userId, amount: 1000 })).body.data?.adjustCredits?.balance).toBe(1500);

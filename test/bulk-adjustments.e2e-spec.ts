@@ -309,7 +309,7 @@ describeWithPostgres('bulk adjustments: create, add, start, cancel, read, follow
     expect([errorCode(reason), reason.body.errors?.[0]?.extensions?.field]).toEqual(['invalid_argument', 'reason']);
   });
 
-  it('pages a job\'s items by status, and the jobs themselves newest first', async () => {
+  it("pages a job's items by status, and the jobs themselves newest first", async () => {
     const items = customers('paging', 7);
     const job = await bulk.create('INC-51 paging');
     await bulk.add(job.id, items);
@@ -388,7 +388,16 @@ describeWithPostgres('bulk adjustments: create, add, start, cancel, read, follow
     const credential = async (role: 'VIEWER' | 'SUPERVISOR' | 'ADMIN') => {
       const { token, tokenHash, tokenPrefix } = issueOperatorToken();
       const id = randomUUID();
-      await operators.create({ id, name: `Bulk ${role}`, role, maxAdjustment: null, dailyLimit: null, tokenHash, tokenPrefix, createdBy: { operatorId: null, name: 'admin', role: 'ADMIN', onBehalfOf: null } });
+      await operators.create({
+        id,
+        name: `Bulk ${role}`,
+        role,
+        maxAdjustment: null,
+        dailyLimit: null,
+        tokenHash,
+        tokenPrefix,
+        createdBy: { operatorId: null, name: 'admin', role: 'ADMIN', onBehalfOf: null },
+      });
       return { id, client: app.client.withToken(token) };
     };
     const supervisor = await credential('SUPERVISOR');

@@ -56,8 +56,8 @@ describeWithPostgres("a bulk item's key worked out before the item is added", ()
 
     const [small, large, target] = [user('small'), user('large'), user('target')];
     for (const userId of [small, large, target]) emulator.addCustomer(userId, { CRD: 0 });
-    const original = (await app.client.query<{ adjustCredits: { id: string } }>(ADJUST, { input: { userId: target, amount: 50, reason: 'OUT-9 setup' } })).body
-      .data!.adjustCredits;
+    const original = (await app.client.query<{ adjustCredits: { id: string } }>(ADJUST, { input: { userId: target, amount: 50, reason: 'OUT-9 setup' } })).body.data!
+      .adjustCredits;
     const before = emulator.count('create_transaction');
 
     const refusals: GraphQLResponse[] = [

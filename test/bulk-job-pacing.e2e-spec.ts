@@ -76,7 +76,10 @@ describeWithPostgres('a bulk job under a small RevenueCat budget', () => {
     // of a few hundred ms are stamped together when it ends (CI once saw 20 in a second where 15 are due).
     // A limiter that bursts (a token bucket, a fixed window) would send dozens or all 300 at once, so half
     // a second's share of jitter still tells pacing from bursting.
-    const gaps = bulkTimes.slice(1).map((at, i) => at - bulkTimes[i]).sort((a, b) => a - b);
+    const gaps = bulkTimes
+      .slice(1)
+      .map((at, i) => at - bulkTimes[i])
+      .sort((a, b) => a - b);
     expect(gaps[Math.floor(gaps.length / 2)]).toBeGreaterThanOrEqual(INTERVAL_MS * 0.9);
     expect(gaps[Math.floor(gaps.length / 2)]).toBeLessThanOrEqual(INTERVAL_MS * 1.1);
     const perSecond = BULK_PER_MINUTE / 60;

@@ -30,7 +30,14 @@ describeWithPostgres('bulk jobs in PostgreSQL: leases and item claims under conc
 
   /** A RUNNING job of `count` items, no instance holding it yet. */
   async function runningJob(count: number): Promise<BulkAdjustmentRecord> {
-    const { job } = await jobs.create({ id: `bulk_${randomUUID().replace(/-/g, '')}`, idempotencyKey: null, fingerprint: 'fp', currency: 'CRD', reason: 'T-80 repository', createdBy: ADMIN });
+    const { job } = await jobs.create({
+      id: `bulk_${randomUUID().replace(/-/g, '')}`,
+      idempotencyKey: null,
+      fingerprint: 'fp',
+      currency: 'CRD',
+      reason: 'T-80 repository',
+      createdBy: ADMIN,
+    });
     const added = await jobs.addItems(
       job.id,
       Array.from({ length: count }, (_, i) => newItemRecord(job, { userId: `user_repo_${i}`, amount: 3 })),
@@ -98,7 +105,10 @@ describeWithPostgres('bulk jobs in PostgreSQL: leases and item claims under conc
     expect(await jobs.retryableItems(job.id, 5, 10)).toEqual([]);
     expect(await jobs.complete(job.id, 'someone else', 5)).toBeNull();
     expect((await jobs.complete(job.id, owner, 5))?.status).toBe('COMPLETED');
-    const [row] = await connection.db.select().from(adjustments).where(sql`${adjustments.id} = ${two.id}`);
+    const [row] = await connection.db
+      .select()
+      .from(adjustments)
+      .where(sql`${adjustments.id} = ${two.id}`);
     expect(row).toMatchObject({ status: 'UNKNOWN', errorCode: 'rc_call_failed', leaseToken: null });
     expect((await jobs.counts([job.id])).get(job.id)).toEqual({ queued: 0, applied: 1, rejected: 0, unknown: 1, cancelled: 0 });
   });

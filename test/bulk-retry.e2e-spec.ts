@@ -28,7 +28,7 @@ const APP_ENV = {
 
 type ItemNode = { userId: string; status: string; balance: number | null; errorCode: string | null };
 
-describeWithPostgres('bulk adjustments: handing a completed job\'s UNKNOWN items back to its runner', () => {
+describeWithPostgres("bulk adjustments: handing a completed job's UNKNOWN items back to its runner", () => {
   const emulator = new RevenueCatEmulator({ rateLimits: { virtual_currencies_create_transaction: Infinity, customer_information: Infinity } });
   let schema: TestSchema;
   // Two instances on one schema: either may run the job, and both may be asked to retry it at once.
@@ -83,8 +83,7 @@ describeWithPostgres('bulk adjustments: handing a completed job\'s UNKNOWN items
     const options = {
       emulator,
       env: { ...APP_ENV, DATABASE_SCHEMA: schema.name },
-      override: (builder: TestingModuleBuilder) =>
-        builder.overrideProvider(BULK_RUNNER_OPTIONS).useValue({ retryPausesMs: [100] }),
+      override: (builder: TestingModuleBuilder) => builder.overrideProvider(BULK_RUNNER_OPTIONS).useValue({ retryPausesMs: [100] }),
     };
     first = await startApp(options);
     second = await startApp(options);

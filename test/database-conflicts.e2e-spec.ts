@@ -66,7 +66,7 @@ describeWithPostgres('a database that answers but cannot take the statement', ()
           }),
         );
       const outcomes = await Promise.allSettled([crossing(1, 2), crossing(2, 1)]);
-      const failures = outcomes.filter((outcome) => outcome.status === 'rejected').map((outcome) => (outcome).reason as Error);
+      const failures = outcomes.filter((outcome) => outcome.status === 'rejected').map((outcome) => outcome.reason as Error);
       expect(failures).toHaveLength(1);
       expect(failures[0]).toBeInstanceOf(DatabaseUnavailableError);
       expect(String((failures[0] as DatabaseUnavailableError).cause)).toContain('40P01');
@@ -77,7 +77,8 @@ describeWithPostgres('a database that answers but cannot take the statement', ()
     const emulator = new RevenueCatEmulator();
     let app: TestApp;
     const userId = `user_ro_${randomUUID().slice(0, 8)}`;
-    const adjust = () => app.client.query<{ adjustCredits: { balance: number } | null }>(ADJUST, { input: { userId, amount: 1, reason: 'RO-1 standby', idempotencyKey: `ro-${randomUUID()}` } });
+    const adjust = () =>
+      app.client.query<{ adjustCredits: { balance: number } | null }>(ADJUST, { input: { userId, amount: 1, reason: 'RO-1 standby', idempotencyKey: `ro-${randomUUID()}` } });
 
     beforeAll(async () => {
       await emulator.listen();

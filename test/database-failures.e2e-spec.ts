@@ -47,7 +47,11 @@ async function terminateOurSessions(): Promise<number> {
     'select count(*) filter (where pg_terminate_backend(pid)) as ended from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()',
     [DATABASE],
   );
-  await waitFor(async () => (await superuser<{ n: string }>('select count(*) as n from pg_stat_activity where datname = $1 and usename = $2', [DATABASE, ROLE]))[0].n === '0', 5000, 'our sessions to end');
+  await waitFor(
+    async () => (await superuser<{ n: string }>('select count(*) as n from pg_stat_activity where datname = $1 and usename = $2', [DATABASE, ROLE]))[0].n === '0',
+    5000,
+    'our sessions to end',
+  );
   return Number(rows[0].ended);
 }
 
@@ -274,9 +278,7 @@ describeWithPostgres('the database refusing to serve, for real', () => {
         for (const spy of spies) spy.mockRestore();
       }
       // What pino writes for each line: its error serializer follows `cause`, so look through it.
-      const written = logged.map((args) =>
-        JSON.stringify(args, (_key, value: unknown) => (value instanceof Error ? pino.stdSerializers.err(value) : value)),
-      );
+      const written = logged.map((args) => JSON.stringify(args, (_key, value: unknown) => (value instanceof Error ? pino.stdSerializers.err(value) : value)));
       for (const line of written) {
         expect(line).not.toContain('params');
         expect(line).not.toContain(reason);

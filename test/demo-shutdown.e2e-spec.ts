@@ -35,9 +35,7 @@ async function startDemo(how: 'script' | 'npm'): Promise<DemoProcess> {
       output.push(...lines);
     });
   }
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   let url: string | undefined;
   let gatewayPid: number | undefined;
   await waitFor(

@@ -147,7 +147,12 @@ describeWithPostgres('an existing journal record reached through its key', () =>
     const again = await adjust(agent.client, { userId, amount: 50_000, idempotencyKey: lostKey });
     expect(again.body.errors?.[0]?.extensions).toMatchObject({ code: 'approval_required', approvalRequestId });
     expect(await approvalRequestsFor(lostKey)).toEqual([
-      expect.objectContaining({ id: approvalRequestId, status: 'PENDING', amount: 50_000, requestedBy: { operatorId: agent.operator.id, name: agent.operator.name, role: 'AGENT' } }),
+      expect.objectContaining({
+        id: approvalRequestId,
+        status: 'PENDING',
+        amount: 50_000,
+        requestedBy: { operatorId: agent.operator.id, name: agent.operator.name, role: 'AGENT' },
+      }),
     ]);
     expect(emulator.count('create_transaction', userId)).toBe(before);
 
@@ -212,7 +217,7 @@ describeWithPostgres('an existing journal record reached through its key', () =>
     expect(emulator.count('create_transaction', userId)).toBe(before + 1);
   });
 
-  it('sends an UNKNOWN reversal again only within the caller\'s limits', async () => {
+  it("sends an UNKNOWN reversal again only within the caller's limits", async () => {
     const agent = await operator('AGENT', { maxAdjustment: 100 });
     const userId = user('reversal');
     emulator.addCustomer(userId, { CRD: 0 });
@@ -232,7 +237,7 @@ describeWithPostgres('an existing journal record reached through its key', () =>
     expect(emulator.count('create_transaction', userId)).toBe(before + 1);
   });
 
-  it("replays a settled record to anyone who sends its key, over their limits too, with nothing sent; a VIEWER is still refused", async () => {
+  it('replays a settled record to anyone who sends its key, over their limits too, with nothing sent; a VIEWER is still refused', async () => {
     const agent = await operator('AGENT', { maxAdjustment: 100, dailyLimit: 100 });
     const viewer = await operator('VIEWER');
     const userId = user('replay');

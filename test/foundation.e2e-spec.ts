@@ -55,7 +55,17 @@ describe('foundation: auth, currencies and balances over GraphQL', () => {
       expect(anonymous.body.data).toBeUndefined();
       const admin = await app.client.query<{ __schema: { queryType: { fields: Array<{ name: string }> } } }>(introspection);
       expect(admin.status).toBe(200);
-      expect(admin.body.data?.__schema.queryType.fields.map((field) => field.name)).toEqual(['adjustment', 'adjustments', 'approvalRequests', 'balances', 'bulkAdjustment', 'bulkAdjustments', 'currencies', 'me', 'operators']);
+      expect(admin.body.data?.__schema.queryType.fields.map((field) => field.name)).toEqual([
+        'adjustment',
+        'adjustments',
+        'approvalRequests',
+        'balances',
+        'bulkAdjustment',
+        'bulkAdjustments',
+        'currencies',
+        'me',
+        'operators',
+      ]);
     });
 
     it('refuses a GET query without a bearer', async () => {
@@ -88,11 +98,27 @@ describe('foundation: auth, currencies and balances over GraphQL', () => {
     // `GET /graphql/x?query={__schema{...}}` answered the schema to anyone. No path reaches Apollo but
     // through the gate: each of these is refused or not found, and says nothing about the schema.
     it.each([
-      '/graphql/x', '/graphql//', '/graphql/..', '/graphql/%2e%2e', '/graphql/.', '/GRAPHQL', '/graphql/', '/Graphql/x', '//graphql', '/graphql;x', '/graphql%2F', '/%67raphql',
+      '/graphql/x',
+      '/graphql//',
+      '/graphql/..',
+      '/graphql/%2e%2e',
+      '/graphql/.',
+      '/GRAPHQL',
+      '/graphql/',
+      '/Graphql/x',
+      '//graphql',
+      '/graphql;x',
+      '/graphql%2F',
+      '/%67raphql',
     ])('never runs an unauthenticated operation at %s', async (path) => {
       const query = `query=${encodeURIComponent('{__schema{queryType{fields{name}}}}')}`;
       for (const method of ['GET', 'POST'] as const) {
-        const { status, text } = await rawRequest(app, method === 'GET' ? `${path}?${query}` : path, method, method === 'POST' ? JSON.stringify({ query: '{__schema{queryType{fields{name}}}}' }) : undefined);
+        const { status, text } = await rawRequest(
+          app,
+          method === 'GET' ? `${path}?${query}` : path,
+          method,
+          method === 'POST' ? JSON.stringify({ query: '{__schema{queryType{fields{name}}}}' }) : undefined,
+        );
         expect([path, method, [401, 404].includes(status)]).toEqual([path, method, true]);
         expect(text).not.toMatch(/"data"|"name":"balances"|Did you mean/);
       }
@@ -100,9 +126,7 @@ describe('foundation: auth, currencies and balances over GraphQL', () => {
 
     it('refuses a GET persisted-query attempt without a bearer even when it prefers HTML', async () => {
       const extensions = JSON.stringify({ persistedQuery: { version: 1, sha256Hash: 'a'.repeat(64) } });
-      const response = await app.http
-        .get(`/graphql?extensions=${encodeURIComponent(extensions)}`)
-        .set({ accept: 'text/html', 'apollo-require-preflight': '1' });
+      const response = await app.http.get(`/graphql?extensions=${encodeURIComponent(extensions)}`).set({ accept: 'text/html', 'apollo-require-preflight': '1' });
       expect(response.status).toBe(401);
       expect(JSON.parse(response.text).errors[0].extensions.code).toBe('missing_bearer');
     });

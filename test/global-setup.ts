@@ -17,7 +17,6 @@ function missing(what: string, tests: string, remedy: string): void {
     throw new Error(`CI is set but no ${what}: ${tests} cannot be skipped under CI`);
   }
   process.stderr.write(
-    `\n${'!'.repeat(100)}\n!!! No ${what}: every test that needs it is SKIPPED.\n` +
-      `!!! They run in CI (CI=true). ${remedy} to run them here.\n${'!'.repeat(100)}\n\n`,
+    `\n${'!'.repeat(100)}\n!!! No ${what}: every test that needs it is SKIPPED.\n` + `!!! They run in CI (CI=true). ${remedy} to run them here.\n${'!'.repeat(100)}\n\n`,
   );
 }

@@ -24,8 +24,7 @@ interface Case {
 }
 
 const adjust = (input: Record<string, unknown>) => JSON.stringify({ query: ADJUST, variables: { input } });
-const balances = (userId: unknown) =>
-  JSON.stringify({ query: 'query B($userId: ID!) { balances(userId: $userId) { balance } }', variables: { userId } });
+const balances = (userId: unknown) => JSON.stringify({ query: 'query B($userId: ID!) { balances(userId: $userId) { balance } }', variables: { userId } });
 const nest = (depth: number) => `{ __schema { types { ${'ofType { '.repeat(depth)}name${' }'.repeat(depth)} } } }`;
 
 const CASES: Case[] = [
@@ -37,7 +36,12 @@ const CASES: Case[] = [
   { name: 'amount as negative zero', body: adjust(VALID).replace('"amount":10', '"amount":-0'), status: 400, code: 'amount_must_be_nonzero', field: 'amount' },
   { name: 'amount as 1e400', body: adjust(VALID).replace('"amount":10', '"amount":1e400'), status: 400, code: 'invalid_argument', field: 'amount' },
   { name: 'amount null', input: { ...VALID, amount: null }, status: 400, code: 'invalid_argument', field: 'amount' },
-  { name: 'amount as a string literal in the document', query: 'mutation { adjustCredits(input: { userId: "u", amount: "5", reason: "abc" }) { balance } }', status: 400, code: 'invalid_argument' },
+  {
+    name: 'amount as a string literal in the document',
+    query: 'mutation { adjustCredits(input: { userId: "u", amount: "5", reason: "abc" }) { balance } }',
+    status: 400,
+    code: 'invalid_argument',
+  },
   { name: 'userId as an object', input: { ...VALID, userId: { $ne: null } }, status: 400, code: 'invalid_argument', field: 'userId' },
   // Missing and unknown fields.
   { name: 'missing amount', input: { userId: 'user_2abcXYZ', reason: 'HOSTILE-2' }, status: 400, code: 'invalid_argument', field: 'amount' },
@@ -78,15 +82,34 @@ const CASES: Case[] = [
   { name: 'a reason with a lone surrogate', input: { ...VALID, reason: 'HOSTILE-7 \ud83d note' }, status: 400, code: 'invalid_argument', field: 'reason' },
   { name: 'a currency with a lone surrogate', input: { ...VALID, currency: 'CRD\ud800' }, status: 400, code: 'invalid_argument', field: 'currency' },
   { name: 'an idempotency key with a lone surrogate', input: { ...VALID, idempotencyKey: 'key-\ud800' }, status: 400, code: 'invalid_argument', field: 'idempotencyKey' },
-  { name: 'an Idempotency-Key header of UTF-8 surrogate bytes', body: adjust(VALID), headers: { 'idempotency-key': 'key-\u00ed\u00a0\u0080' }, status: 400, code: 'invalid_argument', field: 'idempotencyKey' },
+  {
+    name: 'an Idempotency-Key header of UTF-8 surrogate bytes',
+    body: adjust(VALID),
+    headers: { 'idempotency-key': 'key-\u00ed\u00a0\u0080' },
+    status: 400,
+    code: 'invalid_argument',
+    field: 'idempotencyKey',
+  },
   // Reasons that are empty to a reader, or carry control characters other than line breaks and tabs.
   { name: 'a reason of zero-width spaces only', input: { ...VALID, reason: '\u200b\u200b\u200b\u200b' }, status: 400, code: 'invalid_argument', field: 'reason' },
   { name: 'a reason of format characters only', input: { ...VALID, reason: '\u200c\u200d\u2060\ufeff\u00ad' }, status: 400, code: 'invalid_argument', field: 'reason' },
-  { name: 'a reason of two visible characters padded with zero-width ones', input: { ...VALID, reason: 'ab\u200b\u200b\u200b' }, status: 400, code: 'invalid_argument', field: 'reason' },
+  {
+    name: 'a reason of two visible characters padded with zero-width ones',
+    input: { ...VALID, reason: 'ab\u200b\u200b\u200b' },
+    status: 400,
+    code: 'invalid_argument',
+    field: 'reason',
+  },
   { name: 'a reason of two visible characters around a no-break space', input: { ...VALID, reason: 'a\u00a0b' }, status: 400, code: 'invalid_argument', field: 'reason' },
   // Blank to a reader though not white space: Hangul fillers and the braille blank.
   { name: 'a reason of four Hangul fillers', input: { ...VALID, reason: '\u3164\u3164\u3164\u3164' }, status: 400, code: 'invalid_argument', field: 'reason' },
-  { name: 'a reason of Hangul choseong, jungseong and halfwidth fillers', input: { ...VALID, reason: '\u115f\u1160\uffa0\u115f' }, status: 400, code: 'invalid_argument', field: 'reason' },
+  {
+    name: 'a reason of Hangul choseong, jungseong and halfwidth fillers',
+    input: { ...VALID, reason: '\u115f\u1160\uffa0\u115f' },
+    status: 400,
+    code: 'invalid_argument',
+    field: 'reason',
+  },
   { name: 'a reason of four braille blanks', input: { ...VALID, reason: '\u2800\u2800\u2800\u2800' }, status: 400, code: 'invalid_argument', field: 'reason' },
   { name: 'a reason of two letters and braille blanks', input: { ...VALID, reason: 'ab\u2800\u2800\u2800' }, status: 400, code: 'invalid_argument', field: 'reason' },
   // Bidirectional controls reorder what the audit log and the RevenueCat dashboard show: refused outright.
@@ -94,14 +117,48 @@ const CASES: Case[] = [
   { name: 'a reason with a left-to-right mark', input: { ...VALID, reason: 'HOSTILE-9 \u200e ticket' }, status: 400, code: 'invalid_argument', field: 'reason' },
   { name: 'a reason with a first-strong isolate', input: { ...VALID, reason: 'HOSTILE-9 \u2068x\u2069' }, status: 400, code: 'invalid_argument', field: 'reason' },
   { name: 'a reason with an Arabic letter mark', input: { ...VALID, reason: 'HOSTILE-9 \u061c ticket' }, status: 400, code: 'invalid_argument', field: 'reason' },
-  { name: 'a reversal whose reason holds a right-to-left override', body: JSON.stringify({ query: 'mutation R($input: ReverseAdjustmentInput!) { reverseAdjustment(input: $input) { id } }', variables: { input: { adjustmentId: 'adj_none', reason: 'HOSTILE-9 \u202eevil' } } }), status: 400, code: 'invalid_argument', field: 'reason' },
-  { name: 'a rejection whose reason is braille blanks', body: JSON.stringify({ query: 'mutation J($id: ID!, $reason: String!) { rejectAdjustment(id: $id, reason: $reason) { id } }', variables: { id: 'apr_none', reason: '\u2800\u2800\u2800\u2800' } }), status: 400, code: 'invalid_argument', field: 'reason' },
-  { name: 'a bulk job whose reason holds a right-to-left embedding', body: JSON.stringify({ query: 'mutation C($input: CreateBulkAdjustmentInput!) { createBulkAdjustment(input: $input) { id } }', variables: { input: { reason: 'HOSTILE-9 \u202bticket\u202c' } } }), status: 400, code: 'invalid_argument', field: 'reason' },
+  {
+    name: 'a reversal whose reason holds a right-to-left override',
+    body: JSON.stringify({
+      query: 'mutation R($input: ReverseAdjustmentInput!) { reverseAdjustment(input: $input) { id } }',
+      variables: { input: { adjustmentId: 'adj_none', reason: 'HOSTILE-9 \u202eevil' } },
+    }),
+    status: 400,
+    code: 'invalid_argument',
+    field: 'reason',
+  },
+  {
+    name: 'a rejection whose reason is braille blanks',
+    body: JSON.stringify({
+      query: 'mutation J($id: ID!, $reason: String!) { rejectAdjustment(id: $id, reason: $reason) { id } }',
+      variables: { id: 'apr_none', reason: '\u2800\u2800\u2800\u2800' },
+    }),
+    status: 400,
+    code: 'invalid_argument',
+    field: 'reason',
+  },
+  {
+    name: 'a bulk job whose reason holds a right-to-left embedding',
+    body: JSON.stringify({
+      query: 'mutation C($input: CreateBulkAdjustmentInput!) { createBulkAdjustment(input: $input) { id } }',
+      variables: { input: { reason: 'HOSTILE-9 \u202bticket\u202c' } },
+    }),
+    status: 400,
+    code: 'invalid_argument',
+    field: 'reason',
+  },
   { name: 'a reason with a lone carriage return', input: { ...VALID, reason: 'HOSTILE-8 a\rb' }, status: 400, code: 'invalid_argument', field: 'reason' },
   { name: 'a reason with a vertical tab', input: { ...VALID, reason: 'HOSTILE-8 a\u000bb' }, status: 400, code: 'invalid_argument', field: 'reason' },
   { name: 'a lower-case currency', input: { ...VALID, currency: 'crd' }, status: 400, code: 'unknown_currency', field: 'currency' },
   { name: 'a unicode idempotency key', input: { ...VALID, idempotencyKey: 'ключ' }, status: 400, code: 'invalid_argument', field: 'idempotencyKey' },
-  { name: 'an Idempotency-Key header of 201 characters', body: adjust(VALID), headers: { 'idempotency-key': 'k'.repeat(201) }, status: 400, code: 'invalid_argument', field: 'idempotencyKey' },
+  {
+    name: 'an Idempotency-Key header of 201 characters',
+    body: adjust(VALID),
+    headers: { 'idempotency-key': 'k'.repeat(201) },
+    status: 400,
+    code: 'invalid_argument',
+    field: 'idempotencyKey',
+  },
   // Malformed requests.
   { name: 'malformed JSON', body: '{"query": "mutation {', status: 400, code: 'bad_request' },
   { name: 'a JSON array of operations (batching)', body: JSON.stringify([{ query: ADJUST, variables: { input: VALID } }]), status: 400, code: 'bad_request' },
@@ -113,19 +170,37 @@ const CASES: Case[] = [
   { name: 'a Content-Type listing two types', body: adjust(VALID), headers: { 'content-type': 'application/json, text/plain' }, status: 400, code: 'bad_request' },
   { name: 'a Content-Type with a space in the type', body: adjust(VALID), headers: { 'content-type': 'application/ json' }, status: 400, code: 'bad_request' },
   { name: 'a body over 64 KiB', body: adjust({ ...VALID, reason: 'x'.repeat(70_000) }), status: 413, code: 'payload_too_large' },
-  { name: 'a mutation over GET', method: 'GET', url: `?query=${encodeURIComponent('mutation { adjustCredits(input: { userId: "user_2abcXYZ", amount: 1, reason: "GET-1" }) { balance } }')}`, headers: { 'apollo-require-preflight': 'true' }, status: 400, code: 'bad_request' },
+  {
+    name: 'a mutation over GET',
+    method: 'GET',
+    url: `?query=${encodeURIComponent('mutation { adjustCredits(input: { userId: "user_2abcXYZ", amount: 1, reason: "GET-1" }) { balance } }')}`,
+    headers: { 'apollo-require-preflight': 'true' },
+    status: 400,
+    code: 'bad_request',
+  },
   { name: 'a subscription over HTTP', body: JSON.stringify({ query: 'subscription { usageChanged { id } }' }), status: 400, code: 'bad_request' },
   // Documents.
   { name: 'a syntax error', body: JSON.stringify({ query: 'mutation { adjustCredits(' }), status: 400, code: 'invalid_query' },
   { name: 'an unknown field', body: JSON.stringify({ query: '{ ledger { secrets } }' }), status: 400, code: 'invalid_query' },
   { name: 'an unknown operation name', body: JSON.stringify({ query: ADJUST, operationName: 'Other', variables: { input: VALID } }), status: 400, code: 'invalid_query' },
   { name: 'a query nested 30 deep', body: JSON.stringify({ query: nest(30) }), status: 400, code: 'query_too_deep' },
-  { name: '41 aliases', body: JSON.stringify({ query: `{ ${Array.from({ length: 41 }, (_, i) => `c${i}: currencies { code }`).join(' ')} }` }), status: 400, code: 'query_too_complex' },
+  {
+    name: '41 aliases',
+    body: JSON.stringify({ query: `{ ${Array.from({ length: 41 }, (_, i) => `c${i}: currencies { code }`).join(' ')} }` }),
+    status: 400,
+    code: 'query_too_complex',
+  },
   { name: 'a document of more than 2,000 tokens', body: JSON.stringify({ query: `{ currencies { ${'code '.repeat(2100)}} }` }), status: 400, code: 'query_too_complex' },
   // Authentication.
   { name: 'introspection without a bearer', body: JSON.stringify({ query: getIntrospectionQuery() }), headers: { authorization: '' }, status: 401, code: 'missing_bearer' },
   { name: 'a mutation with a 10 KB bearer', body: adjust(VALID), headers: { authorization: `Bearer ${'x'.repeat(10_000)}` }, status: 403, code: 'invalid_admin_secret' },
-  { name: 'a mutation with a Basic credential', body: adjust(VALID), headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_SECRET}`).toString('base64')}` }, status: 401, code: 'missing_bearer' },
+  {
+    name: 'a mutation with a Basic credential',
+    body: adjust(VALID),
+    headers: { authorization: `Basic ${Buffer.from(`admin:${ADMIN_SECRET}`).toString('base64')}` },
+    status: 401,
+    code: 'missing_bearer',
+  },
 ];
 
 describe('hostile and malformed input', () => {
@@ -185,18 +260,13 @@ describe('hostile and malformed input', () => {
     const ws = connectWs(app.url, `Bearer ${ADMIN_SECRET}`);
     await ws.connected;
     const failed = new Promise<unknown>((resolve) =>
-      ws.client.subscribe(
-        { query: `subscription { usageChanged { ${'id '.repeat(2100)}} }` },
-        { next: () => undefined, error: resolve, complete: () => undefined },
-      ),
+      ws.client.subscribe({ query: `subscription { usageChanged { ${'id '.repeat(2100)}} }` }, { next: () => undefined, error: resolve, complete: () => undefined }),
     );
     const [error] = (await failed) as Array<{ message: string; extensions: Record<string, unknown> }>;
     expect(error.message).toMatch(/^query_too_complex: Document contains more tha[nt] 2000 tokens/);
     expect(error.extensions).toEqual({ code: 'query_too_complex', status: 400 });
     // Only that subscription failed: the connection serves the next one.
-    const next = new Promise<unknown>((resolve) =>
-      ws.client.subscribe({ query: '{ __typename }' }, { next: resolve, error: resolve, complete: () => undefined }),
-    );
+    const next = new Promise<unknown>((resolve) => ws.client.subscribe({ query: '{ __typename }' }, { next: resolve, error: resolve, complete: () => undefined }));
     expect(await next).toEqual({ data: { __typename: 'Query' } });
     await ws.dispose();
   });
@@ -238,7 +308,10 @@ describe('hostile and malformed input', () => {
   it('closes a connection that sends an oversized message with 1009', async () => {
     const ws = connectWs(app.url, `Bearer ${ADMIN_SECRET}`);
     await ws.connected;
-    ws.client.subscribe({ query: `subscription { usageChanged(userId: "${'u'.repeat(20_000)}") { id } }` }, { next: () => undefined, error: () => undefined, complete: () => undefined });
+    ws.client.subscribe(
+      { query: `subscription { usageChanged(userId: "${'u'.repeat(20_000)}") { id } }` },
+      { next: () => undefined, error: () => undefined, complete: () => undefined },
+    );
     expect((await ws.closed).code).toBe(1009);
   });
 });
@@ -256,8 +329,7 @@ function rawSocket(url: string): { socket: Socket; received: Promise<string>; cl
     const check = () => (/\r\n\r\n/.test(text) ? resolve(text) : socket.once('data', check));
     socket.once('data', check);
   });
-  const closedWithin = (ms: number) =>
-    Promise.race([closed.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms))]);
+  const closedWithin = (ms: number) => Promise.race([closed.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms))]);
   return { socket, received, closedWithin };
 }
 
@@ -309,10 +381,20 @@ describe('requests only a raw client sends', () => {
   // clientError, with a request id in the body and in x-request-id, and the connection closed.
   it.each([
     ['a header line without a colon', 'GET /healthz HTTP/1.1\r\nHost: localhost\r\nNo colon here\r\n\r\n', 400, 'bad_request'],
-    ['a control character in a header value', `POST /graphql HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${ADMIN_SECRET}\r\nX-On-Behalf-Of: a\u0001b\r\n\r\n`, 400, 'bad_request'],
+    [
+      'a control character in a header value',
+      `POST /graphql HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${ADMIN_SECRET}\r\nX-On-Behalf-Of: a\u0001b\r\n\r\n`,
+      400,
+      'bad_request',
+    ],
     ['a method that is not a token', 'G(T /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n', 400, 'bad_request'],
     ['a version that is not HTTP', 'GET /healthz HTTX/1.1\r\nHost: localhost\r\n\r\n', 400, 'bad_request'],
-    ['both Content-Length and chunked (request smuggling)', 'POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400, 'bad_request'],
+    [
+      'both Content-Length and chunked (request smuggling)',
+      'POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
+      400,
+      'bad_request',
+    ],
     ['headers over 16 KiB', `GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Padding: ${'x'.repeat(20_000)}\r\n\r\n`, 431, 'headers_too_large'],
   ])('answers %s from the catalogue with a request id, and goes on serving', async (_name, request, status, code) => {
     const refusedBefore = (await metric(app, 'credits_http_requests_refused_total', { code })) ?? 0;
@@ -346,7 +428,9 @@ describe('requests only a raw client sends', () => {
   }, 15_000);
 
   const grant = (key: string) =>
-    JSON.stringify({ query: `mutation { adjustCredits(input: { userId: "user_demo_rich", amount: 7, reason: "pipelined", idempotencyKey: "${key}" }) { balance replayed } }` });
+    JSON.stringify({
+      query: `mutation { adjustCredits(input: { userId: "user_demo_rich", amount: 7, reason: "pipelined", idempotencyKey: "${key}" }) { balance replayed } }`,
+    });
   const post = (payload: string, authorized: boolean) =>
     `POST /graphql HTTP/1.1\r\nHost: localhost\r\n${authorized ? `Authorization: Bearer ${ADMIN_SECRET}\r\n` : ''}Content-Type: application/json\r\n` +
     `Content-Length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`;
@@ -391,7 +475,9 @@ describe('requests only a raw client sends', () => {
 
   it('survives a WebSocket upgrade whose target is not a URL, and goes on serving', async () => {
     const { socket, closedWithin } = rawSocket(app.url);
-    socket.write('GET //[ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n');
+    socket.write(
+      'GET //[ HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+    );
     expect(await closedWithin(2_000)).toBe(true);
     expect((await app.http.get('/healthz')).status).toBe(200);
   });
@@ -410,7 +496,7 @@ describe('requests only a raw client sends', () => {
     }
   });
 
-  it('closes an idle kept-alive connection after 5 s, as Node does (not Fastify\'s 72 s)', async () => {
+  it("closes an idle kept-alive connection after 5 s, as Node does (not Fastify's 72 s)", async () => {
     const { socket, received, closedWithin } = rawSocket(app.url);
     socket.write('GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n');
     const answer = await received;

@@ -51,7 +51,10 @@ describe('the HTTP platform for a route added to the app', () => {
   });
 
   const post = (body: string, headers: Record<string, string> = {}) =>
-    request(app.getHttpServer()).post('/probe').set({ 'content-type': 'application/json', ...headers }).send(body);
+    request(app.getHttpServer())
+      .post('/probe')
+      .set({ 'content-type': 'application/json', ...headers })
+      .send(body);
 
   it("gets Fastify's parsed JSON body, and the request id in x-request-id", async () => {
     await start();
@@ -89,13 +92,10 @@ describe('the HTTP platform for a route added to the app', () => {
         .set({ authorization: `Bearer ${ADMIN_SECRET}`, 'content-type': contentType })
         .send('{"query":"{ me { name } }"}');
     const refused = await send('application/json; charset=latin1');
-    expect([refused.status, JSON.parse(refused.text).errors[0].extensions]).toEqual([
-      400,
-      { code: 'bad_request', status: 400, requestId: refused.headers['x-request-id'] },
-    ]);
+    expect([refused.status, JSON.parse(refused.text).errors[0].extensions]).toEqual([400, { code: 'bad_request', status: 400, requestId: refused.headers['x-request-id'] }]);
     for (const accepted of ['application/json; charset=utf-8', 'application/json; charset="UTF8"', 'application/json']) {
       const answer = await send(accepted);
-      expect([accepted, answer.status, JSON.parse(answer.text)]).toEqual([accepted, 200, { data: { me: { name: "admin" } } }]);
+      expect([accepted, answer.status, JSON.parse(answer.text)]).toEqual([accepted, 200, { data: { me: { name: 'admin' } } }]);
     }
   });
 

@@ -25,9 +25,11 @@ describe('e2e HTTP requests', () => {
     const offending = files
       .filter((file) => file.path !== 'http-through-supertest.spec.ts')
       .flatMap((file) =>
-        file.text.split('\n').flatMap((line, index) =>
-          /(?<![\w.])fetch\(|import\s*\{[^}]*\b(request|get)\b[^}]*\}\s*from\s*'(node:)?https?'|from\s*'undici'/.test(line) ? [`${file.path}:${index + 1}`] : [],
-        ),
+        file.text
+          .split('\n')
+          .flatMap((line, index) =>
+            /(?<![\w.])fetch\(|import\s*\{[^}]*\b(request|get)\b[^}]*\}\s*from\s*'(node:)?https?'|from\s*'undici'/.test(line) ? [`${file.path}:${index + 1}`] : [],
+          ),
       );
     expect(offending).toEqual([]);
   });

@@ -292,7 +292,11 @@ describeWithPostgres('the journal with the database down', () => {
     expect(await metric(app, 'credits_dependency_up', { dependency: 'database' })).toBe(0);
 
     proxy.restore();
-    await waitFor(async () => (await adjust(app, { userId, amount: 5, reason: 'J-7 after', idempotencyKey: 'j7-after-' + userId })).status === 200, 10_000, 'the database to answer again');
+    await waitFor(
+      async () => (await adjust(app, { userId, amount: 5, reason: 'J-7 after', idempotencyKey: 'j7-after-' + userId })).status === 200,
+      10_000,
+      'the database to answer again',
+    );
     expect(emulator.balanceOf(userId, 'CRD')).toBe(15);
     expect((await history(app, { filter: { userId } })).body.data?.adjustments.nodes.map((node) => node.reason)).toEqual(['J-7 after']);
     await app.http.get('/readyz');

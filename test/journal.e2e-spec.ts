@@ -45,10 +45,7 @@ describeWithPostgres('database on PostgreSQL', () => {
       openDatabase({ kind: 'postgres', url: TEST_DATABASE_URL }, { schema: schema.name }),
     ]);
     try {
-      const tables = await admin<{ table_name: string }>(
-        'select table_name from information_schema.tables where table_schema = $1 order by table_name',
-        [schema.name],
-      );
+      const tables = await admin<{ table_name: string }>('select table_name from information_schema.tables where table_schema = $1 order by table_name', [schema.name]);
       expect(tables.map((t) => t.table_name)).toEqual(['__drizzle_migrations', 'adjustments', 'approval_requests', 'bulk_adjustments', 'operators']);
       const applied = await admin(`select hash from "${schema.name}".__drizzle_migrations`);
       expect(applied).toHaveLength(4);
@@ -63,10 +60,10 @@ describeWithPostgres('database on PostgreSQL', () => {
   });
 
   it('refuses to start, quickly and typed, when PostgreSQL does not answer', async () => {
-    const failure = await openDatabase(
-      { kind: 'postgres', url: 'postgres://postgres:hunter2@127.0.0.1:1/test' },
-      { connectTimeoutMs: 500 },
-    ).then(() => null, (error: Error) => error);
+    const failure = await openDatabase({ kind: 'postgres', url: 'postgres://postgres:hunter2@127.0.0.1:1/test' }, { connectTimeoutMs: 500 }).then(
+      () => null,
+      (error: Error) => error,
+    );
     expect(failure).toBeInstanceOf(DatabaseUnavailableError);
     expect((failure as DatabaseUnavailableError).detail).toBe('PostgreSQL does not answer at start-up');
   });
@@ -76,10 +73,7 @@ describeWithPostgres('database on PostgreSQL', () => {
     let connection: DatabaseConnection;
     let repository: AdjustmentRepository;
     beforeAll(async () => {
-      connection = await openDatabase(
-        { kind: 'postgres', url: TEST_DATABASE_URL },
-        { schema: schema.name, maxConnections: 1, statementTimeoutMs: 300 },
-      );
+      connection = await openDatabase({ kind: 'postgres', url: TEST_DATABASE_URL }, { schema: schema.name, maxConnections: 1, statementTimeoutMs: 300 });
       repository = new AdjustmentRepository(connection.db);
     });
     afterAll(() => connection.close());
@@ -305,7 +299,10 @@ describeWithPostgres('AdjustmentRepository on PostgreSQL', () => {
     ])('combines the %s filter with the user (AND), newest first, each once', async (name, filter, keep) => {
       const withBulk = name.startsWith('bulkAdjustmentId') ? { bulkAdjustmentId: bulkId } : {};
       const ids = await pageThrough({ userId: 'user_pager', ...filter, ...withBulk }, 10);
-      const expected = [...seeded].filter(keep).sort(newestFirst).map((s) => s.id);
+      const expected = [...seeded]
+        .filter(keep)
+        .sort(newestFirst)
+        .map((s) => s.id);
       expect(expected.length).toBeGreaterThan(5);
       expect(ids).toEqual(expected);
     });
@@ -350,9 +347,7 @@ describeWithPostgres('AdjustmentRepository on PostgreSQL', () => {
       try {
         for (const after of [null, encodeCursor({ createdAt: new Date(base + 100_000), id: 'adj-200' })]) {
           const statement = repository.listStatement({ userId: 'user_pager' }, 20, after).toSQL();
-          const plan = (await client.query<{ 'QUERY PLAN': string }>(`explain ${statement.sql}`, statement.params)).rows
-            .map((row) => row['QUERY PLAN'])
-            .join('\n');
+          const plan = (await client.query<{ 'QUERY PLAN': string }>(`explain ${statement.sql}`, statement.params)).rows.map((row) => row['QUERY PLAN']).join('\n');
           expect(plan).toMatch(/Index Scan Backward using adjustments_user_created_idx/);
           expect(plan).not.toMatch(/Seq Scan|Sort/);
         }

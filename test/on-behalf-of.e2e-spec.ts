@@ -43,7 +43,7 @@ function postWithOnBehalfOf(app: TestApp, onBehalfOf: Buffer, variables: Record<
 
 function dechunk(payload: string): string {
   let out = '';
-  for (let rest = payload; ; ) {
+  for (let rest = payload; ;) {
     const lineEnd = rest.indexOf('\r\n');
     const size = parseInt(rest.slice(0, lineEnd), 16);
     if (!size) return out;

@@ -51,14 +51,18 @@ describe('the gateway process', () => {
     await waitFor(() => emulator.requests.some((request) => request.endpoint === 'create_transaction'), 5000, 'the adjustment to reach RevenueCat');
     gateway.kill('SIGTERM');
 
-    await waitFor(async () => {
-      try {
-        const late = await client.query('{ currencies { code } }');
-        return late.status === 503 && late.body.errors?.[0]?.extensions?.code === 'shutting_down';
-      } catch {
-        return true; // already refusing connections: just as good
-      }
-    }, 5000, 'new work to be refused');
+    await waitFor(
+      async () => {
+        try {
+          const late = await client.query('{ currencies { code } }');
+          return late.status === 503 && late.body.errors?.[0]?.extensions?.code === 'shutting_down';
+        } catch {
+          return true; // already refusing connections: just as good
+        }
+      },
+      5000,
+      'new work to be refused',
+    );
 
     const finished = await inFlight;
     expect(finished.status).toBe(200);
@@ -179,7 +183,10 @@ async function sigtermWithEventsInFlight(
   expect(await gateway.exited).toBe(0);
   // Every applied adjustment's event reached both subscribers before they were told to go away.
   const deltas = (events: Array<{ usageChanged: { delta: number } }>) =>
-    events.map((event) => event.usageChanged.delta).filter((delta) => delta !== WARM_UP).sort((a, b) => a - b);
+    events
+      .map((event) => event.usageChanged.delta)
+      .filter((delta) => delta !== WARM_UP)
+      .sort((a, b) => a - b);
   const expected = Array.from({ length: N }, (_, i) => i + 1);
   expect(deltas(own.events)).toEqual(expected);
   expect(deltas(everyoneForUser())).toEqual(expected);
@@ -200,7 +207,13 @@ describe('request ids on every error', () => {
     { name: 'variables as a JSON string', body: JSON.stringify({ query: '{ currencies { code } }', variables: '{}' }), code: 'bad_request' },
     { name: 'a GET with a bad query', method: 'GET', url: query('{ currencies {'), headers: get, code: 'invalid_query' },
     { name: 'a GET with variables that are not JSON', method: 'GET', url: `${query('{ currencies { code } }')}&variables=nope`, headers: get, code: 'bad_request' },
-    { name: 'a GET without a CSRF preflight header', method: 'GET', url: query('{ currencies { code } }'), headers: { authorization: get.authorization }, code: 'bad_request' },
+    {
+      name: 'a GET without a CSRF preflight header',
+      method: 'GET',
+      url: query('{ currencies { code } }'),
+      headers: { authorization: get.authorization },
+      code: 'bad_request',
+    },
     { name: 'an unknown field (a validation error)', body: JSON.stringify({ query: '{ ledger }' }), code: 'invalid_query' },
   ])('$name: 400 $code with extensions.requestId equal to the x-request-id header', async ({ body, method = 'POST', url = '', headers = json, code }) => {
     const request = (method === 'GET' ? ctx.app.http.get(`/graphql${url}`) : ctx.app.http.post(`/graphql${url}`)).set(headers);
@@ -214,7 +227,10 @@ describe('request ids on every error', () => {
   });
 
   it("echoes the caller's own request id in both places", async () => {
-    const response = await ctx.app.http.post('/graphql').set({ ...json, 'x-request-id': 'ticket-4711.a' }).send('[]');
+    const response = await ctx.app.http
+      .post('/graphql')
+      .set({ ...json, 'x-request-id': 'ticket-4711.a' })
+      .send('[]');
     const payload = response.body as { errors: Array<{ extensions: Record<string, unknown> }> };
     expect([response.status, response.headers['x-request-id'], payload.errors[0].extensions.requestId]).toEqual([400, 'ticket-4711.a', 'ticket-4711.a']);
   });
@@ -266,8 +282,7 @@ describe('slow request bodies', () => {
   const ctx = useEmulatorApp({ env: { REQUEST_BODY_TIMEOUT_SECONDS: '1' } });
   const ADJUST = JSON.stringify({ query: 'mutation { adjustCredits(input: { userId: "user_2abcXYZ", amount: 5, reason: "SLOW-1" }) { balance } }' });
   const head = (contentLength: number) =>
-    `POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nAuthorization: Bearer ${ADMIN_SECRET}\r\n` +
-    `Content-Length: ${contentLength}\r\n\r\n`;
+    `POST /graphql HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nAuthorization: Bearer ${ADMIN_SECRET}\r\n` + `Content-Length: ${contentLength}\r\n\r\n`;
 
   it('answers a body that has not arrived within REQUEST_BODY_TIMEOUT_SECONDS with 408 request_timeout and closes the connection', async () => {
     const answer = await rawExchange(ctx.app.url, head(Buffer.byteLength(ADJUST)), { trickle: ADJUST, everyMs: 100, patienceMs: 8000 });

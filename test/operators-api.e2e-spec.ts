@@ -40,7 +40,11 @@ async function createOperator(
   input: { name?: string; role: Role; maxAdjustment?: number | null; dailyLimit?: number | null },
   headers?: Record<string, string>,
 ): Promise<Credential> {
-  const response = await client.query<{ createOperator: Credential }>(CREATE, { input: { name: `${input.role.toLowerCase()} ${randomUUID().slice(0, 6)}`, ...input } }, { headers });
+  const response = await client.query<{ createOperator: Credential }>(
+    CREATE,
+    { input: { name: `${input.role.toLowerCase()} ${randomUUID().slice(0, 6)}`, ...input } },
+    { headers },
+  );
   if (!response.body.data?.createOperator) throw new Error(`createOperator failed: ${JSON.stringify(response.body.errors)}`);
   return response.body.data.createOperator;
 }
@@ -75,7 +79,11 @@ describeWithPostgres('operators: named credentials with roles', () => {
   });
 
   it('shows a token once, keeps only its hash and first 8 characters, and records who created it', async () => {
-    const created = await createOperator(app.client, { name: '  Jane Support  ', role: 'AGENT', maxAdjustment: 500, dailyLimit: 2000 }, { 'x-on-behalf-of': 'lead@support.example' });
+    const created = await createOperator(
+      app.client,
+      { name: '  Jane Support  ', role: 'AGENT', maxAdjustment: 500, dailyLimit: 2000 },
+      { 'x-on-behalf-of': 'lead@support.example' },
+    );
     expect(created.token).toMatch(/^cgo_[A-Za-z0-9_-]{43}$/);
     expect(created.operator).toMatchObject({
       id: expect.stringMatching(/^op_[0-9a-f-]{36}$/),
@@ -101,10 +109,14 @@ describeWithPostgres('operators: named credentials with roles', () => {
     // It authenticates as that operator, and lastUsedAt is recorded.
     const me = await app.client.withToken(created.token).query(ME, undefined, { headers: { 'x-on-behalf-of': 'jane@example.com' } });
     expect(me.body.data).toEqual({ me: { operatorId: created.operator.id, name: 'Jane Support', role: 'AGENT', onBehalfOf: 'jane@example.com' } });
-    await waitFor(async () => {
-      const listedAgain = await app.client.query<{ operators: Operator[] }>(LIST);
-      return listedAgain.body.data!.operators.find((operator) => operator.id === created.operator.id)?.lastUsedAt !== null;
-    }, 3000, 'lastUsedAt');
+    await waitFor(
+      async () => {
+        const listedAgain = await app.client.query<{ operators: Operator[] }>(LIST);
+        return listedAgain.body.data!.operators.find((operator) => operator.id === created.operator.id)?.lastUsedAt !== null;
+      },
+      3000,
+      'lastUsedAt',
+    );
   });
 
   it('answers me for the root secrets as admin with no operator id', async () => {

@@ -105,7 +105,7 @@ describeWithPostgres('operators under attack', () => {
     ]);
   });
 
-  it('an approver whose approval could not be applied (database away, RevenueCat\'s answer lost) can retry it and it applies once', async () => {
+  it("an approver whose approval could not be applied (database away, RevenueCat's answer lost) can retry it and it applies once", async () => {
     const agent = await createOperator(app.client, 'AGENT', { maxAdjustment: 10 });
     const supervisor = await createOperator(app.client, 'SUPERVISOR');
     const userId = user('approve503');
@@ -165,7 +165,7 @@ describeWithPostgres('operators under attack', () => {
     expect(emulator.count('create_transaction', userId)).toBe(1);
   });
 
-  it('an approved request applied by someone else re-sending its key is still the requester\'s adjustment', async () => {
+  it("an approved request applied by someone else re-sending its key is still the requester's adjustment", async () => {
     const agent = await createOperator(app.client, 'AGENT', { maxAdjustment: 10 });
     const otherAgent = await createOperator(app.client, 'AGENT', { maxAdjustment: 10 });
     const supervisor = await createOperator(app.client, 'SUPERVISOR');
@@ -279,7 +279,7 @@ describeWithPostgres('operators under attack', () => {
     expect(emulator.count('create_transaction', userId)).toBe(1);
   });
 
-  it('runs no query or mutation over graphql-ws, whatever the role, and closes a revoked ADMIN operator\'s socket', async () => {
+  it("runs no query or mutation over graphql-ws, whatever the role, and closes a revoked ADMIN operator's socket", async () => {
     const admin = await createOperator(app.client, 'ADMIN');
     const userId = user('wsmutation');
     emulator.addCustomer(userId, { CRD: 0 });

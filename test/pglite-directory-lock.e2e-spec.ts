@@ -19,13 +19,16 @@ describe('a pglite: directory is owned by one process', () => {
   let userId: string;
 
   async function gateway(): Promise<GatewayProcess> {
-    const started = await startGatewayProcess({
-      ADMIN_SECRET,
-      REVENUECAT_API_KEY: emulator.apiKey,
-      REVENUECAT_PROJECT_ID: emulator.projectId,
-      REVENUECAT_API_URL: emulator.baseUrl,
-      DATABASE_URL: `pglite:${dataDir}`,
-    }, 90_000); // creating a database in WebAssembly, on a machine shared with other suites
+    const started = await startGatewayProcess(
+      {
+        ADMIN_SECRET,
+        REVENUECAT_API_KEY: emulator.apiKey,
+        REVENUECAT_PROJECT_ID: emulator.projectId,
+        REVENUECAT_API_URL: emulator.baseUrl,
+        DATABASE_URL: `pglite:${dataDir}`,
+      },
+      90_000,
+    ); // creating a database in WebAssembly, on a machine shared with other suites
     processes.push(started);
     return started;
   }

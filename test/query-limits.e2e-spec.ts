@@ -141,7 +141,11 @@ describe('query limits', () => {
     const values = () => ({ id: jobId, userId: USER });
 
     it('generates one operation for each list of the schema', () => {
-      expect(everyListOperation(schema, values()).map((operation) => operation.name).sort()).toEqual(
+      expect(
+        everyListOperation(schema, values())
+          .map((operation) => operation.name)
+          .sort(),
+      ).toEqual(
         expect.arrayContaining([
           'adjustments',
           'approvalRequests',
@@ -178,7 +182,7 @@ describe('query limits', () => {
     });
   });
 
-  describe("admits every operation the README shows, at first: 100", () => {
+  describe('admits every operation the README shows, at first: 100', () => {
     const operations = readmeOperations();
 
     it('finds them', () => {

@@ -27,7 +27,9 @@ async function spend(app: TestApp, query: string, times: number): Promise<Array<
 }
 
 describe('rate limits', () => {
-  const emulator = new RevenueCatEmulator({ rateLimits: { project_configuration: Infinity, customer_information: Infinity, virtual_currencies_create_transaction: Infinity } });
+  const emulator = new RevenueCatEmulator({
+    rateLimits: { project_configuration: Infinity, customer_information: Infinity, virtual_currencies_create_transaction: Infinity },
+  });
   let clock: ManualClock;
   let app: TestApp;
 
@@ -77,10 +79,7 @@ describe('rate limits', () => {
   });
 
   it('counts every aliased field: 31 aliased adjustCredits execute 30', async () => {
-    const fields = Array.from(
-      { length: 31 },
-      (_, i) => `a${i}: adjustCredits(input: { userId: "user_demo_rich", amount: 1, reason: "RL-2 alias ${i}" }) { balance }`,
-    );
+    const fields = Array.from({ length: 31 }, (_, i) => `a${i}: adjustCredits(input: { userId: "user_demo_rich", amount: 1, reason: "RL-2 alias ${i}" }) { balance }`);
     const response = await app.client.query(`mutation { ${fields.join('\n')} }`);
     expect(response.status).toBe(200);
     const data = response.body.data as Record<string, unknown>;
@@ -109,7 +108,9 @@ describe('rate limits', () => {
   });
 
   it('checks the role first: a caller refused a field spends none of its budget', async () => {
-    const created = await app.client.query<{ createOperator: { token: string } }>('mutation { createOperator(input: { name: "rate-limited viewer", role: VIEWER }) { token } }');
+    const created = await app.client.query<{ createOperator: { token: string } }>(
+      'mutation { createOperator(input: { name: "rate-limited viewer", role: VIEWER }) { token } }',
+    );
     const viewer = app.client.withToken(created.body.data!.createOperator.token);
     for (let i = 0; i < 31; i++) {
       const refused = await viewer.query(OPERATIONS[2].query);

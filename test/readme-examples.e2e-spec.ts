@@ -135,7 +135,11 @@ describeWithPostgres('README examples, in order, on a fresh demo', () => {
   function resolve(placeholder: string): string {
     const tail = placeholder.split('.');
     for (let i = answers.length - 1; i >= 0; i--) {
-      const found = new Set(leaves(answers[i]).filter(([path]) => endsWith(path, tail)).map(([, value]) => value));
+      const found = new Set(
+        leaves(answers[i])
+          .filter(([path]) => endsWith(path, tail))
+          .map(([, value]) => value),
+      );
       if (found.size > 1) throw new Error(`<${placeholder}> is ambiguous in an earlier answer: ${[...found].join(', ')}`);
       if (found.size === 1) return String([...found][0]);
     }
@@ -164,11 +168,8 @@ describeWithPostgres('README examples, in order, on a fresh demo', () => {
     // Each curl also writes its HTTP status to stderr, so the status is checked without touching stdout.
     const script = `set -eu -o pipefail\ncurl() { command curl --write-out '%{stderr}%{http_code}\\n' "$@"; }\n${prepare(example.body, true)}\n`;
     const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done) => {
-      execFile(
-        'bash',
-        ['-c', script],
-        { cwd: workdir, timeout: 30_000, env: { PATH: process.env.PATH, HOME: workdir, ADMIN_SECRET } },
-        (error, stdout, stderr) => done({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
+      execFile('bash', ['-c', script], { cwd: workdir, timeout: 30_000, env: { PATH: process.env.PATH, HOME: workdir, ADMIN_SECRET } }, (error, stdout, stderr) =>
+        done({ code: error ? ((error as { code?: number }).code ?? null) : 0, stdout, stderr }),
       );
     });
     if (code !== 0) throw new Error(`exit ${code}\nstdout: ${stdout}\nstderr: ${stderr}`);
@@ -179,7 +180,10 @@ describeWithPostgres('README examples, in order, on a fresh demo', () => {
     } catch {
       throw new Error(`the answer is not one JSON document: ${stdout.slice(0, 300)}`);
     }
-    const statuses = stderr.split('\n').filter((line) => /^\d{3}$/.test(line)).map(Number);
+    const statuses = stderr
+      .split('\n')
+      .filter((line) => /^\d{3}$/.test(line))
+      .map(Number);
     expect(statuses).toHaveLength(1);
     answers.push(answer);
     checkAnswer(example, answer as Record<string, never>, statuses[0]);

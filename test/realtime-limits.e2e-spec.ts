@@ -36,11 +36,15 @@ describe('graphql-ws connection bounds', () => {
       expect(refused).toMatchObject({ status: 429, retryAfter: '5' });
       expect(JSON.parse((refused as { body: string }).body).errors[0].extensions).toEqual({ code: 'rate_limited', status: 429, retryAfterSeconds: 5 });
       await open.pop()!.dispose();
-      await waitFor(async () => {
-        const result = await handshake(app);
-        if ('opened' in result) result.opened.close();
-        return 'opened' in result;
-      }, 3000, 'a slot to free up');
+      await waitFor(
+        async () => {
+          const result = await handshake(app);
+          if ('opened' in result) result.opened.close();
+          return 'opened' in result;
+        },
+        3000,
+        'a slot to free up',
+      );
     } finally {
       await Promise.all(open.map((ws) => ws.dispose()));
       await app.close();

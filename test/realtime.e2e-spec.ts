@@ -143,9 +143,7 @@ describe('usageChanged over graphql-ws', () => {
     ['a variable of another existing type', 'subscription ($u: AdjustCreditsInput) { usageChanged(userId: $u) { id } }'],
   ])('gives a Clerk connection no validation hints for %s', async (_name, query) => {
     const usage = subscribe(connect(`Bearer ${clerk.sessionToken('user_alice')}`), query);
-    expect(await usage.failed).toEqual([
-      { message: 'invalid_query: not a valid usageChanged subscription', extensions: { code: 'invalid_query', status: 400 } },
-    ]);
+    expect(await usage.failed).toEqual([{ message: 'invalid_query: not a valid usageChanged subscription', extensions: { code: 'invalid_query', status: 400 } }]);
   });
 
   it('still lets a Clerk connection ask for __typename inside usageChanged (Apollo iOS adds it)', async () => {
@@ -210,9 +208,17 @@ describe('usageChanged over graphql-ws', () => {
     ['another scheme', `Basic ${ADMIN_SECRET}`, 'missing_bearer'],
     ['a wrong admin secret', 'Bearer not-the-admin-secret', 'invalid_token'],
     ['an expired Clerk token', () => `Bearer ${clerk.sessionToken('user_alice', -30)}`, 'token_expired'],
-    ['a Clerk token not valid yet', () => `Bearer ${clerk.sign({ sub: 'user_alice', nbf: Math.floor(Date.now() / 1000) + 600, exp: Math.floor(Date.now() / 1000) + 900 })}`, 'token_not_active'],
+    [
+      'a Clerk token not valid yet',
+      () => `Bearer ${clerk.sign({ sub: 'user_alice', nbf: Math.floor(Date.now() / 1000) + 600, exp: Math.floor(Date.now() / 1000) + 900 })}`,
+      'token_not_active',
+    ],
     ['a token signed by another key', () => `Bearer ${new TestClerk().sessionToken('user_alice')}`, 'invalid_token'],
-    ['a tampered token', () => `Bearer ${clerk.sessionToken('user_alice').replace(/\.[^.]+\./, `.${Buffer.from(JSON.stringify({ sub: 'user_bob', exp: 9999999999 })).toString('base64url')}.`)}`, 'invalid_token'],
+    [
+      'a tampered token',
+      () => `Bearer ${clerk.sessionToken('user_alice').replace(/\.[^.]+\./, `.${Buffer.from(JSON.stringify({ sub: 'user_bob', exp: 9999999999 })).toString('base64url')}.`)}`,
+      'invalid_token',
+    ],
   ])('closes a connection with %s: 4401 and a reason', async (_name, authorization, reason) => {
     const value = typeof authorization === 'function' ? authorization() : authorization;
     const ws = connect(value);

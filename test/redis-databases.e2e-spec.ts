@@ -86,15 +86,18 @@ describeWithRedis('an app on a logical database of its own', () => {
     await ws.connected;
     const deltas = (subscription: TestSubscription<Usage>) =>
       subscription.events.filter((event) => event.usageChanged.userId === userId).map((event) => event.usageChanged.delta);
-    const adjust = async (app: TestApp, amount: number) =>
-      expect((await app.client.query(ADJUST, { input: { userId, amount, reason: `DB-2 ${amount}` } })).status).toBe(200);
+    const adjust = async (app: TestApp, amount: number) => expect((await app.client.query(ADJUST, { input: { userId, amount, reason: `DB-2 ${amount}` } })).status).toBe(200);
 
     // An event from the writer reaches the reader only through Redis: its subscriptions are live there.
-    await waitFor(async () => {
-      if (watching.every((subscription) => deltas(subscription).includes(1))) return true;
-      if (watching.every((subscription) => deltas(subscription).length === 0)) await adjust(writer, 1);
-      return false;
-    }, 10_000, "the reader's Redis subscriptions");
+    await waitFor(
+      async () => {
+        if (watching.every((subscription) => deltas(subscription).includes(1))) return true;
+        if (watching.every((subscription) => deltas(subscription).length === 0)) await adjust(writer, 1);
+        return false;
+      },
+      10_000,
+      "the reader's Redis subscriptions",
+    );
 
     // Every channel of the server, whatever its database: once this sees the other app's event,
     // Redis has sent it to every subscriber it was going to reach.

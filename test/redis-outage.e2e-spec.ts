@@ -154,10 +154,7 @@ describeWithRedis('a Redis outage and its end, through a proxy, with two instanc
     await proxy?.close();
     await emulator.close();
     const window = Math.floor(clock.now() / 60_000);
-    const stale = [
-      ...(await redis.keys(`${RATE_LIMIT_KEY_PREFIX}*:${window - 1}`)),
-      ...(await redis.keys(`${RATE_LIMIT_KEY_PREFIX}*:${window}`)),
-    ];
+    const stale = [...(await redis.keys(`${RATE_LIMIT_KEY_PREFIX}*:${window - 1}`)), ...(await redis.keys(`${RATE_LIMIT_KEY_PREFIX}*:${window}`))];
     if (stale.length > 0) await redis.del(...stale);
     await redis.quit();
     warn.mockRestore();

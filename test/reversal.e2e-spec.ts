@@ -78,9 +78,7 @@ function appliedFor(emulator: RevenueCatEmulator, userId: string) {
 
 /** The RevenueCat Idempotency-Keys of every transaction request sent for `userId`, applied or not. */
 function upstreamKeysSentFor(emulator: RevenueCatEmulator, userId: string): Array<string | undefined> {
-  return emulator.requests
-    .filter((request) => request.endpoint === 'create_transaction' && request.customerId === userId)
-    .map((request) => request.idempotencyKey);
+  return emulator.requests.filter((request) => request.endpoint === 'create_transaction' && request.customerId === userId).map((request) => request.idempotencyKey);
 }
 
 describeWithPostgres('reverseAdjustment', () => {
@@ -179,10 +177,12 @@ describeWithPostgres('reverseAdjustment', () => {
     expect(result).toMatchObject({ amount: 30, balance: 100, replayed: false, reverses: { id: original.id, amount: -30 } });
     expect(result?.idempotencyKey).toMatch(/^gw_[0-9a-f-]{36}$/);
     expect(result?.id).toBe(idOf(result!.idempotencyKey));
-    expect((await reverse(app, { adjustmentId: original.id, reason: 'R-2 give it back', idempotencyKey: result!.idempotencyKey })).body.data?.reverseAdjustment).toMatchObject({
-      id: result!.id,
-      replayed: true,
-    });
+    expect((await reverse(app, { adjustmentId: original.id, reason: 'R-2 give it back', idempotencyKey: result!.idempotencyKey })).body.data?.reverseAdjustment).toMatchObject(
+      {
+        id: result!.id,
+        replayed: true,
+      },
+    );
     expect(appliedFor(emulator, userId).map((transaction) => transaction.adjustments)).toEqual([{ CRD: -30 }, { CRD: 30 }]);
     expect(emulator.balanceOf(userId, 'CRD')).toBe(100);
   });

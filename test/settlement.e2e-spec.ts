@@ -86,11 +86,7 @@ describeWithPostgres('a settlement the database cannot write after RevenueCat ap
     emulator.injectFault({ endpoint: 'create_transaction', customerId: userId, latencyMs: 1500, count: 1 });
     const answer = app.client.query<Adjusted>(ADJUST, { input });
     locker = await connect(schema);
-    await waitFor(
-      async () => (await locker!.query('select 1 from adjustments where idempotency_key = $1', [key])).rowCount === 1,
-      5000,
-      'the PENDING record to be written',
-    );
+    await waitFor(async () => (await locker!.query('select 1 from adjustments where idempotency_key = $1', [key])).rowCount === 1, 5000, 'the PENDING record to be written');
     await locker.query('begin');
     await locker.query('lock table adjustments in access exclusive mode');
 

@@ -11,11 +11,10 @@ describe('scripts/subscribe-usage.ts', () => {
   const children: ChildProcess[] = [];
 
   function run(token: string, userId?: string) {
-    const child = spawn(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', 'scripts', 'subscribe-usage.ts'), ...(userId ? [userId] : [])],
-      { env: { ...process.env, GATEWAY_URL: app.url, TOKEN: token }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', 'scripts', 'subscribe-usage.ts'), ...(userId ? [userId] : [])], {
+      env: { ...process.env, GATEWAY_URL: app.url, TOKEN: token },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.push(child);
     const output = { stdout: '', stderr: '', exitCode: undefined as number | null | undefined };
     child.stdout.on('data', (chunk: Buffer) => (output.stdout += chunk.toString()));
@@ -37,10 +36,14 @@ describe('scripts/subscribe-usage.ts', () => {
   it('prints each usage.changed envelope for the watched user as a JSON line', async () => {
     const output = run(ADMIN_SECRET, 'user_2abcXYZ');
     await waitFor(() => output.stderr.includes('connected to'), 20_000, 'the script to connect');
-    await waitFor(async () => {
-      await app.client.query('mutation { adjustCredits(input: { userId: "user_2abcXYZ", amount: 5, reason: "SCRIPT-1 test" }) { id } }');
-      return output.stdout.includes('\n');
-    }, 10_000, 'an event line');
+    await waitFor(
+      async () => {
+        await app.client.query('mutation { adjustCredits(input: { userId: "user_2abcXYZ", amount: 5, reason: "SCRIPT-1 test" }) { id } }');
+        return output.stdout.includes('\n');
+      },
+      10_000,
+      'an event line',
+    );
     const [line] = output.stdout.trim().split('\n');
     expect(JSON.parse(line)).toMatchObject({ type: 'usage.changed', silent: true, userId: 'user_2abcXYZ', delta: 5 });
   }, 40_000);

@@ -40,17 +40,9 @@ export const createTransaction: Endpoint = {
             param: 'adjustments',
           });
         case 'insufficient_balance':
-          return errorAnswer(
-            422,
-            'unprocessable_entity_error',
-            `Insufficient balance for virtual currency ${outcome.code}: the balance is ${outcome.balance}`,
-          );
+          return errorAnswer(422, 'unprocessable_entity_error', `Insufficient balance for virtual currency ${outcome.code}: the balance is ${outcome.balance}`);
         case 'balance_limit_exceeded':
-          return errorAnswer(
-            422,
-            'unprocessable_entity_error',
-            `The balance of virtual currency ${outcome.code} cannot exceed ${MAX_BALANCE}`,
-          );
+          return errorAnswer(422, 'unprocessable_entity_error', `The balance of virtual currency ${outcome.code} cannot exceed ${MAX_BALANCE}`);
       }
     }
     recorder.transaction(customerId, input.adjustments, input.reference, idempotencyKey);

@@ -44,11 +44,7 @@ export function parseIncludeEmpty(raw: string | null): IncludeEmpty | EmulatorAn
   });
 }
 
-export function balanceEntries(
-  ledger: EmulatorLedger,
-  customerId: string,
-  includeEmpty: boolean,
-): PageEntry<WireBalance>[] {
+export function balanceEntries(ledger: EmulatorLedger, customerId: string, includeEmpty: boolean): PageEntry<WireBalance>[] {
   const balances = ledger.balancesOf(customerId);
   const entries: PageEntry<WireBalance>[] = [];
   ledger.listCurrencies().forEach((currency, position) => {

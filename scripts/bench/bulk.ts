@@ -165,7 +165,13 @@ export async function benchBulk(options: BulkBenchOptions): Promise<BulkFigures>
 
     const { createBulkAdjustment: job } = await graphql<{ createBulkAdjustment: { id: string } }>(
       url,
-      `mutation { createBulkAdjustment(input: { reason: "BENCH bulk compensation" }) { id } }`,
+      `
+        mutation {
+          createBulkAdjustment(input: { reason: "BENCH bulk compensation" }) {
+            id
+          }
+        }
+      `,
     );
     for (let i = 0; i < items; i += 500) {
       const batch = Array.from({ length: Math.min(500, items - i) }, (_, j) => ({ userId: BENCH_USER(i + j), amount: 1 }));
@@ -180,7 +186,17 @@ export async function benchBulk(options: BulkBenchOptions): Promise<BulkFigures>
 
     const cpuBefore = await gateway.child.stats();
     const startedAt = nowMs();
-    await graphql(url, `mutation ($id: ID!) { startBulkAdjustment(id: $id) { id } }`, { id: job.id });
+    await graphql(
+      url,
+      `
+        mutation ($id: ID!) {
+          startBulkAdjustment(id: $id) {
+            id
+          }
+        }
+      `,
+      { id: job.id },
+    );
     let done = false;
     const latencies: number[] = [];
     let failed = 0;
@@ -219,11 +235,15 @@ export async function benchBulk(options: BulkBenchOptions): Promise<BulkFigures>
     let applied = 0;
     for (let after: string | null = null, first = true; first || after; first = false) {
       const page: { bulkAdjustment: { items: { nodes: Array<{ status: string; settledAt: string }>; pageInfo: { endCursor: string | null; hasNextPage: boolean } } } } =
-        await graphql(url, 'query ($id: ID!, $first: Int!, $after: String) { bulkAdjustment(id: $id) { items(first: $first, after: $after) { nodes { status settledAt } pageInfo { endCursor hasNextPage } } } }', {
-          id: job.id,
-          first: 100,
-          after,
-        });
+        await graphql(
+          url,
+          'query ($id: ID!, $first: Int!, $after: String) { bulkAdjustment(id: $id) { items(first: $first, after: $after) { nodes { status settledAt } pageInfo { endCursor hasNextPage } } } }',
+          {
+            id: job.id,
+            first: 100,
+            after,
+          },
+        );
       for (const node of page.bulkAdjustment.items.nodes) {
         if (node.status === 'APPLIED') applied += 1;
         settled.push(Date.parse(node.settledAt));
@@ -271,11 +291,9 @@ export async function benchBulk(options: BulkBenchOptions): Promise<BulkFigures>
 
 async function adjustOnce(url: string, userId: string): Promise<boolean> {
   try {
-    const data = await graphql<{ adjustCredits: { id: string } | null }>(
-      url,
-      'mutation ($input: AdjustCreditsInput!) { adjustCredits(input: $input) { id } }',
-      { input: { userId, amount: 1, reason: 'BENCH support adjustment' } },
-    );
+    const data = await graphql<{ adjustCredits: { id: string } | null }>(url, 'mutation ($input: AdjustCreditsInput!) { adjustCredits(input: $input) { id } }', {
+      input: { userId, amount: 1, reason: 'BENCH support adjustment' },
+    });
     return data.adjustCredits !== null;
   } catch {
     return false;

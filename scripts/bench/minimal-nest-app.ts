@@ -85,9 +85,7 @@ async function main(): Promise<void> {
   const platform = process.env.MINIMAL_PLATFORM ?? 'express';
   if (platform !== 'express' && platform !== 'fastify') throw new Error(`MINIMAL_PLATFORM must be express or fastify, got ${platform}`);
   const logger: ('error' | 'warn')[] = ['error', 'warn'];
-  const app = platform === 'fastify'
-    ? await NestFactory.create(MinimalModule, new FastifyAdapter(), { logger })
-    : await NestFactory.create(MinimalModule, { logger });
+  const app = platform === 'fastify' ? await NestFactory.create(MinimalModule, new FastifyAdapter(), { logger }) : await NestFactory.create(MinimalModule, { logger });
   if (platform === 'express') (app.getHttpAdapter().getInstance() as Application).disable('x-powered-by');
   await app.listen(Number(process.env.PORT ?? 0), '127.0.0.1');
   const port = ((app.getHttpServer() as Server).address() as AddressInfo).port;

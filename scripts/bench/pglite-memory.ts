@@ -119,7 +119,10 @@ async function main(): Promise<void> {
         results.push(await measure('postgres', { DATABASE_URL: POSTGRES_URL, DATABASE_SCHEMA: schema }, emulator, emulatorUrl));
       } finally {
         const client = new Client({ connectionString: POSTGRES_URL });
-        await client.connect().then(() => client.query(`drop schema if exists "${schema}" cascade`)).catch(() => undefined);
+        await client
+          .connect()
+          .then(() => client.query(`drop schema if exists "${schema}" cascade`))
+          .catch(() => undefined);
         await client.end().catch(() => undefined);
       }
     }

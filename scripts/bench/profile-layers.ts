@@ -53,17 +53,29 @@ const PACKAGE_LAYERS: [RegExp, string][] = [
   [/^@nestjs\/throttler\//, 'guards: GqlThrottlerGuard'],
   [/^@nestjs\/axios\//, 'RevenueCat HTTP client: axios'],
   [/^(axios|follow-redirects|form-data|proxy-from-env|combined-stream|asynckit|delayed-stream)\//, 'RevenueCat HTTP client: axios'],
-  [/^(nestjs-pino|pino|pino-http|pino-std-serializers|fast-redact|sonic-boom|thread-stream|quick-format-unescaped|atomic-sleep|safe-stable-stringify|on-exit-leak-free|process-warning|fast-safe-stringify)\//, 'logging (nestjs-pino, pino-http)'],
+  [
+    /^(nestjs-pino|pino|pino-http|pino-std-serializers|fast-redact|sonic-boom|thread-stream|quick-format-unescaped|atomic-sleep|safe-stable-stringify|on-exit-leak-free|process-warning|fast-safe-stringify)\//,
+    'logging (nestjs-pino, pino-http)',
+  ],
   [/^(prom-client|tdigest|bintrees)\//, 'metrics (prom-client)'],
   [/^(body-parser|raw-body|iconv-lite|type-is|content-type|media-typer|bytes|unpipe)\//, 'body parsing (body-parser)'],
   [/^@escape\.tech\//, 'query limits (graphql-armor)'],
-  [/^(fastify|@fastify\/[^/]+|@nestjs\/platform-fastify|find-my-way|avvio|light-my-request|fast-json-stringify|fast-querystring|fast-content-type-parse|fastq|reusify|toad-cache|secure-json-parse|rfdc|abstract-logging|ret|safe-regex2)\//, 'Fastify (router, request, reply)'],
+  [
+    /^(fastify|@fastify\/[^/]+|@nestjs\/platform-fastify|find-my-way|avvio|light-my-request|fast-json-stringify|fast-querystring|fast-content-type-parse|fastq|reusify|toad-cache|secure-json-parse|rfdc|abstract-logging|ret|safe-regex2)\//,
+    'Fastify (router, request, reply)',
+  ],
   [/^@nestjs\/(graphql|apollo)\//, 'Nest GraphQL (@nestjs/graphql, @nestjs/apollo)'],
   [/^@nestjs\/(core|common|platform-express)\//, 'Nest core (router, context, proxies)'],
   [/^(rxjs|reflect-metadata|tslib|iterare|uid|fast-safe-stringify)\//, 'Nest core (router, context, proxies)'],
-  [/^(@apollo|@as-integrations|@graphql-tools|@whatwg-node|lru-cache|uuid|negotiator|loglevel|whatwg-mimetype|async-retry|node-abort-controller|sha\.js|value-or-promise)\b/, 'Apollo Server'],
+  [
+    /^(@apollo|@as-integrations|@graphql-tools|@whatwg-node|lru-cache|uuid|negotiator|loglevel|whatwg-mimetype|async-retry|node-abort-controller|sha\.js|value-or-promise)\b/,
+    'Apollo Server',
+  ],
   [/^graphql\//, 'graphql-js (parse, validate, execute)'],
-  [/^(express|router|finalhandler|path-to-regexp|qs|parseurl|on-finished|ee-first|accepts|mime-types|mime-db|send|http-errors|statuses|depd|encodeurl|escape-html|fresh|range-parser|etag|vary|cookie|cookie-signature|merge-descriptors|utils-merge|setprototypeof|inherits|proxy-addr|forwarded|ipaddr\.js|content-disposition|safe-buffer|serve-static|debug|ms|is-promise|once|wrappy|side-channel.*|call-bind.*|get-intrinsic|es-.*|function-bind|has-.*|hasown|gopd|object-inspect|dunder-proto|math-intrinsics|call-bound)\//, 'Express (router, request, response)'],
+  [
+    /^(express|router|finalhandler|path-to-regexp|qs|parseurl|on-finished|ee-first|accepts|mime-types|mime-db|send|http-errors|statuses|depd|encodeurl|escape-html|fresh|range-parser|etag|vary|cookie|cookie-signature|merge-descriptors|utils-merge|setprototypeof|inherits|proxy-addr|forwarded|ipaddr\.js|content-disposition|safe-buffer|serve-static|debug|ms|is-promise|once|wrappy|side-channel.*|call-bind.*|get-intrinsic|es-.*|function-bind|has-.*|hasown|gopd|object-inspect|dunder-proto|math-intrinsics|call-bound)\//,
+    'Express (router, request, response)',
+  ],
   [/^(ioredis|@ioredis|redis-errors|redis-parser|cluster-key-slot|denque|standard-as-callback|lodash\..*)\//, 'Redis client'],
   [/^(drizzle-orm|pg|pg-.*|@electric-sql)\//, 'database'],
   [/^(ts-node|source-map-support|typescript)\//, 'ts-node (loading)'],
@@ -130,7 +142,9 @@ function analyse(path: string, layerFilter?: string): Analysis {
     if (known !== undefined) return known;
     const node = nodes.get(id)!;
     const own = layerOfFrame(node.callFrame);
-    const layer = own ?? (node.parent !== undefined && nodes.get(node.parent)!.callFrame.functionName !== '(root)' ? resolveLayer(node.parent) : 'Node runtime (HTTP parser, sockets, timers)');
+    const layer =
+      own ??
+      (node.parent !== undefined && nodes.get(node.parent)!.callFrame.functionName !== '(root)' ? resolveLayer(node.parent) : 'Node runtime (HTTP parser, sockets, timers)');
     layerOf.set(id, layer);
     return layer;
   };
@@ -148,7 +162,14 @@ function analyse(path: string, layerFilter?: string): Analysis {
       byFunction.set(key, (byFunction.get(key) ?? 0) + us);
     }
   }
-  return { name: basename(path, '.cpuprofile'), requests: meta?.requests ?? NaN, cpuPerRequestUs: meta?.cpuPerRequestUs ?? NaN, windowMs: (profile.endTime - profile.startTime) / 1000, byLayer, byFunction };
+  return {
+    name: basename(path, '.cpuprofile'),
+    requests: meta?.requests ?? NaN,
+    cpuPerRequestUs: meta?.cpuPerRequestUs ?? NaN,
+    windowMs: (profile.endTime - profile.startTime) / 1000,
+    byLayer,
+    byFunction,
+  };
 }
 
 interface Column {

@@ -19,16 +19,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Child, killAllChildren, REPO_ROOT, startChild } from './lib/children';
 import { adjustOnce, closeEventAgent, EventRecord, sendEvents, SubscriberPool } from './lib/fanout';
-import {
-  benchSchema,
-  dropSchema,
-  explainFirstPage,
-  HISTORY_DAYS,
-  HISTORY_PAGE,
-  historyOperator,
-  historyUser,
-  seedHistory,
-} from './lib/history';
+import { benchSchema, dropSchema, explainFirstPage, HISTORY_DAYS, HISTORY_PAGE, historyOperator, historyUser, seedHistory } from './lib/history';
 import { checkOnce, HttpFigures, HttpTarget, LoadSettings, measureHttp } from './lib/http-load';
 import { machineInfo, openFilesLimit } from './lib/machine';
 import { BenchOptions, parseOptions, UsageError, USAGE } from './lib/options';
@@ -155,9 +146,7 @@ function gatewayEnv(options: BenchOptions, emulator: Emulator, secret: string, j
     RATE_LIMIT_READS_PER_MINUTE: '1000000',
     WS_MAX_CONNECTIONS_PER_CLIENT: '1000000',
     WS_CONNECT_ATTEMPTS_PER_MINUTE: '1000000',
-    ...(journal.kind === 'pglite'
-      ? { DATABASE_URL: 'pglite:memory' }
-      : { DATABASE_URL: options.databaseUrl, DATABASE_SCHEMA: journal.schema }),
+    ...(journal.kind === 'pglite' ? { DATABASE_URL: 'pglite:memory' } : { DATABASE_URL: options.databaseUrl, DATABASE_SCHEMA: journal.schema }),
     ...(journal.kind === 'redis' ? { REDIS_URL: options.redisUrl } : {}),
   };
 }
@@ -202,8 +191,7 @@ async function benchBalances(
 ): Promise<NonNullable<Exclude<BenchResults['balances'], { skipped: string }>>> {
   const graphqlHeaders = { authorization: `Bearer ${secret}`, 'content-type': 'application/json' };
   const body = JSON.stringify({ query: BALANCES_QUERY });
-  const graphqlOk = (status: number, text: string) =>
-    status === 200 && text.includes('"balances":[{') ? undefined : 'expected HTTP 200 with balances';
+  const graphqlOk = (status: number, text: string) => (status === 200 && text.includes('"balances":[{') ? undefined : 'expected HTTP 200 with balances');
   const direct: HttpTarget = {
     url: `${emulator.url}/projects/${encodeURIComponent(emulator.projectId)}/customers/user_2abcXYZ/virtual_currencies?limit=100`,
     method: 'GET',
@@ -230,9 +218,8 @@ async function benchBalances(
     const figures: Partial<BalancesRound> = {};
     for (const path of paths) {
       log(`balances, round ${round}/${options.balancesRounds}: ${path.label}`);
-      const profileTo = options.profileBalancesDir && path.profile
-        ? resolve(options.profileBalancesDir, `balances-${path.key}-round${round}-${RUN_ID}.cpuprofile`)
-        : undefined;
+      const profileTo =
+        options.profileBalancesDir && path.profile ? resolve(options.profileBalancesDir, `balances-${path.key}-round${round}-${RUN_ID}.cpuprofile`) : undefined;
       figures[path.key] = await measureHttp(graphqlTarget(path.server), settings, [path.server.child, emulator.child], profileTo);
     }
     const done = figures as BalancesRound;
@@ -277,7 +264,9 @@ interface Baseline {
 
 /** The repository at `ref`, exported with `git archive` (the repository itself is left alone). */
 function exportBaseline(ref: string): Baseline {
-  const commit = execFileSync('git', ['rev-parse', '--verify', `${ref}^{commit}`], { cwd: REPO_ROOT }).toString().trim();
+  const commit = execFileSync('git', ['rev-parse', '--verify', `${ref}^{commit}`], { cwd: REPO_ROOT })
+    .toString()
+    .trim();
   const dir = mkdtempSync(join(tmpdir(), 'bench-baseline-'));
   const archived = spawnSync('/bin/sh', ['-c', 'git archive "$1" | tar -x -C "$2"', 'sh', commit, dir], { cwd: REPO_ROOT });
   if (archived.status !== 0) throw new UsageError(`--baseline ${ref}: could not export it: ${archived.stderr.toString().trim()}`);
@@ -320,8 +309,7 @@ async function benchAdjust(
       },
     });
   const headers = { authorization: `Bearer ${secret}`, 'content-type': 'application/json' };
-  const ok = (status: number, text: string) =>
-    status === 200 && text.includes('"replayed":false') ? undefined : 'expected HTTP 200 with an applied adjustment';
+  const ok = (status: number, text: string) => (status === 200 && text.includes('"replayed":false') ? undefined : 'expected HTTP 200 with an applied adjustment');
 
   const measure = async (label: string, server: Maybe<{ child: Child; url: string }>): Promise<Maybe<HttpFigures>> => {
     if ('skipped' in server) return server;
@@ -671,13 +659,9 @@ async function main(): Promise<number> {
     };
     const [plain, plainStandalone, minimalNest, minimalNestFastify, gateway, gatewayPg, gatewayRedis, fanoutGateway, baselineGateway] = await Promise.all([
       options.only.has('balances') ? start('plain-apollo', 'scripts/bench/plain-apollo-server.ts', referenceEnv) : undefined,
-      options.only.has('balances')
-        ? start('plain-standalone', 'scripts/bench/plain-apollo-server.ts', { ...referenceEnv, PLAIN_PLATFORM: 'standalone' })
-        : undefined,
+      options.only.has('balances') ? start('plain-standalone', 'scripts/bench/plain-apollo-server.ts', { ...referenceEnv, PLAIN_PLATFORM: 'standalone' }) : undefined,
       options.only.has('balances') ? start('minimal-nest', 'scripts/bench/minimal-nest-app.ts', referenceEnv) : undefined,
-      options.only.has('balances')
-        ? start('minimal-nest-fastify', 'scripts/bench/minimal-nest-app.ts', { ...referenceEnv, MINIMAL_PLATFORM: 'fastify' })
-        : undefined,
+      options.only.has('balances') ? start('minimal-nest-fastify', 'scripts/bench/minimal-nest-app.ts', { ...referenceEnv, MINIMAL_PLATFORM: 'fastify' }) : undefined,
       httpWanted
         ? start('gateway', 'scripts/bench/serve-gateway.ts', gatewayEnv(options, emulator, secret, { kind: 'pglite' }), gatewayFlags(options, 'gateway', false))
         : undefined,
@@ -700,19 +684,15 @@ async function main(): Promise<number> {
           ))
         : undefined,
       options.only.has('fanout')
-        ? start(
-            'gateway-fanout',
-            'scripts/bench/serve-gateway.ts',
-            gatewayEnv(options, emulator, secret, { kind: 'pglite' }),
-            gatewayFlags(options, 'gateway-fanout', true),
-          )
+        ? start('gateway-fanout', 'scripts/bench/serve-gateway.ts', gatewayEnv(options, emulator, secret, { kind: 'pglite' }), gatewayFlags(options, 'gateway-fanout', true))
         : undefined,
       baseline && options.only.has('balances')
         ? start('gateway-baseline', 'scripts/bench/serve-gateway.ts', gatewayEnv(options, emulator, secret, { kind: 'pglite' }), [], baseline.dir)
         : undefined,
     ]);
-    const redisGateway: Maybe<{ child: Child; url: string }> =
-      gatewayRedis ?? { skipped: redisNote.startsWith('skipped') ? redisNote : redisAvailable ? postgresNote : 'skipped: no Redis' };
+    const redisGateway: Maybe<{ child: Child; url: string }> = gatewayRedis ?? {
+      skipped: redisNote.startsWith('skipped') ? redisNote : redisAvailable ? postgresNote : 'skipped: no Redis',
+    };
     const postgresGateway: Maybe<{ child: Child; url: string }> = gatewayPg ?? { skipped: postgresNote };
     const settings: LoadSettings = {
       durationSeconds: options.durationSeconds,
@@ -731,7 +711,21 @@ async function main(): Promise<number> {
       }
     };
     if (options.only.has('balances')) {
-      results.balances = await attempt('balances', () => benchBalances(options, settings, emulator, plain!, plainStandalone!, minimalNest!, minimalNestFastify!, gateway!, redisGateway, secret, baselineGateway && { ...baseline!, ...baselineGateway }));
+      results.balances = await attempt('balances', () =>
+        benchBalances(
+          options,
+          settings,
+          emulator,
+          plain!,
+          plainStandalone!,
+          minimalNest!,
+          minimalNestFastify!,
+          gateway!,
+          redisGateway,
+          secret,
+          baselineGateway && { ...baseline!, ...baselineGateway },
+        ),
+      );
     }
     if (options.only.has('adjust')) {
       results.adjust = await attempt('adjustCredits', () => benchAdjust(settings, emulator, gateway!, postgresGateway, redisGateway, secret));
@@ -783,13 +777,18 @@ async function main(): Promise<number> {
   log(`report written to ${options.out} (${results.runSeconds.toFixed(0)} s)`);
   // Its own processes and its own section, at the end of the report (scripts/bench/bulk.ts).
   if (options.only.has('bulk')) {
-    await benchBulk({ smoke: options.smoke, out: resolve(options.out), databaseUrl: options.databaseUrl, logLevel: options.logLevel, verbose: options.verbose, fromSource: options.fromSource }).catch(
-      (error: unknown) => {
-        const message = error instanceof Error ? error.message : String(error);
-        log(`bulk failed: ${message}`);
-        failures.push(`bulk: ${message}`);
-      },
-    );
+    await benchBulk({
+      smoke: options.smoke,
+      out: resolve(options.out),
+      databaseUrl: options.databaseUrl,
+      logLevel: options.logLevel,
+      verbose: options.verbose,
+      fromSource: options.fromSource,
+    }).catch((error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error);
+      log(`bulk failed: ${message}`);
+      failures.push(`bulk: ${message}`);
+    });
   }
   clearTimeout(watchdog);
   return failures.length > 0 ? 1 : 0;
@@ -803,4 +802,3 @@ main().then(
     process.exit(1);
   },
 );
-

@@ -21,11 +21,15 @@ async function main(): Promise<void> {
   });
   for (let i = 0; i < users; i++) emulator.addCustomer(`${BENCH_USER_PREFIX}${i}`, { CRD: BENCH_USER_BALANCE });
   const url = await emulator.listen(0, '127.0.0.1');
-  serveChild(Number(new URL(url).port), { close: () => emulator.close() }, {
-    url,
-    apiKey: emulator.apiKey,
-    projectId: emulator.projectId,
-  });
+  serveChild(
+    Number(new URL(url).port),
+    { close: () => emulator.close() },
+    {
+      url,
+      apiKey: emulator.apiKey,
+      projectId: emulator.projectId,
+    },
+  );
 }
 
 main().catch((error: unknown) => failStart('The emulator', error));

@@ -30,7 +30,7 @@ export class ApprovalRequestModel {
   @Field()
   reason!: string;
 
-  @Field({ description: 'The adjustment\'s key: sending it again finds this request, or, once approved, the applied adjustment.' })
+  @Field({ description: "The adjustment's key: sending it again finds this request, or, once approved, the applied adjustment." })
   idempotencyKey!: string;
 
   @Field(() => ActorModel)

@@ -12,9 +12,7 @@ import { approvalRequests, type ApprovalRequestRow, type ApprovalStatus } from '
 /** A request not decided within 24 hours expires (README "Limits and approvals"). */
 export const APPROVAL_TTL_MS = 24 * 60 * 60 * 1000;
 
-export type Decision =
-  | { status: 'APPROVED'; decidedBy: Actor; adjustmentId: string; reason?: string | null }
-  | { status: 'REJECTED'; decidedBy: Actor; reason: string };
+export type Decision = { status: 'APPROVED'; decidedBy: Actor; adjustmentId: string; reason?: string | null } | { status: 'REJECTED'; decidedBy: Actor; reason: string };
 
 export type DecideResult =
   /** This call decided it: no other decider did or will. */
@@ -139,7 +137,10 @@ export class ApprovalRequestRepository implements ApprovalRequestStore {
         .orderBy(desc(approvalRequests.createdAt), desc(approvalRequests.id))
         .limit(first + 1),
     );
-    return pageOf(rows.map((row) => this.asOfNow(row)), first);
+    return pageOf(
+      rows.map((row) => this.asOfNow(row)),
+      first,
+    );
   }
 
   private asOfNow(row: ApprovalRequestRow): ApprovalRequestRecord {

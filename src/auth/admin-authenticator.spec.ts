@@ -8,9 +8,7 @@ const CURRENT = 'current-secret-0123456789abcdef';
 const PREVIOUS = 'previous-secret-0123456789abcde';
 
 function authenticator(env: Record<string, string> = {}): AdminAuthenticator {
-  return new AdminAuthenticator(
-    loadConfig({ ADMIN_SECRET: CURRENT, REVENUECAT_API_KEY: 'sk_x', REVENUECAT_PROJECT_ID: 'proj', ...env }),
-  );
+  return new AdminAuthenticator(loadConfig({ ADMIN_SECRET: CURRENT, REVENUECAT_API_KEY: 'sk_x', REVENUECAT_PROJECT_ID: 'proj', ...env }));
 }
 
 const failure = (run: () => unknown) => failureOf(GatewayError, run);
@@ -35,13 +33,10 @@ describe('AdminAuthenticator', () => {
     expect(error.message).not.toContain('sk_secret_value');
   });
 
-  it.each([undefined, '', 'Bearer', 'Bearer ', `Basic ${CURRENT}`, CURRENT, `Token ${CURRENT}`])(
-    'answers 401 missing_bearer for %p',
-    (header) => {
-      const error = failure(() => authenticator().authenticate(header));
-      expect([error.code, error.status]).toEqual(['missing_bearer', 401]);
-    },
-  );
+  it.each([undefined, '', 'Bearer', 'Bearer ', `Basic ${CURRENT}`, CURRENT, `Token ${CURRENT}`])('answers 401 missing_bearer for %p', (header) => {
+    const error = failure(() => authenticator().authenticate(header));
+    expect([error.code, error.status]).toEqual(['missing_bearer', 401]);
+  });
 
   it.each(['wrong', `${CURRENT}x`, CURRENT.slice(0, -1), PREVIOUS])('answers 403 invalid_admin_secret for %p', (token) => {
     const error = failure(() => authenticator().authenticate(`Bearer ${token}`));

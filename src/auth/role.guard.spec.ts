@@ -60,7 +60,11 @@ describe('RoleGuard', () => {
   });
 
   it('runs no query or mutation over graphql-ws: 400 bad_request for a role that could run it over HTTP', () => {
-    for (const [type, field] of [['Query', 'balances'], ['Mutation', 'adjustCredits'], ['Query', 'me']]) {
+    for (const [type, field] of [
+      ['Query', 'balances'],
+      ['Mutation', 'adjustCredits'],
+      ['Query', 'me'],
+    ]) {
       const refused = failure(() => guard.canActivate(execution({ principal: operator('ADMIN') }, type, field)));
       expect([refused.code, refused.status]).toEqual(['bad_request', 400]);
     }

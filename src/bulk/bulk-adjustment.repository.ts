@@ -142,10 +142,7 @@ export class BulkAdjustmentRepository {
         if (job.status !== 'DRAFT') return { kind: 'not_draft', job };
         if (job.total + items.length > MAX_BULK_ITEMS) return { kind: 'too_many', job };
         const keys = items.map((item) => item.idempotencyKey);
-        const taken = await tx
-          .select({ key: adjustments.idempotencyKey })
-          .from(adjustments)
-          .where(inArray(adjustments.idempotencyKey, keys));
+        const taken = await tx.select({ key: adjustments.idempotencyKey }).from(adjustments).where(inArray(adjustments.idempotencyKey, keys));
         if (taken.length > 0) {
           const takenKeys = new Set(taken.map((row) => row.key));
           return { kind: 'duplicate', index: keys.findIndex((key) => takenKeys.has(key)) };
@@ -401,8 +398,5 @@ export class BulkAdjustmentRepository {
 }
 
 function retryable(): SQL {
-  return or(
-    eq(adjustments.status, 'UNKNOWN'),
-    and(eq(adjustments.status, 'PENDING'), sql`${adjustments.leaseExpiresAt} <= now()`),
-  )!;
+  return or(eq(adjustments.status, 'UNKNOWN'), and(eq(adjustments.status, 'PENDING'), sql`${adjustments.leaseExpiresAt} <= now()`))!;
 }

@@ -39,11 +39,7 @@ export class BulkItemStore implements IdempotencyStore {
           and(
             eq(adjustments.idempotencyKey, record.idempotencyKey),
             eq(adjustments.fingerprint, record.fingerprint),
-            or(
-              eq(adjustments.status, 'QUEUED'),
-              eq(adjustments.status, 'UNKNOWN'),
-              and(eq(adjustments.status, 'PENDING'), sql`${adjustments.leaseExpiresAt} <= now()`),
-            ),
+            or(eq(adjustments.status, 'QUEUED'), eq(adjustments.status, 'UNKNOWN'), and(eq(adjustments.status, 'PENDING'), sql`${adjustments.leaseExpiresAt} <= now()`)),
           ),
         )
         .returning(),

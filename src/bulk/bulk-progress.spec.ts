@@ -25,7 +25,12 @@ function view(overrides: Partial<BulkAdjustmentView> = {}): BulkAdjustmentView {
 
 describe('BulkProgressStream', () => {
   it('answers the state at once, then each changed state (not a moved estimate), the end once, then completes', async () => {
-    const reads = [view({ etaSeconds: 1 }), view({ queued: 2, applied: 1 }), view({ queued: 2, applied: 1 }), view({ status: 'COMPLETED', queued: 0, applied: 3, etaSeconds: null })];
+    const reads = [
+      view({ etaSeconds: 1 }),
+      view({ queued: 2, applied: 1 }),
+      view({ queued: 2, applied: 1 }),
+      view({ status: 'COMPLETED', queued: 0, applied: 3, etaSeconds: null }),
+    ];
     const read = jest.fn(async () => reads.shift() ?? null);
     const stream = new BulkProgressStream(view(), read, 1);
     const seen: Array<Partial<BulkAdjustmentView>> = [];

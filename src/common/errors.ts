@@ -84,7 +84,11 @@ export class GatewayError extends GraphQLError {
   readonly code: ErrorCode;
   readonly status: number;
 
-  constructor(code: ErrorCode, message?: string, readonly details: ErrorDetails = {}) {
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    readonly details: ErrorDetails = {},
+  ) {
     const entry = ERROR_CATALOGUE[code];
     super(message ?? entry.message, { extensions: { code, status: entry.status, ...details } });
     this.code = code;
@@ -104,19 +108,15 @@ export const Errors = {
     }),
   forbidden: (problem: string) => new GatewayError('forbidden', `forbidden: ${problem}`),
   /** The credential's role is too low; `requiredRole` is the lowest role that would be allowed. */
-  roleRequired: (requiredRole: OperatorRole, problem = `needs the ${requiredRole} role or above`) =>
-    new GatewayError('forbidden', `forbidden: ${problem}`, { requiredRole }),
-  invalidArgument: (field: string, problem: string) =>
-    new GatewayError('invalid_argument', `invalid_argument: ${field} ${problem}`, { field }),
+  roleRequired: (requiredRole: OperatorRole, problem = `needs the ${requiredRole} role or above`) => new GatewayError('forbidden', `forbidden: ${problem}`, { requiredRole }),
+  invalidArgument: (field: string, problem: string) => new GatewayError('invalid_argument', `invalid_argument: ${field} ${problem}`, { field }),
   invalidQuery: (problem: string) => new GatewayError('invalid_query', `invalid_query: ${problem}`),
   badRequest: (problem: string) => new GatewayError('bad_request', `bad_request: ${problem}`),
   queryTooDeep: (problem: string) => new GatewayError('query_too_deep', `query_too_deep: ${problem}`),
   queryTooComplex: (problem: string) => new GatewayError('query_too_complex', `query_too_complex: ${problem}`),
-  payloadTooLarge: (maxBytes: number) =>
-    new GatewayError('payload_too_large', `payload_too_large: the request body is larger than ${maxBytes} bytes`),
+  payloadTooLarge: (maxBytes: number) => new GatewayError('payload_too_large', `payload_too_large: the request body is larger than ${maxBytes} bytes`),
   headersTooLarge: () => new GatewayError('headers_too_large'),
-  requestTimeout: (timeoutMs: number) =>
-    new GatewayError('request_timeout', `request_timeout: the request body did not arrive within ${timeoutMs / 1000} s`),
+  requestTimeout: (timeoutMs: number) => new GatewayError('request_timeout', `request_timeout: the request body did not arrive within ${timeoutMs / 1000} s`),
   unknownCurrency: (currency: string) =>
     new GatewayError('unknown_currency', `unknown_currency: ${currency} is not configured in the project`, {
       field: 'currency',
@@ -124,8 +124,7 @@ export const Errors = {
     }),
   idempotencyKeyInProgress: () => new GatewayError('idempotency_key_in_progress'),
   idempotencyKeyReused: () => new GatewayError('idempotency_key_reused', undefined, { field: 'idempotencyKey' }),
-  insufficientBalance: (balance?: number) =>
-    new GatewayError('insufficient_balance', undefined, balance === undefined ? {} : { balance }),
+  insufficientBalance: (balance?: number) => new GatewayError('insufficient_balance', undefined, balance === undefined ? {} : { balance }),
   balanceLimitExceeded: () => new GatewayError('balance_limit_exceeded'),
   rateLimited: (retryAfterSeconds: number, problem?: string) =>
     new GatewayError('rate_limited', problem === undefined ? undefined : `rate_limited: ${problem}`, { retryAfterSeconds }),

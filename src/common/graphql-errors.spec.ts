@@ -26,12 +26,7 @@ describe('formatGraphQLError', () => {
   });
 
   it.each([
-    [
-      'BAD_USER_INPUT',
-      'Variable "$input" got invalid value 1.5 at "input.amount"; Int cannot represent non-integer value: 1.5',
-      'invalid_argument',
-      'amount',
-    ],
+    ['BAD_USER_INPUT', 'Variable "$input" got invalid value 1.5 at "input.amount"; Int cannot represent non-integer value: 1.5', 'invalid_argument', 'amount'],
     ['GRAPHQL_VALIDATION_FAILED', 'Field "AdjustCreditsInput.reason" of required type "String!" was not provided.', 'invalid_argument', 'reason'],
     ['GRAPHQL_VALIDATION_FAILED', 'Cannot query field "secrets" on type "Query".', 'invalid_query', undefined],
     ['GRAPHQL_PARSE_FAILED', 'Syntax Error: Unexpected "}".', 'invalid_query', undefined],
@@ -76,7 +71,7 @@ describe('gatewayRequestPlugin', () => {
     expect((await statusFor({ a: { id: 1 }, b: null }, [notFound])).status).toBe(200);
   });
 
-  it('logs an unexpected error for us, with the request id, and neither ours nor the caller\'s mistakes', async () => {
+  it("logs an unexpected error for us, with the request id, and neither ours nor the caller's mistakes", async () => {
     const log = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     const secret = new Error('connect ECONNREFUSED');
     const errors = [
@@ -90,7 +85,7 @@ describe('gatewayRequestPlugin', () => {
     log.mockRestore();
   });
 
-  it('forbids caching every answer, as Apollo\'s cache-control plugin (not installed) did', async () => {
+  it("forbids caching every answer, as Apollo's cache-control plugin (not installed) did", async () => {
     expect(await statusFor({ a: { id: 1 } }, [])).toEqual({ status: undefined, retryAfter: undefined, cacheControl: 'no-store' });
   });
 });

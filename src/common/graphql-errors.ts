@@ -17,8 +17,7 @@ export function formatGraphQLError(formatted: GraphQLFormattedError, error: unkn
   const original = unwrapResolverError(error);
   // Validation rules report our errors too; Apollo wraps those, keeping ours as the original.
   const reported = original instanceof GraphQLError ? original.originalError : undefined;
-  const mapped =
-    original instanceof GatewayError ? original : reported instanceof GatewayError ? reported : fromApolloError(formatted);
+  const mapped = original instanceof GatewayError ? original : reported instanceof GatewayError ? reported : fromApolloError(formatted);
   const { message, extensions } = formatError(mapped, undefined);
   return {
     message,

@@ -9,8 +9,7 @@ const schema = buildSchema(readFileSync(join(__dirname, '..', '..', 'schema.gql'
 function cost(query: string): number {
   const document = parse(query);
   const operation = document.definitions.find((definition): definition is OperationDefinitionNode => definition.kind === Kind.OPERATION_DEFINITION)!;
-  const fragment = (name: string) =>
-    document.definitions.find((definition) => definition.kind === Kind.FRAGMENT_DEFINITION && definition.name.value === name) as never;
+  const fragment = (name: string) => document.definitions.find((definition) => definition.kind === Kind.FRAGMENT_DEFINITION && definition.name.value === name) as never;
   return operationCost(schema, operation, fragment, QUERY_LIMITS);
 }
 
@@ -65,10 +64,7 @@ describe('query cost', () => {
   });
 
   it('reports past the limit with the limit and the cost in the message', () => {
-    const errors = validate(schema, parse('{ bulkAdjustments(first: 100) { nodes { items(first: 100) { nodes { id } } } } }'), [
-      ...specifiedRules,
-      ...queryLimitRules,
-    ]);
+    const errors = validate(schema, parse('{ bulkAdjustments(first: 100) { nodes { items(first: 100) { nodes { id } } } } }'), [...specifiedRules, ...queryLimitRules]);
     expect(errors.map((error) => [error.message, error.extensions])).toEqual([
       ['query_too_complex: Query Cost limit of 2000 exceeded, found 10201.', { code: 'query_too_complex', status: 400 }],
     ]);

@@ -115,8 +115,7 @@ class CostWalk {
     if (!isCompositeType(type)) return 0;
     const asked = this.firstArgument(node, definition);
     const list = isListType(getNullableType(definition.type));
-    const length =
-      this.introspection.get(`${parent.name}.${definition.name}`) ?? (list ? (asked ?? page ?? this.options.unpagedListSize) : 1);
+    const length = this.introspection.get(`${parent.name}.${definition.name}`) ?? (list ? (asked ?? page ?? this.options.unpagedListSize) : 1);
     // A paged field that is not itself a list (a connection) hands its length to the list inside it.
     return length * (1 + this.selectionSet(node.selectionSet, type, list ? undefined : asked));
   }
@@ -159,18 +158,57 @@ function introspectionLengths(schema: GraphQLSchema): ReadonlyMap<string, number
   const directives = schema.getDirectives();
   const args = [...fields.flatMap((field) => field.args), ...directives.flatMap((directive) => directive.args)];
   const typed = [...fields, ...inputFields, ...args];
-  const wrappers = mean(typed.map((item) => wrapperCount(item.type)), typed.length);
+  const wrappers = mean(
+    typed.map((item) => wrapperCount(item.type)),
+    typed.length,
+  );
   lengths = new Map([
     ['__Schema.types', types.length],
     ['__Schema.directives', directives.length],
-    ['__Type.fields', mean(withFields.map((type) => Object.keys(type.getFields()).length), types.length)],
+    [
+      '__Type.fields',
+      mean(
+        withFields.map((type) => Object.keys(type.getFields()).length),
+        types.length,
+      ),
+    ],
     ['__Type.inputFields', mean([inputFields.length], types.length)],
-    ['__Type.enumValues', mean(types.filter(isEnumType).map((type) => type.getValues().length), types.length)],
-    ['__Type.interfaces', mean(withFields.map((type) => type.getInterfaces().length), types.length)],
-    ['__Type.possibleTypes', mean(types.filter(isAbstractType).map((type) => schema.getPossibleTypes(type).length), types.length)],
+    [
+      '__Type.enumValues',
+      mean(
+        types.filter(isEnumType).map((type) => type.getValues().length),
+        types.length,
+      ),
+    ],
+    [
+      '__Type.interfaces',
+      mean(
+        withFields.map((type) => type.getInterfaces().length),
+        types.length,
+      ),
+    ],
+    [
+      '__Type.possibleTypes',
+      mean(
+        types.filter(isAbstractType).map((type) => schema.getPossibleTypes(type).length),
+        types.length,
+      ),
+    ],
     ['__Type.ofType', wrappers / (1 + wrappers)],
-    ['__Field.args', mean(fields.map((field) => field.args.length), fields.length)],
-    ['__Directive.args', mean(directives.map((directive) => directive.args.length), directives.length)],
+    [
+      '__Field.args',
+      mean(
+        fields.map((field) => field.args.length),
+        fields.length,
+      ),
+    ],
+    [
+      '__Directive.args',
+      mean(
+        directives.map((directive) => directive.args.length),
+        directives.length,
+      ),
+    ],
   ]);
   introspectionCache.set(schema, lengths);
   return lengths;

@@ -37,10 +37,7 @@ describe('createValidationPipe', () => {
   });
 
   it('runs class-transformer’s @Transform and @Type: a reason is trimmed, a nested filter becomes its class', async () => {
-    const input = (await pipe.transform(
-      { userId: 'u_1', amount: 5, reason: '  ticket 42  ', currency: 'CRD' },
-      args(AdjustCreditsInput),
-    )) as AdjustCreditsInput;
+    const input = (await pipe.transform({ userId: 'u_1', amount: 5, reason: '  ticket 42  ', currency: 'CRD' }, args(AdjustCreditsInput))) as AdjustCreditsInput;
     expect(input.reason).toBe('ticket 42');
     const page = (await pipe.transform({ filter: { userId: 'u_1' }, first: 20 }, args(AdjustmentsArgs))) as AdjustmentsArgs;
     expect(page.filter).toBeInstanceOf(AdjustmentFilterInput);
@@ -59,7 +56,18 @@ describe('createValidationPipe', () => {
 
   it('names the leaf of a nested input: a filter’s field, a bulk item’s field', async () => {
     expect(await refusal({ filter: { currency: 'not a code' }, first: 20 }, AdjustmentsArgs)).toMatchObject({ code: 'invalid_argument', field: 'currency' });
-    expect(await refusal({ id: 'b_1', items: [{ userId: 'u_1', amount: 1 }, { userId: 'u_2', amount: 1.5 }] }, AddBulkAdjustmentItemsArgs)).toMatchObject({
+    expect(
+      await refusal(
+        {
+          id: 'b_1',
+          items: [
+            { userId: 'u_1', amount: 1 },
+            { userId: 'u_2', amount: 1.5 },
+          ],
+        },
+        AddBulkAdjustmentItemsArgs,
+      ),
+    ).toMatchObject({
       code: 'invalid_argument',
       field: 'amount',
       message: 'invalid_argument: amount must be an integer',

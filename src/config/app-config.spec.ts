@@ -85,15 +85,12 @@ describe('loadConfig', () => {
       expect(loadConfig({ DATABASE_URL: value }).database).toEqual(expected);
     });
 
-    it.each([undefined, 'pglite:memory', 'pglite:./data'])(
-      'refuses REDIS_URL (several instances) with the embedded database %s',
-      (databaseUrl) => {
-        const env = { REDIS_URL: 'redis://:hunter2-password@127.0.0.1:6379', DATABASE_URL: databaseUrl };
-        expect(() => loadConfig(env)).toThrow(ConfigError);
-        expect(() => loadConfig(env)).toThrow(/^DATABASE_URL is an embedded pglite: database.*REDIS_URL.*needs a postgres:\/\/ DATABASE_URL$/);
-        expect(() => loadConfig(env)).not.toThrow(/hunter2/);
-      },
-    );
+    it.each([undefined, 'pglite:memory', 'pglite:./data'])('refuses REDIS_URL (several instances) with the embedded database %s', (databaseUrl) => {
+      const env = { REDIS_URL: 'redis://:hunter2-password@127.0.0.1:6379', DATABASE_URL: databaseUrl };
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(/^DATABASE_URL is an embedded pglite: database.*REDIS_URL.*needs a postgres:\/\/ DATABASE_URL$/);
+      expect(() => loadConfig(env)).not.toThrow(/hunter2/);
+    });
 
     it('accepts REDIS_URL with PostgreSQL', () => {
       const config = loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379', DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' });
@@ -101,16 +98,12 @@ describe('loadConfig', () => {
     });
 
     it('refuses DATABASE_SCHEMA with the embedded database (it has one schema of its own)', () => {
-      expect(() => loadConfig({ DATABASE_URL: 'pglite:memory', DATABASE_SCHEMA: 'x' })).toThrow(
-        /^DATABASE_SCHEMA applies to a postgres:\/\/ DATABASE_URL only$/,
-      );
+      expect(() => loadConfig({ DATABASE_URL: 'pglite:memory', DATABASE_SCHEMA: 'x' })).toThrow(/^DATABASE_SCHEMA applies to a postgres:\/\/ DATABASE_URL only$/);
     });
   });
 
   it('refuses a previous admin secret without a current one', () => {
-    expect(() => loadConfig({ ADMIN_SECRET_PREVIOUS: 'p'.repeat(20) })).toThrow(
-      /^ADMIN_SECRET_PREVIOUS is set but ADMIN_SECRET is not/,
-    );
+    expect(() => loadConfig({ ADMIN_SECRET_PREVIOUS: 'p'.repeat(20) })).toThrow(/^ADMIN_SECRET_PREVIOUS is set but ADMIN_SECRET is not/);
   });
 
   it('limits the version 2 mutations (reverseAdjustment) to 30 a minute unless RATE_LIMIT_MUTATIONS_PER_MINUTE says otherwise', () => {
@@ -120,7 +113,7 @@ describe('loadConfig', () => {
   });
 
   describe('RevenueCat transaction pacing', () => {
-    it('defaults to RevenueCat\'s 480 a minute, 75% of it for bulk jobs', () => {
+    it("defaults to RevenueCat's 480 a minute, 75% of it for bulk jobs", () => {
       expect(loadConfig({}).pacing).toEqual({ transactionsPerMinute: 480, bulkSharePercent: 75 });
     });
 

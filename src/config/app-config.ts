@@ -1,7 +1,10 @@
 import proxyAddr from 'proxy-addr';
 
 export class ConfigError extends Error {
-  constructor(readonly variable: string, problem: string) {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
     super(`${variable} ${problem}`);
     this.name = 'ConfigError';
   }
@@ -54,10 +57,7 @@ export interface PacingConfig {
 }
 
 /** Where the journal lives (DATABASE_URL). `schema` is the PostgreSQL schema to use (DATABASE_SCHEMA). */
-export type DatabaseConfig =
-  | { kind: 'postgres'; url: string; schema?: string }
-  | { kind: 'pglite'; dir: string }
-  | { kind: 'pglite'; memory: true };
+export type DatabaseConfig = { kind: 'postgres'; url: string; schema?: string } | { kind: 'pglite'; dir: string } | { kind: 'pglite'; memory: true };
 
 export const DEFAULT_DATABASE_URL = 'pglite:./data';
 
@@ -167,11 +167,17 @@ function trustProxy(env: Env): AppConfig['trustProxy'] {
   if (raw === undefined || raw === 'false') return false;
   if (raw === 'true') return true;
   if (/^\d+$/.test(raw)) return Number(raw);
-  const entries = raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
   try {
     proxyAddr.compile(entries);
   } catch (error) {
-    throw new ConfigError('TRUST_PROXY', `must be false, true, a hop count, or a comma-separated list of addresses, subnets, loopback, linklocal or uniquelocal (${(error as Error).message})`);
+    throw new ConfigError(
+      'TRUST_PROXY',
+      `must be false, true, a hop count, or a comma-separated list of addresses, subnets, loopback, linklocal or uniquelocal (${(error as Error).message})`,
+    );
   }
   return entries;
 }

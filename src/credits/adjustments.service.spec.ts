@@ -316,9 +316,7 @@ describe('AdjustmentsService', () => {
       const details = { balance: 3, adjustmentId: fresh.id, idempotencyKey: 'k-1' };
       expect(error.extensions).toEqual({ code: 'insufficient_balance', status: 422, ...details });
       expect(ledger.listBalances.mock.calls).toEqual([['user_1', { includeEmpty: true }]]);
-      expect(store.settle.mock.calls).toEqual([
-        [fresh.id, 'tok', { status: 'REJECTED', error: { code: 'insufficient_balance', message: error.message, details } }],
-      ]);
+      expect(store.settle.mock.calls).toEqual([[fresh.id, 'tok', { status: 'REJECTED', error: { code: 'insufficient_balance', message: error.message, details } }]]);
       expect(audit.mock.calls).toEqual([[auditOf('k-1', { outcome: 'insufficient_balance', adjustmentId: fresh.id }, deduction)]]);
       expect(events.publish).not.toHaveBeenCalled();
     });
@@ -358,9 +356,7 @@ describe('AdjustmentsService', () => {
       const error = await failure(service.adjust(request));
       const details = { field: 'idempotencyKey', adjustmentId: ADJ_ID, idempotencyKey: 'k-1' };
       expect(error.extensions).toEqual({ code: 'idempotency_key_reused', status: 422, ...details });
-      expect(store.settle.mock.calls).toEqual([
-        [ADJ_ID, 'tok', { status: 'REJECTED', error: { code: 'idempotency_key_reused', message: error.message, details } }],
-      ]);
+      expect(store.settle.mock.calls).toEqual([[ADJ_ID, 'tok', { status: 'REJECTED', error: { code: 'idempotency_key_reused', message: error.message, details } }]]);
     });
   });
 
@@ -428,10 +424,7 @@ describe('AdjustmentsService', () => {
     it('replays a stored rejection exactly, without RevenueCat', async () => {
       const { service, ledger, catalog, store, audit } = setup();
       const details = { balance: 3, adjustmentId: ADJ_ID, idempotencyKey: 'k-1' };
-      settledKey(
-        store,
-        settledRow(row(NEW), { status: 'REJECTED', error: { code: 'insufficient_balance', message: 'insufficient_balance: x', details } }),
-      );
+      settledKey(store, settledRow(row(NEW), { status: 'REJECTED', error: { code: 'insufficient_balance', message: 'insufficient_balance: x', details } }));
 
       const error = await failure(service.adjust(request));
       expect([error.message, error.extensions]).toEqual(['insufficient_balance: x', { code: 'insufficient_balance', status: 422, ...details }]);
@@ -577,9 +570,7 @@ describe('AdjustmentsService', () => {
       expect(catalog.find).not.toHaveBeenCalled();
       expect(ledger.createTransaction.mock.calls).toEqual([['user_1', { adjustments: { CRD: -5 }, reference: 'T-2 undo the grant' }, upstreamKeyFor('r-1')]]);
       expect(events.publish.mock.calls.map(([event]) => [event.delta, event.balance])).toEqual([[-5, 100]]);
-      expect(audit.mock.calls).toEqual([
-        [auditOf('r-1', { outcome: 'applied', adjustmentId: REVERSAL.id, balance: 100, reversesId: ADJ_ID }, asAdjustment)],
-      ]);
+      expect(audit.mock.calls).toEqual([[auditOf('r-1', { outcome: 'applied', adjustmentId: REVERSAL.id, balance: 100, reversesId: ADJ_ID }, asAdjustment)]]);
     });
 
     it('answers already_reversed naming the live reversal when the claim finds one, sending nothing', async () => {

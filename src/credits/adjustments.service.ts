@@ -91,7 +91,11 @@ export class AdjustmentsService {
       // Only a job's runner sends a bulk item, and the key of an item not added yet is already its job's.
       if (isBulkItemKey(request.idempotencyKey)) throw Errors.idempotencyKeyReused();
       const record = newRecord(request);
-      const { record: settled, replayed, announce } = await this.exactlyOnce.run({
+      const {
+        record: settled,
+        replayed,
+        announce,
+      } = await this.exactlyOnce.run({
         // An approved request is applied under the requester's name, approved by the decider, without the
         // requester's limits (that is what the approval was for).
         record: approval ? approvedRecord(record, approval) : record,

@@ -50,7 +50,9 @@ export const bulkAdjustments = pgTable(
     // Newest first (see AdjustmentRepository on why ascending).
     index('bulk_adjustments_created_idx').on(t.createdAt, t.id),
     // What runners look for: RUNNING jobs, oldest start first.
-    index('bulk_adjustments_running_idx').on(t.startedAt, t.id).where(sql`${t.status} = 'RUNNING'`),
+    index('bulk_adjustments_running_idx')
+      .on(t.startedAt, t.id)
+      .where(sql`${t.status} = 'RUNNING'`),
     check('bulk_adjustments_status_check', sql`${t.status} in (${inList(BULK_ADJUSTMENT_STATUSES)})`),
     check('bulk_adjustments_created_by_role_check', sql`${t.createdByRole} in (${inList(OPERATOR_ROLES)})`),
     check('bulk_adjustments_total_check', sql`${t.total} >= 0 and ${t.total} <= ${sql.raw(String(MAX_BULK_ITEMS))}`),

@@ -1,14 +1,7 @@
 import { DrizzleQueryError } from 'drizzle-orm';
 import { runInNewContext } from 'node:vm';
 import { DatabaseError } from 'pg';
-import {
-  DatabaseQueryError,
-  DatabaseUnavailableError,
-  isDatabaseUnavailable,
-  SessionRefusedError,
-  statementLabel,
-  whileAvailable,
-} from './database-errors';
+import { DatabaseQueryError, DatabaseUnavailableError, isDatabaseUnavailable, SessionRefusedError, statementLabel, whileAvailable } from './database-errors';
 
 /** A server error as node-postgres reports it. */
 function serverError(code: string, message = 'server says no', extra: Partial<DatabaseError> = {}): DatabaseError {

@@ -101,7 +101,11 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     kind: 'postgres',
     db,
     schema: schemaName,
-    ping: (timeoutMs = 1000) => withTimeout(pool.query('select 1').then(() => true), timeoutMs),
+    ping: (timeoutMs = 1000) =>
+      withTimeout(
+        pool.query('select 1').then(() => true),
+        timeoutMs,
+      ),
     close: async () => {
       if (closed) return;
       closed = true;
@@ -198,7 +202,11 @@ async function openPglite(config: Extract<DatabaseConfig, { kind: 'pglite' }>, o
     kind: 'pglite',
     db,
     schema: 'public',
-    ping: (timeoutMs = 1000) => withTimeout(db.execute(sql`select 1`).then(() => true), timeoutMs),
+    ping: (timeoutMs = 1000) =>
+      withTimeout(
+        db.execute(sql`select 1`).then(() => true),
+        timeoutMs,
+      ),
     close: async () => {
       if (closed) return;
       closed = true;

@@ -16,7 +16,6 @@ export interface StoredBalance {
   balance: number;
 }
 
-
 /**
  * The journal: one row per adjustment attempt, which is also its idempotency record (README "The
  * journal", "Exactly once"; docs/decisions.md). Rows are only ever changed by their own settlement and by

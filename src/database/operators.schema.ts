@@ -6,7 +6,6 @@ import { OPERATOR_ROLES } from '../common/actor';
 export const APPROVAL_STATUSES = ['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED'] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 
-
 /**
  * Named operator credentials (README "Operators, roles and approvals"). The token itself is never stored: only its
  * SHA-256 (token_hash, what authentication looks up) and its first 8 characters (token_prefix, so a person
@@ -92,10 +91,7 @@ export const approvalRequests = pgTable(
     check('approval_requests_decided_by_role_check', sql`${t.decidedByRole} is null or ${t.decidedByRole} in (${inList(OPERATOR_ROLES)})`),
     check('approval_requests_amount_check', sql`${t.amount} <> 0 and abs(${t.amount}) <= 2000000000`),
     // Decided exactly when it has a decider's name and time; only an approval names an adjustment.
-    check(
-      'approval_requests_decision_check',
-      sql`(${t.status} in ('APPROVED', 'REJECTED')) = (${t.decidedAt} is not null and ${t.decidedByName} is not null)`,
-    ),
+    check('approval_requests_decision_check', sql`(${t.status} in ('APPROVED', 'REJECTED')) = (${t.decidedAt} is not null and ${t.decidedByName} is not null)`),
     check('approval_requests_adjustment_check', sql`${t.adjustmentId} is null or ${t.status} = 'APPROVED'`),
   ],
 );

@@ -400,10 +400,7 @@ describe('ExactlyOnce', () => {
       store.findByIdempotencyKey.mockResolvedValueOnce(null);
       store.claim.mockResolvedValueOnce({ kind: 'claimed', record: claimed, token: 'tok' });
       apply.mockResolvedValueOnce(APPLIED);
-      store.settle
-        .mockRejectedValueOnce(new DatabaseUnavailableError())
-        .mockRejectedValueOnce(new DatabaseUnavailableError())
-        .mockResolvedValueOnce(settled);
+      store.settle.mockRejectedValueOnce(new DatabaseUnavailableError()).mockRejectedValueOnce(new DatabaseUnavailableError()).mockResolvedValueOnce(settled);
 
       const result = await protocol.run({ ...once, settledLater });
       expect(result).toEqual({
@@ -504,9 +501,7 @@ describe('ExactlyOnce', () => {
       expect(store.settle).toHaveBeenCalledTimes(1);
       expect(settledLater).not.toHaveBeenCalled();
       expect(error.mock.calls).toEqual([
-        [
-          'adjustment adj_1 answered APPLIED by RevenueCat but not settled: it reads UNKNOWN once its lease ends; retry it with its idempotency key',
-        ],
+        ['adjustment adj_1 answered APPLIED by RevenueCat but not settled: it reads UNKNOWN once its lease ends; retry it with its idempotency key'],
       ]);
     });
 

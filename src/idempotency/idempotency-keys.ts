@@ -9,13 +9,7 @@ function sha256(value: string): string {
  * so its key cannot replay an adjustment of the same amount, nor the reversal of another one; a plain
  * adjustment keeps the fingerprint it always had (stored records must still match their retries).
  */
-export function requestFingerprint(request: {
-  userId: string;
-  currency: string;
-  amount: number;
-  reason: string;
-  reversesId?: string | null;
-}): string {
+export function requestFingerprint(request: { userId: string; currency: string; amount: number; reason: string; reversesId?: string | null }): string {
   const fields: Array<string | number> = [request.userId, request.currency, request.amount, request.reason];
   if (request.reversesId != null) fields.push(request.reversesId);
   return sha256(JSON.stringify(fields));

@@ -5,14 +5,7 @@ import { GatewayError } from '../common/errors';
 import { isStorableText } from '../common/text';
 import { Database } from '../database/database';
 import { databaseErrorDetails, whileAvailable } from '../database/database-errors';
-import {
-  adjustments,
-  LIVE_REVERSAL_STATUSES,
-  type AdjustmentRow,
-  type AdjustmentStatus,
-  type NewAdjustmentRow,
-  type StoredBalance,
-} from '../database/journal.schema';
+import { adjustments, LIVE_REVERSAL_STATUSES, type AdjustmentRow, type AdjustmentStatus, type NewAdjustmentRow, type StoredBalance } from '../database/journal.schema';
 
 /** One journal entry, as stored. */
 export type AdjustmentRecord = AdjustmentRow;

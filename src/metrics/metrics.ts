@@ -67,21 +67,39 @@ export class Metrics {
     return new Histogram({ name, help, labelNames, buckets: LATENCY_BUCKETS, registers: [this.registry] });
   }
 
-  readonly operations = this.counter('credits_graphql_operations_total', 'GraphQL root fields executed, by operation and result code (ok or the error code).', ['operation', 'code']);
+  readonly operations = this.counter('credits_graphql_operations_total', 'GraphQL root fields executed, by operation and result code (ok or the error code).', [
+    'operation',
+    'code',
+  ]);
 
   readonly operationDuration = this.histogram('credits_graphql_operation_duration_seconds', 'Time to resolve a GraphQL root field, by operation.', ['operation']);
 
-  readonly requestsRefused = this.counter('credits_http_requests_refused_total', 'Requests to /graphql refused before GraphQL ran (authentication, body, shutdown), by code.', ['code']);
+  readonly requestsRefused = this.counter(
+    'credits_http_requests_refused_total',
+    'Requests to /graphql refused before GraphQL ran (authentication, body, shutdown), by code.',
+    ['code'],
+  );
 
-  readonly upstreamRequests = this.counter('credits_upstream_requests_total', 'Calls to RevenueCat, by endpoint and outcome (HTTP status, or timeout / network_error).', ['endpoint', 'outcome']);
+  readonly upstreamRequests = this.counter('credits_upstream_requests_total', 'Calls to RevenueCat, by endpoint and outcome (HTTP status, or timeout / network_error).', [
+    'endpoint',
+    'outcome',
+  ]);
 
   readonly upstreamDuration = this.histogram('credits_upstream_request_duration_seconds', 'Duration of one call to RevenueCat (one attempt), by endpoint.', ['endpoint']);
 
   readonly upstreamRetries = this.counter('credits_upstream_retries_total', 'Retries of failed RevenueCat calls, by endpoint and failure type.', ['endpoint', 'type']);
 
-  readonly revenueCatRateLimitUsage = this.gauge('credits_revenuecat_rate_limit_usage', "RevenueCat's own rate-limit usage in the current window (RevenueCat-Rate-Limit-Current-Usage), by endpoint.", ['endpoint']);
+  readonly revenueCatRateLimitUsage = this.gauge(
+    'credits_revenuecat_rate_limit_usage',
+    "RevenueCat's own rate-limit usage in the current window (RevenueCat-Rate-Limit-Current-Usage), by endpoint.",
+    ['endpoint'],
+  );
 
-  readonly revenueCatRateLimitLimit = this.gauge('credits_revenuecat_rate_limit_limit', "RevenueCat's rate limit per minute (RevenueCat-Rate-Limit-Current-Limit), by endpoint.", ['endpoint']);
+  readonly revenueCatRateLimitLimit = this.gauge(
+    'credits_revenuecat_rate_limit_limit',
+    "RevenueCat's rate limit per minute (RevenueCat-Rate-Limit-Current-Limit), by endpoint.",
+    ['endpoint'],
+  );
 
   readonly idempotencyReplays = this.counter('credits_idempotency_replays_total', 'Adjustments answered from an idempotency record instead of RevenueCat.');
 
@@ -97,11 +115,16 @@ export class Metrics {
 
   readonly realtimeEventsPublished = this.counter('credits_realtime_events_published_total', 'usage.changed events published, one per applied adjustment.');
 
-  readonly realtimePublishFailures = this.counter('credits_realtime_publish_failures_total', 'usage.changed events that could not be published (the adjustment itself stands).');
+  readonly realtimePublishFailures = this.counter(
+    'credits_realtime_publish_failures_total',
+    'usage.changed events that could not be published (the adjustment itself stands).',
+  );
 
   readonly realtimeEventsDelivered = this.counter('credits_realtime_events_delivered_total', 'usage.changed events handed to subscribers on this instance.');
 
   readonly realtimeEventsDropped = this.counter('credits_realtime_events_dropped_total', 'usage.changed events dropped for a subscriber that did not keep up.');
 
-  readonly realtimeConnectionsRefused = this.counter('credits_realtime_connections_refused_total', 'graphql-ws connections closed at authentication, by close code.', ['code']);
+  readonly realtimeConnectionsRefused = this.counter('credits_realtime_connections_refused_total', 'graphql-ws connections closed at authentication, by close code.', [
+    'code',
+  ]);
 }

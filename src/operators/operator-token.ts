@@ -30,9 +30,7 @@ export function isOperatorToken(token: string): boolean {
  * hash, so how many leading hash characters matched says nothing about a valid token.
  */
 export function hashOperatorToken(token: string, key?: string): string {
-  return key === undefined || key === ''
-    ? createHash('sha256').update(token, 'utf8').digest('hex')
-    : createHmac('sha256', key).update(token, 'utf8').digest('hex');
+  return key === undefined || key === '' ? createHash('sha256').update(token, 'utf8').digest('hex') : createHmac('sha256', key).update(token, 'utf8').digest('hex');
 }
 
 /** The first 8 characters (`cgo_` and 4 more): enough to tell tokens apart in a list, useless to guess one. */

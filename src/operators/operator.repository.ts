@@ -198,10 +198,7 @@ export class OperatorRepository {
           .update(operators)
           .set({ lastUsedAt: new Date(now) })
           .where(
-            and(
-              eq(operators.id, id),
-              sql`(${operators.lastUsedAt} is null or ${operators.lastUsedAt} <= ${new Date(now - TOUCH_INTERVAL_MS).toISOString()}::timestamptz)`,
-            ),
+            and(eq(operators.id, id), sql`(${operators.lastUsedAt} is null or ${operators.lastUsedAt} <= ${new Date(now - TOUCH_INTERVAL_MS).toISOString()}::timestamptz)`),
           )
           .returning({ id: operators.id }),
       );

@@ -1,8 +1,7 @@
 import { atLeast, OPERATOR_ROLES, type OperatorRole } from '../common/actor';
 import { approvalRefusal, canChangeRole, canManage, effectiveLimits, isOperatorRole, withinMaxAdjustment } from './roles';
 
-const table = (fn: (a: OperatorRole, b: OperatorRole) => boolean) =>
-  Object.fromEntries(OPERATOR_ROLES.map((a) => [a, OPERATOR_ROLES.filter((b) => fn(a, b))]));
+const table = (fn: (a: OperatorRole, b: OperatorRole) => boolean) => Object.fromEntries(OPERATOR_ROLES.map((a) => [a, OPERATOR_ROLES.filter((b) => fn(a, b))]));
 
 describe('operator roles', () => {
   it('are ordered VIEWER < AGENT < SUPERVISOR < ADMIN, each including the ones before', () => {

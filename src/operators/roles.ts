@@ -1,6 +1,5 @@
 import { atLeast, OPERATOR_ROLES, type OperatorRole } from '../common/actor';
 
-
 export function isOperatorRole(value: unknown): value is OperatorRole {
   return typeof value === 'string' && (OPERATOR_ROLES as readonly string[]).includes(value);
 }

@@ -36,7 +36,10 @@ export class DocumentCache {
   private readonly userVerdicts = new WeakMap<DocumentNode, GatewayError[]>();
   private readonly rules: ReadonlyArray<ValidationRule>;
 
-  constructor(extraRules: ReadonlyArray<ValidationRule>, private readonly maxTokens: number) {
+  constructor(
+    extraRules: ReadonlyArray<ValidationRule>,
+    private readonly maxTokens: number,
+  ) {
     this.rules = [...specifiedRules, noConditionalSubscriptionRoot, ...extraRules];
   }
 

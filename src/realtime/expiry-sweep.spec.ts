@@ -9,7 +9,10 @@ describe('ExpirySweep', () => {
   beforeEach(() => {
     now = 1_000_000_000_000;
     expired = [];
-    sweep = new ExpirySweep((entry) => expired.push(entry.name), () => now);
+    sweep = new ExpirySweep(
+      (entry) => expired.push(entry.name),
+      () => now,
+    );
   });
 
   it('ends an item never before its expiry, at the first sweep once its second is over, once', () => {
@@ -54,10 +57,13 @@ describe('ExpirySweep', () => {
 
   it('tolerates forget() from inside expire, as a closing socket does', () => {
     const sockets = [item('x'), item('y')];
-    const selfForgetting: ExpirySweep<{ name: string }> = new ExpirySweep((entry) => {
-      expired.push(entry.name);
-      selfForgetting.forget(entry);
-    }, () => now);
+    const selfForgetting: ExpirySweep<{ name: string }> = new ExpirySweep(
+      (entry) => {
+        expired.push(entry.name);
+        selfForgetting.forget(entry);
+      },
+      () => now,
+    );
     for (const socket of sockets) selfForgetting.watch(socket, now);
     selfForgetting.sweep();
     expect(expired).toEqual(['x', 'y']);

@@ -198,8 +198,7 @@ export class RealtimeServer implements OnApplicationBootstrap, OnModuleDestroy {
     this.attempts
       .increment(`ws-connect:${client}`, ATTEMPT_WINDOW_MS, this.config.realtime.connectAttemptsPerMinute, 0, 'ws')
       .then(
-        ({ isBlocked, timeToExpire }) =>
-          !isBlocked || refuse(socket, Errors.rateLimited(timeToExpire, 'too many connection attempts from this client')),
+        ({ isBlocked, timeToExpire }) => !isBlocked || refuse(socket, Errors.rateLimited(timeToExpire, 'too many connection attempts from this client')),
         (error: Error) => {
           // A counter that cannot be read (Redis away) must not take realtime down; the open cap still holds.
           this.logger.warn(`connection attempt count unavailable: ${error.message}`);

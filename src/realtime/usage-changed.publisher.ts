@@ -23,12 +23,14 @@ export class UsageChangedPublisher {
   ) {}
 
   announce(change: AppliedChange & { id: string }): void {
-    this.lifecycle.track(() => this.events.publish(usageChanged(this.ids.uuid(), change))).then(
-      () => this.metrics.realtimeEventsPublished.inc(),
-      (error: unknown) => {
-        this.metrics.realtimePublishFailures.inc();
-        this.logger.warn(`usage.changed for adjustment ${change.id} not published: ${(error as Error).message}`);
-      },
-    );
+    this.lifecycle
+      .track(() => this.events.publish(usageChanged(this.ids.uuid(), change)))
+      .then(
+        () => this.metrics.realtimeEventsPublished.inc(),
+        (error: unknown) => {
+          this.metrics.realtimePublishFailures.inc();
+          this.logger.warn(`usage.changed for adjustment ${change.id} not published: ${(error as Error).message}`);
+        },
+      );
   }
 }

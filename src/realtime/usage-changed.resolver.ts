@@ -49,10 +49,7 @@ export class UsageChangedResolver {
   })
   @Roles('VIEWER')
   @SkipRateLimit()
-  async usageChanged(
-    @Args() { userId }: UsageChangedArgs,
-    @Context() { principal }: RealtimeContext,
-  ): Promise<AsyncIterableIterator<UsageChangedEvent>> {
+  async usageChanged(@Args() { userId }: UsageChangedArgs, @Context() { principal }: RealtimeContext): Promise<AsyncIterableIterator<UsageChangedEvent>> {
     return this.metrics.measure('usageChanged', async () => {
       const target = watchedUser(principal, userId ?? null);
       // The queue is the listener itself: a subscriber costs as few objects as possible (10,000 add up).

@@ -49,8 +49,7 @@ class RedisLifecycle implements OnApplicationShutdown {
     {
       provide: REDIS_CLIENT,
       inject: [APP_CONFIG],
-      useFactory: (config: AppConfig): Redis | null =>
-        config.redisUrl ? createRedisClient(config.redisUrl, 'credits-gateway') : null,
+      useFactory: (config: AppConfig): Redis | null => (config.redisUrl ? createRedisClient(config.redisUrl, 'credits-gateway') : null),
     },
     {
       provide: RedisHealth,

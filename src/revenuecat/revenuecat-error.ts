@@ -55,11 +55,7 @@ export function fromRevenueCatError(error: unknown, scope: 'customer' | 'project
  * A refused transaction as the catalogue's error. RevenueCat's two 422s look alike: the sign of the
  * amount tells which limit was hit, and a refused deduction shows the balance when it can be re-read.
  */
-export async function fromTransactionError(
-  error: RevenueCatError,
-  amount: number,
-  currentBalance: () => Promise<number | undefined>,
-): Promise<GatewayError> {
+export async function fromTransactionError(error: RevenueCatError, amount: number, currentBalance: () => Promise<number | undefined>): Promise<GatewayError> {
   if (error.httpStatus === 422 && error.type === 'unprocessable_entity_error') {
     return amount < 0 ? Errors.insufficientBalance(await currentBalance()) : Errors.balanceLimitExceeded();
   }

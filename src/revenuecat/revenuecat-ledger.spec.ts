@@ -109,26 +109,25 @@ describe('RevenueCatLedger against the emulator', () => {
 
   it('lists zero balances only when asked', async () => {
     expect(await ledger.listBalances('user_demo_empty', { includeEmpty: false })).toEqual([]);
-    expect(await ledger.listBalances('user_demo_empty', { includeEmpty: true })).toEqual([
-      { currency: 'CRD', name: 'Credits', balance: 0 },
-    ]);
+    expect(await ledger.listBalances('user_demo_empty', { includeEmpty: true })).toEqual([{ currency: 'CRD', name: 'Credits', balance: 0 }]);
   });
 
   it('retries a 503 with the back-off RevenueCat asks for, then succeeds', async () => {
     emulator.injectFault({ endpoint: 'list_balances', status: 503, count: 2, backoffMs: 7 });
-    expect(await ledger.listBalances('user_2abcXYZ', { includeEmpty: false })).toEqual([
-      { currency: 'CRD', name: 'Credits', balance: 250 },
-    ]);
+    expect(await ledger.listBalances('user_2abcXYZ', { includeEmpty: false })).toEqual([{ currency: 'CRD', name: 'Credits', balance: 250 }]);
     expect(emulator.count('list_balances')).toBe(3);
     expect(clock.sleeps).toEqual([7, 7]);
   });
 
-  it('counts attempts, retries and RevenueCat\'s own rate-limit usage, and remembers reachability', async () => {
+  it("counts attempts, retries and RevenueCat's own rate-limit usage, and remembers reachability", async () => {
     const { ledger: observed, metrics, status } = ledgerFor(emulator.baseUrl, emulator.apiKey, emulator.projectId);
     emulator.injectFault({ endpoint: 'list_balances', status: 503, count: 1, backoffMs: 1 });
     await observed.listBalances('user_2abcXYZ', { includeEmpty: false });
     const outcomes = (await metrics.upstreamRequests.get()).values.map((value) => [value.labels.outcome, value.value]);
-    expect(outcomes).toEqual([['503', 1], ['200', 1]]);
+    expect(outcomes).toEqual([
+      ['503', 1],
+      ['200', 1],
+    ]);
     expect((await metrics.upstreamRetries.get()).values).toEqual([expect.objectContaining({ labels: { endpoint: 'list_balances', type: 'server_error' }, value: 1 })]);
     expect((await metrics.revenueCatRateLimitUsage.get()).values[0]).toMatchObject({ labels: { endpoint: 'list_balances' }, value: 2 });
     expect((await metrics.revenueCatRateLimitLimit.get()).values[0]).toMatchObject({ value: 480 });
@@ -236,14 +235,14 @@ describe('RevenueCatLedger request headers', () => {
     // headers into a new object and add the trace context to it.
     const handed: unknown[] = [];
     const request = http.request;
-    jest.spyOn(http, 'request').mockImplementation(((...args: Parameters<typeof http.request>) => {
+    jest.spyOn(http, 'request').mockImplementation((...args: Parameters<typeof http.request>) => {
       const options = args.find((arg): arg is http.RequestOptions => typeof arg === 'object' && arg !== null && !(arg instanceof URL));
       if (options) {
         handed.push(options.headers);
         options.headers = Object.assign({}, options.headers, { traceparent: TRACEPARENT });
       }
       return request.apply(http, args);
-    }));
+    });
     const { ledger } = ledgerFor(emulator.baseUrl, emulator.apiKey, emulator.projectId);
     try {
       expect(await ledger.listBalances('user_2abcXYZ', { includeEmpty: false })).toEqual([{ currency: 'CRD', name: 'Credits', balance: 250 }]);
@@ -452,7 +451,7 @@ describe('RevenueCatLedger pacing: every transaction attempt under the one budge
   });
   afterEach(() => ledger.onModuleDestroy());
 
-  it('counts each interactive attempt and reports RevenueCat\'s rate-limit headers; reads are not paced', async () => {
+  it("counts each interactive attempt and reports RevenueCat's rate-limit headers; reads are not paced", async () => {
     emulator.injectFault({ endpoint: 'create_transaction', status: 503, count: 1, backoffMs: 5 });
     await ledger.createTransaction('user_2abcXYZ', { adjustments: { CRD: 5 }, reference: 'T-7 paced' }, 'k-paced-1');
     await ledger.listBalances('user_2abcXYZ', { includeEmpty: false });
@@ -462,7 +461,7 @@ describe('RevenueCatLedger pacing: every transaction attempt under the one budge
     expect(clock.sleeps).toEqual([5]);
   });
 
-  it('pauses bulk for a 429\'s Retry-After, and retries a bulk item when its next slot comes, not after a fixed back-off', async () => {
+  it("pauses bulk for a 429's Retry-After, and retries a bulk item when its next slot comes, not after a fixed back-off", async () => {
     emulator.injectFault({ endpoint: 'create_transaction', status: 429, retryAfterSeconds: 30, count: 1 });
     const balances = await ledger.createTransaction('user_2abcXYZ', { adjustments: { CRD: 5 }, reference: 'T-8 bulk' }, 'k-paced-2', { pacing: 'bulk' });
     expect(balances).toEqual([{ currency: 'CRD', name: 'Credits', balance: 255 }]);

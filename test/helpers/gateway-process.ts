@@ -15,7 +15,12 @@ export interface GatewayProcess {
 /** The real service, `src/main.ts` as `npm start` runs it (through ts-node), in its own process. */
 export async function startGatewayProcess(env: Record<string, string>, startTimeoutMs = 60_000): Promise<GatewayProcess> {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', '..', 'src', 'main.ts')], {
-    env: { PATH: process.env.PATH ?? '', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', DATABASE_URL: TEST_DATABASE_URL,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      DATABASE_URL: TEST_DATABASE_URL,
       // The connection-attempt budget is shared through Redis by every instance, and other suites open
       // hundreds of loopback connections a minute: lifted, as startApp lifts it.
       WS_CONNECT_ATTEMPTS_PER_MINUTE: '100000',

@@ -33,11 +33,7 @@ export class GraphQLClient {
     return new GraphQLClient(this.endpoint, token);
   }
 
-  async query<TData = Record<string, any>>(
-    query: string,
-    variables?: Record<string, unknown>,
-    options: RequestOptions = {},
-  ): Promise<GraphQLResponse<TData>> {
+  async query<TData = Record<string, any>>(query: string, variables?: Record<string, unknown>, options: RequestOptions = {}): Promise<GraphQLResponse<TData>> {
     const token = options.token === undefined ? this.token : options.token;
     const response = await request(this.endpoint)
       .post(typeof this.endpoint === 'string' ? '' : '/graphql')

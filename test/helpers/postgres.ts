@@ -50,7 +50,10 @@ export interface TestSchema {
 }
 
 export async function createTestSchema(label = 'test'): Promise<TestSchema> {
-  const name = `t_${label.toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 30)}_${randomBytes(6).toString('hex')}`;
+  const name = `t_${label
+    .toLowerCase()
+    .replace(/[^a-z0-9_]/g, '_')
+    .slice(0, 30)}_${randomBytes(6).toString('hex')}`;
   await adminQuery(`create schema "${name}"`);
   return { name, drop: () => adminQuery(`drop schema if exists "${name}" cascade`) };
 }

@@ -64,11 +64,7 @@ export interface TestSubscription<T> {
   unsubscribe(): void;
 }
 
-export function subscribe<T = Record<string, any>>(
-  ws: TestWsClient,
-  query: string,
-  variables?: Record<string, unknown>,
-): TestSubscription<T> {
+export function subscribe<T = Record<string, any>>(ws: TestWsClient, query: string, variables?: Record<string, unknown>): TestSubscription<T> {
   const events: T[] = [];
   const errors: unknown[] = [];
   let taken = 0;

@@ -52,9 +52,7 @@ const PROFILE_INTERVAL_US = 200;
 let profiler: Session | undefined;
 
 function post<T>(session: Session, method: string, params?: object): Promise<T> {
-  return new Promise((resolve, reject) =>
-    session.post(method, params ?? {}, (error: Error | null, result?: unknown) => (error ? reject(error) : resolve(result as T))),
-  );
+  return new Promise((resolve, reject) => session.post(method, params ?? {}, (error: Error | null, result?: unknown) => (error ? reject(error) : resolve(result as T))));
 }
 
 /**

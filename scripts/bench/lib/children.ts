@@ -220,15 +220,11 @@ export async function startChild(options: StartOptions): Promise<{ child: Child;
   const entry = options.fromSource
     ? ['-r', 'ts-node/register/transpile-only', join(root, options.script)]
     : [join(compiledTree(root), options.script.replace(/\.ts$/, '.js'))];
-  const proc = spawn(
-    globalThis.process.execPath,
-    [...(options.nodeFlags ?? []), ...entry],
-    {
-      cwd: options.root ?? REPO_ROOT,
-      env: options.env,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    },
-  );
+  const proc = spawn(globalThis.process.execPath, [...(options.nodeFlags ?? []), ...entry], {
+    cwd: options.root ?? REPO_ROOT,
+    env: options.env,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
   live.add(proc);
   const child = new Child(options.name, proc, options.verbose === true);
   const timeoutMs = options.startTimeoutMs ?? 60_000;

@@ -215,18 +215,20 @@ export async function sendEvents(load: EventLoad, onSend?: (record: EventRecord)
     inFlight++;
     record.sentAt = nowMs();
     answers.push(
-      post(url, headers, body, load.timeoutMs).then(
-        (answer) => {
-          record.respondedAt = nowMs();
-          record.status = answer.status;
-          record.ok = answer.status === 200 && answer.body.includes('"adjustCredits":{');
-        },
-        () => {
-          record.respondedAt = nowMs();
-          record.status = 0;
-          record.ok = false;
-        },
-      ).finally(() => inFlight--),
+      post(url, headers, body, load.timeoutMs)
+        .then(
+          (answer) => {
+            record.respondedAt = nowMs();
+            record.status = answer.status;
+            record.ok = answer.status === 200 && answer.body.includes('"adjustCredits":{');
+          },
+          () => {
+            record.respondedAt = nowMs();
+            record.status = 0;
+            record.ok = false;
+          },
+        )
+        .finally(() => inFlight--),
     );
   }
   await Promise.all(answers);

@@ -128,7 +128,11 @@ export async function explainFirstPage(connection: DatabaseConnection, filter: A
   const text = lines.join('\n');
   const indexes = [...text.matchAll(/Index (?:Only )?Scan(?: Backward)? using (\S+)/g)].map((match) => match[1]);
   const bitmap = [...text.matchAll(/Bitmap Index Scan on (\S+)/g)].map((match) => `${match[1]} (bitmap)`);
-  const buffers = lines.find((line) => line.trim().startsWith('Buffers:'))?.trim().replace(/^Buffers:\s*/, '') ?? '';
+  const buffers =
+    lines
+      .find((line) => line.trim().startsWith('Buffers:'))
+      ?.trim()
+      .replace(/^Buffers:\s*/, '') ?? '';
   return {
     indexes: [...indexes, ...bitmap],
     topNode: lines[0]?.trim() ?? '',

@@ -94,9 +94,32 @@ function positiveNumber(name: string, raw: string, integer: boolean, allowZero =
 
 export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, repoRoot: string): BenchOptions {
   const known = new Set([
-    'smoke', 'out', 'json', 'duration', 'warmup', 'connections', 'subscribers', 'events', 'event-rate', 'connect-batch',
-    'idle', 'only', 'no-redis', 'redis-url', 'history-rows', 'history-duration', 'database-url', 'log-level', 'profile', 'timeout', 'verbose', 'help',
-    'rounds', 'profile-balances', 'baseline', 'from-source',
+    'smoke',
+    'out',
+    'json',
+    'duration',
+    'warmup',
+    'connections',
+    'subscribers',
+    'events',
+    'event-rate',
+    'connect-batch',
+    'idle',
+    'only',
+    'no-redis',
+    'redis-url',
+    'history-rows',
+    'history-duration',
+    'database-url',
+    'log-level',
+    'profile',
+    'timeout',
+    'verbose',
+    'help',
+    'rounds',
+    'profile-balances',
+    'baseline',
+    'from-source',
   ]);
   const flags = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {
@@ -134,10 +157,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, re
     only.add(name);
   }
   const outFlag = flags.get('out');
-  const out =
-    typeof outFlag === 'string'
-      ? outFlag
-      : env.BENCH_OUT || (smoke ? join(tmpdir(), `bench-smoke-${process.pid}.md`) : join(repoRoot, 'BENCHMARKS.md'));
+  const out = typeof outFlag === 'string' ? outFlag : env.BENCH_OUT || (smoke ? join(tmpdir(), `bench-smoke-${process.pid}.md`) : join(repoRoot, 'BENCHMARKS.md'));
   const json = flags.get('json');
   const profile = flags.get('profile');
   const profileBalances = flags.get('profile-balances');
@@ -163,10 +183,7 @@ export function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv, re
     only,
     redis: !flags.has('no-redis'),
     redisUrl: typeof redisUrl === 'string' ? redisUrl : env.REDIS_URL || 'redis://127.0.0.1:6379',
-    databaseUrl:
-      typeof databaseUrl === 'string'
-        ? databaseUrl
-        : env.BENCH_DATABASE_URL || env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test',
+    databaseUrl: typeof databaseUrl === 'string' ? databaseUrl : env.BENCH_DATABASE_URL || env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test',
     historyRows: positiveNumber('--history-rows', pick('history-rows', 'BENCH_HISTORY_ROWS', '1000000', '10000'), true),
     historyDurationSeconds: positiveNumber('--history-duration', pick('history-duration', 'BENCH_HISTORY_DURATION', '5', '0.5'), false),
     logLevel: typeof logLevel === 'string' ? logLevel : 'warn',

@@ -28,7 +28,16 @@ export const TARGETS = {
 export const ADJUST_BEFORE_JOURNAL = {
   commit: '38742ff',
   rows: [
-    ['before (Redis idempotency store): idempotency records and counters in Redis', '**665**', '70.0', '165.0', '74.6', '391.0', '0 of 6,645', 'gateway-redis 1,526, emulator 100'],
+    [
+      'before (Redis idempotency store): idempotency records and counters in Redis',
+      '**665**',
+      '70.0',
+      '165.0',
+      '74.6',
+      '391.0',
+      '0 of 6,645',
+      'gateway-redis 1,526, emulator 100',
+    ],
     ['before (in-process idempotency store, no Redis)', '**694**', '69.0', '127.0', '71.4', '832.0', '0 of 7,629', 'gateway 1,490, emulator 212'],
   ],
 };
@@ -73,7 +82,9 @@ function httpRow(label: string, figures: Maybe<HttpFigures>, cpuNames: string[])
     ms(figures.latencyP99Ms),
     ms(figures.latencyMeanMs),
     ms(figures.latencyMaxMs),
-    problems === 0 ? `0 of ${n(figures.totalRequests)}` : `**${n(problems)}** of ${n(figures.totalRequests)} (non-2xx ${figures.non2xx}, errors ${figures.errors}, timeouts ${figures.timeouts})`,
+    problems === 0
+      ? `0 of ${n(figures.totalRequests)}`
+      : `**${n(problems)}** of ${n(figures.totalRequests)} (non-2xx ${figures.non2xx}, errors ${figures.errors}, timeouts ${figures.timeouts})`,
     cpu,
   ];
 }
@@ -113,7 +124,8 @@ function targets(results: BenchResults): TargetRow[] {
     const largest = measured[measured.length - 1];
     const smallest = measured[0];
     if (largest) {
-      const at = largest.subscribers === TARGETS.fanoutTargetSubscribers ? '' : ` (measured at ${n(largest.subscribers)}; the target is at ${n(TARGETS.fanoutTargetSubscribers)})`;
+      const at =
+        largest.subscribers === TARGETS.fanoutTargetSubscribers ? '' : ` (measured at ${n(largest.subscribers)}; the target is at ${n(TARGETS.fanoutTargetSubscribers)})`;
       rows.push({
         name: '3. fan-out delivery latency',
         target: `p99 ≤ ${TARGETS.fanoutP99Ms} ms at ${n(TARGETS.fanoutTargetSubscribers)} subscribers, nothing lost`,
@@ -222,11 +234,11 @@ function fanoutSection(fanout: FanoutResults): string {
     '',
     latency,
     '',
-    '### 3. Fan-out: the gateway\'s CPU per event',
+    "### 3. Fan-out: the gateway's CPU per event",
     '',
     cpu,
     '',
-    '### 4. Memory: the gateway\'s RSS per idle subscriber',
+    "### 4. Memory: the gateway's RSS per idle subscriber",
     '',
     memory,
     '',
@@ -261,7 +273,7 @@ function historySection(history: HistoryResults): string {
     '',
     figures,
     '',
-    'Plans (`EXPLAIN (ANALYZE, BUFFERS)` of the first page\'s statement, `LIMIT 21`):',
+    "Plans (`EXPLAIN (ANALYZE, BUFFERS)` of the first page's statement, `LIMIT 21`):",
     '',
     plans,
   ].join('\n');
@@ -288,7 +300,10 @@ export function generatedSection(results: BenchResults): string {
   const rows = targets(results);
   lines.push(
     rows.length
-      ? table(['target', 'wanted', 'measured', 'result'], rows.map((row) => [row.name, row.target, row.figure, row.pass === undefined ? '-' : verdict(row.pass)]))
+      ? table(
+          ['target', 'wanted', 'measured', 'result'],
+          rows.map((row) => [row.name, row.target, row.figure, row.pass === undefined ? '-' : verdict(row.pass)]),
+        )
       : '_No target was measured in this run._',
     '',
   );
@@ -303,11 +318,16 @@ export function generatedSection(results: BenchResults): string {
           httpRow('direct: GET the emulator (the floor)', balances.direct, ['emulator']),
           httpRow('plain `@apollo/server` (no Nest)', balances.plain, ['plain-apollo', 'emulator']),
           httpRow('plain `@apollo/server` standalone (`startStandaloneServer`: bare `node:http`, no Express)', balances.plainStandalone, ['plain-standalone', 'emulator']),
-          httpRow('minimal NestJS + `@nestjs/apollo` app (the framework\'s floor)', balances.minimalNest, ['minimal-nest', 'emulator']),
+          httpRow("minimal NestJS + `@nestjs/apollo` app (the framework's floor)", balances.minimalNest, ['minimal-nest', 'emulator']),
           httpRow('the same minimal app on Fastify (`@nestjs/platform-fastify`)', balances.minimalNestFastify, ['minimal-nest-fastify', 'emulator']),
           httpRow('**the service**', balances.service, ['gateway', 'emulator']),
           ...(balances.baseline
-            ? [httpRow(`the service at \`${balances.baseline.ref}\` (${balances.baseline.commit}, \`--baseline\`)`, balances.baseline.figures, ['gateway-baseline', 'emulator'])]
+            ? [
+                httpRow(`the service at \`${balances.baseline.ref}\` (${balances.baseline.commit}, \`--baseline\`)`, balances.baseline.figures, [
+                  'gateway-baseline',
+                  'emulator',
+                ]),
+              ]
             : []),
           httpRow('the service with Redis (rate-limit counters in Redis)', balances.serviceRedis, ['gateway-redis', 'emulator']),
         ]),
@@ -375,7 +395,7 @@ export function generatedSection(results: BenchResults): string {
         ]),
         '',
         'Each request a new adjustment (+1 CRD) for a random one of 1,000 users, with a unique idempotency key (so the ' +
-          'journal\'s claim, a PENDING row written before RevenueCat is called, and its settlement after are part of it, and ' +
+          "journal's claim, a PENDING row written before RevenueCat is called, and its settlement after are part of it, and " +
           'nothing is a replay); one upstream `POST .../transactions` each. PostgreSQL is on the same machine, its own ' +
           'process, so its CPU is not in the gateway\'s figure. The two "before" rows are quoted from BENCHMARKS.md at ' +
           `commit \`${ADJUST_BEFORE_JOURNAL.commit}\` (the last full run before the journal, same machine and load).`,
@@ -422,46 +442,46 @@ export function generatedSection(results: BenchResults): string {
       '- **One process per server**, all on loopback: the RevenueCat emulator (rate limits lifted, request recording off), ' +
         'the plain `@apollo/server` on Express and standalone, the minimal Nest app on Express and on Fastify, the gateway (no Redis, journal on PGlite), the gateway with its journal on PostgreSQL, ' +
         'the gateway with Redis (journal on PostgreSQL), a gateway for the history scenario, and a fresh gateway for fan-out and ' +
-        'memory (run with `--expose-gc`). The load generator is this script\'s own process (autocannon for HTTP, ' +
+        "memory (run with `--expose-gc`). The load generator is this script's own process (autocannon for HTTP, " +
         '`graphql-ws` `createClient` over `ws` for subscribers). Server CPU is `process.cpuUsage()` read by each server and ' +
-        'sent over IPC, memory is `process.memoryUsage()` after two forced GCs. All share the machine\'s cores, as on a small ' +
-        'host: the emulator\'s and the load generator\'s work is on the same cores as the server measured, the same for every path.',
+        "sent over IPC, memory is `process.memoryUsage()` after two forced GCs. All share the machine's cores, as on a small " +
+        "host: the emulator's and the load generator's work is on the same cores as the server measured, the same for every path.",
       options.fromSource
-        ? '- **Run from source** (`--from-source`): every server ran under ts-node, which loads Node\'s `domain` module and with it ' +
+        ? "- **Run from source** (`--from-source`): every server ran under ts-node, which loads Node's `domain` module and with it " +
           'the domain-aware path of every EventEmitter; `npm start` runs compiled JavaScript and pays no such cost.'
         : '- **Compiled, as shipped**: every server is this tree compiled by its own `tsc` (into `.bench-build/`) and run by plain ' +
-          '`node`, as `npm start` runs `dist/main.js`. Not ts-node, which loads Node\'s `domain` module and with it the ' +
+          "`node`, as `npm start` runs `dist/main.js`. Not ts-node, which loads Node's `domain` module and with it the " +
           'domain-aware path of every EventEmitter, a cost production never pays (`--from-source` measures that way).',
       `- **The gateway** is \`createApp\` from \`src/bootstrap.ts\` as \`node dist/main.js\` runs it, with \`NODE_ENV=production\`, ` +
         `\`LOG_LEVEL=${options.logLevel}\`, its own rate limits lifted to 1,000,000 a minute (otherwise the figure would be of 429s). ` +
         'Everything else is the default.',
       '- **The plain server** (`scripts/bench/plain-apollo-server.ts`): `@apollo/server` on Express 5 with the same `balances` ' +
         'field, a constant-time bearer check, and one upstream GET over a keep-alive `node:http` agent (128 sockets, as the ' +
-        'gateway\'s). No validation, query limits, rate limits, logging, metrics or error mapping. The target is measured against ' +
-        'it, as since issue 7. The same server also runs as Apollo\'s own `startStandaloneServer` (`PLAIN_PLATFORM=standalone`: ' +
+        "gateway's). No validation, query limits, rate limits, logging, metrics or error mapping. The target is measured against " +
+        "it, as since issue 7. The same server also runs as Apollo's own `startStandaloneServer` (`PLAIN_PLATFORM=standalone`: " +
         'bare `node:http`, no Express, the bearer checked in the context function), the quickest documented way to serve Apollo: ' +
         'the difference between the two is what Express costs.',
       '- **The minimal Nest app** (`scripts/bench/minimal-nest-app.ts`): NestJS 11 with `@nestjs/apollo`, code first, the ' +
-        'same field, the same upstream call and the same bearer check (as a Nest middleware), Nest\'s defaults otherwise. ' +
-        'What it costs above the plain server is the framework\'s; what the service costs above it is the service\'s own work. ' +
-        'The same app also runs on Nest\'s Fastify adapter (`MINIMAL_PLATFORM=fastify`: `@nestjs/platform-fastify`, Apollo through ' +
+        "same field, the same upstream call and the same bearer check (as a Nest middleware), Nest's defaults otherwise. " +
+        "What it costs above the plain server is the framework's; what the service costs above it is the service's own work. " +
+        "The same app also runs on Nest's Fastify adapter (`MINIMAL_PLATFORM=fastify`: `@nestjs/platform-fastify`, Apollo through " +
         '`@as-integrations/fastify`, the same module, resolver and middleware): the difference between the two is the HTTP platform.',
       `- **Fan-out**: subscribers are added cumulatively (${options.subscriberLevels.map((level) => n(level)).join(', ')}), ` +
         `${options.connectBatch} handshakes in flight at a time, each watching its own user \`bench_user_<i>\`. At each level: ` +
         `a forced-GC memory reading, ${options.idleSeconds} s of idle CPU (keep-alive pings to every subscriber are idle work), then ` +
         `${options.events} adjustments for random watched users at ${options.eventRate}/s. **Delivery latency** = arrival at the ` +
-        'subscriber minus the event\'s `occurredAt` (set when the gateway has RevenueCat\'s answer; millisecond resolution, same ' +
+        "subscriber minus the event's `occurredAt` (set when the gateway has RevenueCat's answer; millisecond resolution, same " +
         'clock); **end-to-end** = arrival minus the moment the mutation was sent (includes the upstream call). **CPU per event** ' +
-        '= the gateway\'s CPU over the event phase (the mutation, the upstream call\'s client side, the publish and the delivery) ' +
+        "= the gateway's CPU over the event phase (the mutation, the upstream call's client side, the publish and the delivery) " +
         'divided by the events; "idle subtracted" removes the idle rate measured just before. Level 0 is the same load for users ' +
         'nobody watches: what an adjustment costs without any delivery. Compare CPU per event across levels, not with the ' +
         'HTTP tables: at a low, steady rate every request finds cold caches (and, on a VM, a sleeping vCPU), so the same ' +
         'mutation costs more CPU than under saturation.',
       '- **Memory per subscriber** = (RSS at the level − RSS of the warm, idle gateway before any subscriber) / subscribers. ' +
-        'Heap per subscriber is the same for V8\'s used heap. Kernel socket buffers are not in RSS.',
-      '- **History**: a fresh schema migrated by the service\'s own migrations (`openDatabase`), seeded by one ' +
+        "Heap per subscriber is the same for V8's used heap. Kernel socket buffers are not in RSS.",
+      "- **History**: a fresh schema migrated by the service's own migrations (`openDatabase`), seeded by one " +
         '`INSERT ... SELECT ... FROM generate_series` (see `scripts/bench/lib/history.ts`) and analyzed; a gateway of its own ' +
-        'on that schema; each filter\'s first page (`first: 20`) from one autocannon connection (each request waits for the ' +
+        "on that schema; each filter's first page (`first: 20`) from one autocannon connection (each request waits for the " +
         `previous one, so the latency is the service's and not a queue's), ${options.historyDurationSeconds} s after a warm-up. ` +
         'The plan is `EXPLAIN (ANALYZE, BUFFERS)` of the exact statement `AdjustmentRepository.list` sends (`listStatement`), ' +
         'run twice, the second reported.',

@@ -12,12 +12,7 @@ const IDEMPOTENCY_KEY_MAX_LENGTH = 200;
 
 /** The same rule for the input field and the `Idempotency-Key` header. */
 export function isIdempotencyKey(value: string): boolean {
-  return (
-    value.length >= 1 &&
-    value.length <= IDEMPOTENCY_KEY_MAX_LENGTH &&
-    IDEMPOTENCY_KEY_PATTERN.test(value) &&
-    isWellFormedText(value)
-  );
+  return value.length >= 1 && value.length <= IDEMPOTENCY_KEY_MAX_LENGTH && IDEMPOTENCY_KEY_PATTERN.test(value) && isWellFormedText(value);
 }
 
 @InputType({ description: 'A grant (positive amount) or deduction (negative amount) with an audit reason.' })

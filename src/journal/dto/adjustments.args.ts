@@ -28,7 +28,7 @@ export class AdjustmentFilterInput {
   @IsIn(ADJUSTMENT_STATUSES, { each: true })
   status?: AdjustmentStatus[] | null;
 
-  @Field(() => ID, { nullable: true, description: 'Adjustments made with this operator\'s credential.' })
+  @Field(() => ID, { nullable: true, description: "Adjustments made with this operator's credential." })
   @IsOptional()
   @IsString()
   @IsWellFormedText()

@@ -99,16 +99,10 @@ export class RedisPacingStore implements PacingStore {
   }
 
   async takeInteractive(now: number, limits: PacingLimits, member: string): Promise<InteractiveTake> {
-    const [within, pausedForMs] = (await this.redis.eval(
-      TAKE_INTERACTIVE,
-      2,
-      this.takenKey,
-      this.pausedKey,
-      now,
-      limits.budget,
-      member,
-      PACING_WINDOW_MS,
-    )) as [number, string];
+    const [within, pausedForMs] = (await this.redis.eval(TAKE_INTERACTIVE, 2, this.takenKey, this.pausedKey, now, limits.budget, member, PACING_WINDOW_MS)) as [
+      number,
+      string,
+    ];
     return { withinBudget: within === 1, pausedForMs: Number(pausedForMs) };
   }
 

@@ -160,7 +160,9 @@ export class TransactionPacer implements TransactionPacing {
     this.reportedLimit = lower;
     this.limits = pacingLimits(lower ?? this.options.transactionsPerMinute, this.options.bulkSharePercent);
     if (lower !== undefined) {
-      this.logger.warn(`RevenueCat reports ${lower} transactions a minute, below REVENUECAT_TRANSACTIONS_PER_MINUTE (${this.options.transactionsPerMinute}); pacing to ${lower}`);
+      this.logger.warn(
+        `RevenueCat reports ${lower} transactions a minute, below REVENUECAT_TRANSACTIONS_PER_MINUTE (${this.options.transactionsPerMinute}); pacing to ${lower}`,
+      );
     } else {
       this.logger.log(`pacing to REVENUECAT_TRANSACTIONS_PER_MINUTE (${this.options.transactionsPerMinute}) again`);
     }
