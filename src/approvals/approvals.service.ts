@@ -1,3 +1,4 @@
+import { pause } from '../common/pause';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Actor } from '../common/actor';
 import { Errors, GatewayError } from '../common/errors';
@@ -194,17 +195,4 @@ export class ApprovalsService {
         return;
     }
   }
-}
-
-/** `ms`, or less when `signal` aborts first. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,3 +1,4 @@
+import { pause } from '../common/pause';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -221,7 +222,7 @@ export class BulkRunner implements OnApplicationBootstrap, OnModuleDestroy {
         const retries = await this.repository.retryableItems(job.id, MAX_ITEM_ATTEMPTS, BATCH_SIZE);
         if (retries.length > 0) {
           const pauses = this.options.retryPausesMs;
-          if (!(await this.pause(pauses[Math.min(retryPass++, pauses.length - 1)] ?? 0, signal))) return false;
+          if (!(await pause(pauses[Math.min(retryPass++, pauses.length - 1)] ?? 0, signal))) return false;
           for (const item of retries) if (!(await launch(item))) return false;
           await settleAll();
           continue;
@@ -232,7 +233,7 @@ export class BulkRunner implements OnApplicationBootstrap, OnModuleDestroy {
           return true;
         }
         if (!(await this.repository.holds(job.id, this.owner))) return false;
-        if (!(await this.pause(WAIT_FOR_HELD_ITEMS_MS, signal))) return false;
+        if (!(await pause(WAIT_FOR_HELD_ITEMS_MS, signal))) return false;
       }
     } finally {
       await settleAll();
@@ -247,21 +248,6 @@ export class BulkRunner implements OnApplicationBootstrap, OnModuleDestroy {
     } catch {
       return false;
     }
-  }
-
-  private pause(ms: number, signal: AbortSignal): Promise<boolean> {
-    if (signal.aborted) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(true);
-      }, ms);
-      const onAbort = () => {
-        clearTimeout(timer);
-        resolve(false);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
   }
 
   private announce(record: AdjustmentRecord): void {

@@ -1,3 +1,4 @@
+import { pause } from '../common/pause';
 import { Inject, Injectable, Logger, OnModuleDestroy, Optional } from '@nestjs/common';
 import { ErrorCode, ErrorDetails, Errors, GatewayError } from '../common/errors';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -136,7 +137,8 @@ export class ExactlyOnce implements OnModuleDestroy {
   private async settleLater(claimed: AdjustmentRecord, token: string, outcome: Outcome, settledLater?: (record: AdjustmentRecord) => void): Promise<void> {
     const giveUpAt = Date.now() + SETTLE_RETRY_FOR_MS;
     for (let delay = SETTLE_RETRY_FIRST_MS; Date.now() < giveUpAt; delay = Math.min(delay * 2, SETTLE_RETRY_MAX_MS)) {
-      if (!(await this.pause(delay))) break;
+      // Nothing to keep the process for: shutdown waits for this work through the Lifecycle instead.
+      if (!(await pause(delay, this.stopping.signal, { ref: false }))) break;
       let settled: AdjustmentRecord | null;
       try {
         settled = await this.store.settle(claimed.id, token, outcome);
@@ -165,25 +167,6 @@ export class ExactlyOnce implements OnModuleDestroy {
     this.logger.error(
       `adjustment ${claimed.id} answered ${outcome.status} by RevenueCat but not settled: it reads UNKNOWN once its lease ends; retry it with its idempotency key`,
     );
-  }
-
-  /** Resolves true after `ms`, or false at once when the module stops. */
-  private pause(ms: number): Promise<boolean> {
-    const signal = this.stopping.signal;
-    if (signal.aborted) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(true);
-      }, ms);
-      // Nothing to keep the process for: shutdown waits for this work through the Lifecycle instead.
-      timer.unref();
-      const onAbort = () => {
-        clearTimeout(timer);
-        resolve(false);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-    });
   }
 }
 
