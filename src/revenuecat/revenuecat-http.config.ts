@@ -1,6 +1,7 @@
 import type { AxiosRequestConfig } from 'axios';
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { getProxyForUrl } from 'proxy-from-env';
 import type { AppConfig } from '../config/app-config';
 
 /**
@@ -25,6 +26,9 @@ export function revenueCatHttpConfig(config: AppConfig): AxiosRequestConfig {
       Accept: 'application/json',
       'User-Agent': 'credits-admin-gateway',
     },
+    // The proxy environment is read once, here: without a proxy for RevenueCat's origin, axios would
+    // otherwise look it up again on every call (BENCHMARKS.md). With one, axios keeps handling it.
+    proxy: getProxyForUrl(apiUrl) ? undefined : false,
     httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 128 }),
     httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 128 }),
     // Until the connection is made, then a socket-idle timer; the client adds a deadline on each whole exchange.

@@ -488,3 +488,69 @@ describe('RevenueCatLedger pacing: every transaction attempt under the one budge
     expect(emulator.balanceOf('user_2abcXYZ', 'CRD')).toBe(250);
   });
 });
+
+describe('RevenueCatLedger behind an HTTP proxy (HTTP_PROXY, NO_PROXY)', () => {
+  const emulator = new RevenueCatEmulator();
+  let proxy: Server;
+  let proxyUrl: string;
+  const proxied: string[] = [];
+  const saved = { HTTP_PROXY: process.env.HTTP_PROXY, NO_PROXY: process.env.NO_PROXY };
+
+  beforeAll(async () => {
+    await emulator.listen();
+    // A forward proxy: records the absolute URL it is asked for, then relays the exchange.
+    proxy = createServer((req, res) => {
+      proxied.push(req.url ?? '');
+      const upstream = http.request(req.url ?? '', { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      });
+      upstream.on('error', () => res.destroy());
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    await new Promise((resolve) => proxy.close(resolve));
+    await emulator.close();
+  });
+  beforeEach(() => {
+    proxied.length = 0;
+    delete process.env.NO_PROXY;
+  });
+
+  it('sends every call through the proxy the environment names, with its Authorization intact', async () => {
+    process.env.HTTP_PROXY = proxyUrl;
+    const { ledger } = ledgerFor(emulator.baseUrl, emulator.apiKey, emulator.projectId);
+    try {
+      expect(await ledger.listBalances('user_2abcXYZ', { includeEmpty: false })).toEqual([{ currency: 'CRD', name: 'Credits', balance: 250 }]);
+      expect(proxied).toEqual([`${emulator.baseUrl}/projects/${emulator.projectId}/customers/user_2abcXYZ/virtual_currencies?limit=100`]);
+    } finally {
+      ledger.onModuleDestroy();
+    }
+  });
+
+  it('goes direct when NO_PROXY names RevenueCat, or no proxy is set', async () => {
+    for (const env of [
+      { HTTP_PROXY: proxyUrl, NO_PROXY: '127.0.0.1' },
+      { HTTP_PROXY: undefined, NO_PROXY: undefined },
+    ]) {
+      for (const [name, value] of Object.entries(env)) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+      const { ledger } = ledgerFor(emulator.baseUrl, emulator.apiKey, emulator.projectId);
+      try {
+        expect(await ledger.listBalances('user_2abcXYZ', { includeEmpty: false })).toHaveLength(1);
+      } finally {
+        ledger.onModuleDestroy();
+      }
+    }
+    expect(proxied).toEqual([]);
+  });
+});
