@@ -1,8 +1,9 @@
-import { Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
-import { LoggerModule } from 'nestjs-pino';
+import { Global, Inject, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { LoggerModule, PARAMS_PROVIDER_TOKEN, type Params } from 'nestjs-pino';
 import pino from 'pino';
+import { pinoHttp, type Options as PinoHttpOptions } from 'pino-http';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { RequestLoggingMiddleware } from './request-logging.middleware';
+import { requestLogOptions } from './request-log';
 
 /** Everything that could carry a credential, wherever it appears in a log line. */
 export const REDACTED_PATHS = [
@@ -17,10 +18,11 @@ export const REDACTED_PATHS = [
 ];
 
 /**
- * nestjs-pino's Logger for the whole app, over one pino logger made here. Its own per-request middleware
- * (pino-http and the binding of a request logger) is off (`useExisting`, no routes): RequestLoggingMiddleware
- * does that work, for every route. Global, as nestjs-pino's own module is: Nest mounts the middleware
- * of global modules before any other's, and every other middleware needs the request's id and scope.
+ * nestjs-pino's Logger for the whole app, over one pino logger made here, and pino-http on every route
+ * for the request log line (request-log.ts). nestjs-pino's own request middleware is off (`useExisting`,
+ * no routes): it would bind each request's logger in an AsyncLocalStorage, which on Node 20 taxes every
+ * promise of every request (docs/decisions.md, "The request log line"). Global, as nestjs-pino's module
+ * is: Nest mounts the middleware of global modules before any other's.
  */
 @Global()
 @Module({
@@ -28,16 +30,17 @@ export const REDACTED_PATHS = [
     LoggerModule.forRootAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
-        pinoHttp: { logger: pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }) },
+        pinoHttp: requestLogOptions(pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } })),
         useExisting: true,
         forRoutes: [],
       }),
     }),
   ],
-  providers: [RequestLoggingMiddleware],
 })
 export class LoggingModule implements NestModule {
+  constructor(@Inject(PARAMS_PROVIDER_TOKEN) private readonly params: Params) {}
+
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(RequestLoggingMiddleware).forRoutes('*path');
+    consumer.apply(pinoHttp(this.params.pinoHttp as PinoHttpOptions)).forRoutes('*path');
   }
 }
