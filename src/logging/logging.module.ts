@@ -41,6 +41,8 @@ export class LoggingModule implements NestModule {
   constructor(@Inject(PARAMS_PROVIDER_TOKEN) private readonly params: Params) {}
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(pinoHttp(this.params.pinoHttp as PinoHttpOptions)).forRoutes('*path');
+    const options = this.params.pinoHttp as PinoHttpOptions;
+    // Below `info` (LOG_LEVEL=warn) no request line is written, so pino-http's per-request work is skipped.
+    if (options.logger?.isLevelEnabled('info')) consumer.apply(pinoHttp(options)).forRoutes('*path');
   }
 }
