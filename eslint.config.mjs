@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['eslint.config.mjs', 'dist/', 'coverage/', '.bench-build/', 'data/'],
+    ignores: ['eslint.config.mjs', 'dist/', 'coverage/', '.bench-build/', 'data/', 'test/fixtures/console-dist/'],
   },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,

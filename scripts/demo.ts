@@ -4,6 +4,8 @@
  */
 import { Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../src/bootstrap';
 import { loadConfig } from '../src/config/app-config';
@@ -33,7 +35,10 @@ async function main(): Promise<void> {
   await app.listen(config.port, config.host);
   // The port bound, not the one asked for: PORT=0 picks a free one.
   const { port } = app.getHttpServer().address() as AddressInfo;
-  const url = `http://${config.host}:${port}/graphql`;
+  const origin = `http://${config.host}:${port}`;
+  const url = `${origin}/graphql`;
+  const consoleUrl = `${origin}/console/`;
+  const consoleBuilt = existsSync(join(config.consoleDir, 'index.html'));
 
   const curl = (query: string, extraHeaders = '') =>
     `curl -s ${url} -H 'content-type: application/json' -H "authorization: Bearer $ADMIN_SECRET"${extraHeaders} \\\n` +
@@ -43,10 +48,13 @@ async function main(): Promise<void> {
     '',
     'Credits admin gateway demo: the service on the built-in RevenueCat emulator (no account, no network).',
     '',
-    `  GraphQL (HTTP and graphql-ws):  ${url}`,
-    `  Apollo Sandbox:                 open ${url} in a browser, add header Authorization: Bearer <secret>`,
-    `  RevenueCat emulator:            ${emulatorUrl} (project ${emulator.projectId})`,
+    `  Support console:                open ${consoleUrl} and paste the admin secret below into Token`,
+    ...(consoleBuilt ? [] : [`                                  (not built yet: run npm run build, then npm run demo again)`]),
     `  Admin secret:                   ${adminSecret}`,
+    '',
+    `  GraphQL (HTTP and graphql-ws):  ${url}`,
+    `  Apollo Sandbox:                 open ${url} in a browser, add header Authorization: Bearer <secret> (loads from Apollo's CDN: needs internet)`,
+    `  RevenueCat emulator:            ${emulatorUrl} (project ${emulator.projectId})`,
     '  Demo customers:                 user_2abcXYZ (250 CRD), user_demo_rich (100000 CRD), user_demo_empty',
     '',
     'Try it (in another terminal):',
@@ -75,7 +83,7 @@ async function main(): Promise<void> {
     ),
     '',
     '# watch usage.changed events over graphql-ws (in a third terminal; then run the grant again with a new key)',
-    `GATEWAY_URL=http://${config.host}:${port} TOKEN="$ADMIN_SECRET" npm run subscribe -- user_2abcXYZ`,
+    `GATEWAY_URL=${origin} TOKEN="$ADMIN_SECRET" npm run subscribe -- user_2abcXYZ`,
     '',
     'The journal is in memory here (DATABASE_URL=pglite:memory): it is gone when the demo stops.',
     'Ctrl-C stops both.',

@@ -13,6 +13,7 @@ import { RoleGuard } from './auth/role.guard';
 import { BulkModule } from './bulk/bulk.module';
 import { PacingModule } from './revenuecat/pacing/pacing.module';
 import { CommonModule } from './common/common.module';
+import { ConsoleModule } from './console/console.module';
 import { BodyErrorFilter, GatewayErrorFilter } from './common/gateway-error.filter';
 import { REFUSAL_COUNTER } from './common/http-refusal';
 import { GRAPHQL_PATH } from './common/graphql-path';
@@ -103,6 +104,7 @@ export class AppModule {
         BulkModule,
         RealtimeModule,
         HealthModule,
+        ConsoleModule,
       ],
     };
   }

@@ -58,6 +58,7 @@ describe('foundation: auth, currencies and balances over GraphQL', () => {
       expect(admin.body.data?.__schema.queryType.fields.map((field) => field.name)).toEqual([
         'adjustment',
         'adjustments',
+        'adjustmentsCsv',
         'approvalRequests',
         'balances',
         'bulkAdjustment',

@@ -52,6 +52,11 @@ export const ERROR_CATALOGUE = {
     status: 422,
     message: 'not_reversible: only an APPLIED adjustment that is not itself a reversal can be reversed',
   },
+  export_too_large: { status: 422, message: 'export_too_large: the export has more rows than one call may return; narrow it with a filter' },
+  console_not_built: {
+    status: 503,
+    message: 'console_not_built: the support console has not been built on this server; run npm run build (or set CONSOLE_DIR)',
+  },
   shutting_down: { status: 503, message: 'shutting_down: this instance is shutting down; retry, another instance will answer' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
@@ -150,6 +155,9 @@ export const Errors = {
       { field: 'adjustmentId', adjustmentStatus },
     ),
   shuttingDown: () => new GatewayError('shutting_down', undefined, { retryAfterSeconds: 1 }),
+  exportTooLarge: (maxRows: number) => new GatewayError('export_too_large', `export_too_large: more than ${maxRows} rows; narrow the export with status`, { field: 'userId' }),
+  consoleNotBuilt: () => new GatewayError('console_not_built'),
+  consoleFileNotFound: () => new GatewayError('not_found', 'not_found: the console has no file at that path', { field: 'path' }),
 };
 
 /** An error as every response shows it, over HTTP or graphql-ws: the catalogue's message and extensions, and the request id. */

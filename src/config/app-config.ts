@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import proxyAddr from 'proxy-addr';
 
 export class ConfigError extends Error {
@@ -49,6 +50,8 @@ export interface AppConfig {
   pacing: PacingConfig;
   /** Bulk adjustment jobs: how long an instance's hold on a running job lasts without renewal. */
   bulk: { leaseMs: number };
+  /** The built support console served at /console/ (CONSOLE_DIR; default: the repository's console/dist). */
+  consoleDir: string;
 }
 
 export interface PacingConfig {
@@ -60,6 +63,9 @@ export interface PacingConfig {
 export type DatabaseConfig = { kind: 'postgres'; url: string; schema?: string } | { kind: 'pglite'; dir: string } | { kind: 'pglite'; memory: true };
 
 export const DEFAULT_DATABASE_URL = 'pglite:./data';
+
+/** The repository's console/dist, from this file's place in src/config/ or dist/config/: the same for ts-node and `node dist/main.js`. */
+export const DEFAULT_CONSOLE_DIR = resolve(__dirname, '..', '..', 'console', 'dist');
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -133,6 +139,7 @@ export function loadConfig(env: Env): AppConfig {
       bulkSharePercent: integer(env, 'BULK_SHARE_PERCENT', 75, 1, 100),
     },
     bulk: { leaseMs: integer(env, 'BULK_LEASE_SECONDS', 30, 2, 600) * 1000 },
+    consoleDir: resolve(optional(env, 'CONSOLE_DIR') ?? DEFAULT_CONSOLE_DIR),
   };
   if (config.revenueCat.projectId !== undefined && !/^[A-Za-z0-9_-]{1,255}$/.test(config.revenueCat.projectId)) {
     throw new ConfigError('REVENUECAT_PROJECT_ID', 'must be 1 to 255 letters, digits, "_" or "-"');

@@ -232,7 +232,25 @@ export class AdjustmentRepository {
    * a test can EXPLAIN exactly what is sent. Throws InvalidPageArgumentError for a bad `first` or `after`.
    */
   listStatement(filter: AdjustmentFilter, first: number, after?: string | null) {
-    const position = pageStart(first, after);
+    return this.newestFirst(filter, pageStart(first, after), first + 1);
+  }
+
+  /**
+   * Every record `filter` matches, newest first, in pages of `pageSize` read by keyset (each page starts after
+   * the last row of the one before), so a long history is never held by one statement or one array.
+   */
+  async *pages(filter: AdjustmentFilter, pageSize: number): AsyncGenerator<AdjustmentRecord[]> {
+    let position: Position | null = null;
+    for (;;) {
+      const statement = this.newestFirst(filter, position, pageSize);
+      const rows: AdjustmentRecord[] = await whileAvailable(() => statement);
+      if (rows.length > 0) yield rows;
+      if (rows.length < pageSize) return;
+      position = rows[rows.length - 1];
+    }
+  }
+
+  private newestFirst(filter: AdjustmentFilter, position: Position | null, limit: number) {
     const conditions: SQL[] = [];
     if (filter.userId !== undefined) conditions.push(eq(adjustments.userId, filter.userId));
     if (filter.currency !== undefined) conditions.push(eq(adjustments.currency, filter.currency));
@@ -247,7 +265,7 @@ export class AdjustmentRepository {
       .from(adjustments)
       .where(and(...conditions))
       .orderBy(desc(adjustments.createdAt), desc(adjustments.id))
-      .limit(first + 1);
+      .limit(limit);
   }
 }
 

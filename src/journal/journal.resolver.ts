@@ -3,9 +3,15 @@ import { Roles } from '../auth/roles.decorator';
 import { Metrics } from '../metrics/metrics';
 import { RateLimit } from '../rate-limit/rate-limit.decorator';
 import { AdjustmentRecord, AdjustmentRepository } from './adjustment.repository';
-import { AdjustmentsArgs } from './dto/adjustments.args';
+import { Errors } from '../common/errors';
+import { AdjustmentsArgs, AdjustmentsCsvArgs } from './dto/adjustments.args';
+import { HISTORY_CSV_HEADER, historyCsvLine } from './history-csv';
 import { AdjustmentConnection, AdjustmentRecordModel } from './models/adjustment-record.model';
 import { toRecordModel } from './record-model';
+
+/** The most rows one export returns: the whole answer is one GraphQL string, held in memory until sent. */
+export const HISTORY_CSV_MAX_ROWS = 100_000;
+const EXPORT_PAGE_SIZE = 1_000;
 
 /** History without RevenueCat access: one adjustment, or pages of them, newest first. */
 @Resolver(() => AdjustmentRecordModel)
@@ -44,6 +50,25 @@ export class JournalResolver {
         after,
       );
       return { nodes: page.nodes.map(toRecordModel), pageInfo: { endCursor: page.endCursor, hasNextPage: page.hasNextPage } };
+    });
+  }
+
+  @Query(() => String, {
+    description: `A customer's whole history as CSV (RFC 4180, header row, newest first), read in pages on the server: one call, one unit of the reads budget. At most ${HISTORY_CSV_MAX_ROWS} rows (else export_too_large). A text cell beginning with =, +, -, @, tab or CR is prefixed with '.`,
+  })
+  @Roles('VIEWER')
+  @RateLimit('reads')
+  adjustmentsCsv(@Args() { userId, status }: AdjustmentsCsvArgs): Promise<string> {
+    return this.metrics.measure('adjustmentsCsv', async () => {
+      const now = new Date();
+      const lines = [HISTORY_CSV_HEADER];
+      let rows = 0;
+      for await (const page of this.journal.pages({ userId, status: status ? [status] : undefined }, EXPORT_PAGE_SIZE)) {
+        rows += page.length;
+        if (rows > HISTORY_CSV_MAX_ROWS) throw Errors.exportTooLarge(HISTORY_CSV_MAX_ROWS);
+        for (const record of page) lines.push(historyCsvLine(record, now));
+      }
+      return lines.join('');
     });
   }
 

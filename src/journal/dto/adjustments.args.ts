@@ -69,3 +69,15 @@ export class AdjustmentsArgs {
   @PageAfter()
   after?: string | null;
 }
+
+@ArgsType()
+export class AdjustmentsCsvArgs {
+  @Field(() => ID, { description: 'The customer whose whole history is exported.' })
+  @IsCustomerId()
+  userId!: string;
+
+  @Field(() => AdjustmentStatusEnum, { nullable: true, description: 'Only adjustments whose status reads this now.' })
+  @IsOptional()
+  @IsIn(ADJUSTMENT_STATUSES)
+  status?: AdjustmentStatus | null;
+}
