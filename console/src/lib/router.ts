@@ -4,7 +4,8 @@ import { useEffect, useState } from 'preact/hooks';
 export type Route =
   { view: 'customer'; userId?: string } | { view: 'approvals' } | { view: 'bulk'; id?: string } | { view: 'operators' } | { view: 'not-found'; path: string };
 
-export const BASE = import.meta.env.BASE_URL; // '/console/'
+/** Where the gateway serves the console: vite.config.mts `base`. */
+export const BASE = '/console/';
 
 export function parseRoute(pathname: string): Route {
   const path = pathname.startsWith(BASE) ? pathname.slice(BASE.length) : pathname.replace(/^\//, '');
