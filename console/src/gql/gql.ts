@@ -38,6 +38,8 @@ type Documents = {
     "\n  query Operators {\n    operators {\n      id\n      name\n      role\n      maxAdjustment\n      dailyLimit\n      tokenPrefix\n      lastUsedAt\n      createdAt\n      createdBy {\n        name\n        onBehalfOf\n      }\n    }\n  }\n": typeof types.OperatorsDocument,
     "\n  mutation CreateOperator($input: CreateOperatorInput!) {\n    createOperator(input: $input) {\n      token\n      operator {\n        id\n        name\n        role\n      }\n    }\n  }\n": typeof types.CreateOperatorDocument,
     "\n  mutation RevokeOperator($id: ID!) {\n    revokeOperator(id: $id) {\n      id\n      name\n      revokedAt\n    }\n  }\n": typeof types.RevokeOperatorDocument,
+    "\n  mutation ToolAdjustCredits($input: AdjustCreditsInput!) {\n    adjustCredits(input: $input) {\n      id\n      balance\n      replayed\n      idempotencyKey\n    }\n  }\n": typeof types.ToolAdjustCreditsDocument,
+    "\n  subscription ToolUsageChanged($userId: ID!) {\n    usageChanged(userId: $userId) {\n      id\n      currency\n      delta\n      balance\n      occurredAt\n    }\n  }\n": typeof types.ToolUsageChangedDocument,
 };
 const documents: Documents = {
     "\n  query Me {\n    me {\n      name\n      role\n      operatorId\n      onBehalfOf\n    }\n  }\n": types.MeDocument,
@@ -63,6 +65,8 @@ const documents: Documents = {
     "\n  query Operators {\n    operators {\n      id\n      name\n      role\n      maxAdjustment\n      dailyLimit\n      tokenPrefix\n      lastUsedAt\n      createdAt\n      createdBy {\n        name\n        onBehalfOf\n      }\n    }\n  }\n": types.OperatorsDocument,
     "\n  mutation CreateOperator($input: CreateOperatorInput!) {\n    createOperator(input: $input) {\n      token\n      operator {\n        id\n        name\n        role\n      }\n    }\n  }\n": types.CreateOperatorDocument,
     "\n  mutation RevokeOperator($id: ID!) {\n    revokeOperator(id: $id) {\n      id\n      name\n      revokedAt\n    }\n  }\n": types.RevokeOperatorDocument,
+    "\n  mutation ToolAdjustCredits($input: AdjustCreditsInput!) {\n    adjustCredits(input: $input) {\n      id\n      balance\n      replayed\n      idempotencyKey\n    }\n  }\n": types.ToolAdjustCreditsDocument,
+    "\n  subscription ToolUsageChanged($userId: ID!) {\n    usageChanged(userId: $userId) {\n      id\n      currency\n      delta\n      balance\n      occurredAt\n    }\n  }\n": types.ToolUsageChangedDocument,
 };
 
 /**
@@ -157,6 +161,14 @@ export function graphql(source: "\n  mutation CreateOperator($input: CreateOpera
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation RevokeOperator($id: ID!) {\n    revokeOperator(id: $id) {\n      id\n      name\n      revokedAt\n    }\n  }\n"): typeof import('./graphql').RevokeOperatorDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ToolAdjustCredits($input: AdjustCreditsInput!) {\n    adjustCredits(input: $input) {\n      id\n      balance\n      replayed\n      idempotencyKey\n    }\n  }\n"): typeof import('./graphql').ToolAdjustCreditsDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription ToolUsageChanged($userId: ID!) {\n    usageChanged(userId: $userId) {\n      id\n      currency\n      delta\n      balance\n      occurredAt\n    }\n  }\n"): typeof import('./graphql').ToolUsageChangedDocument;
 
 
 export function graphql(source: string) {

@@ -253,6 +253,20 @@ export type RevokeOperatorMutationVariables = Exact<{
 
 export type RevokeOperatorMutation = { revokeOperator: { id: string, name: string, revokedAt: string | null } | null };
 
+export type ToolAdjustCreditsMutationVariables = Exact<{
+  input: AdjustCreditsInput;
+}>;
+
+
+export type ToolAdjustCreditsMutation = { adjustCredits: { id: string, balance: number, replayed: boolean, idempotencyKey: string | null } | null };
+
+export type ToolUsageChangedSubscriptionVariables = Exact<{
+  userId: string | number;
+}>;
+
+
+export type ToolUsageChangedSubscription = { usageChanged: { id: string, currency: string, delta: number, balance: number, occurredAt: string } };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -703,3 +717,24 @@ export const RevokeOperatorDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RevokeOperatorMutation, RevokeOperatorMutationVariables>;
+export const ToolAdjustCreditsDocument = new TypedDocumentString(`
+    mutation ToolAdjustCredits($input: AdjustCreditsInput!) {
+  adjustCredits(input: $input) {
+    id
+    balance
+    replayed
+    idempotencyKey
+  }
+}
+    `) as unknown as TypedDocumentString<ToolAdjustCreditsMutation, ToolAdjustCreditsMutationVariables>;
+export const ToolUsageChangedDocument = new TypedDocumentString(`
+    subscription ToolUsageChanged($userId: ID!) {
+  usageChanged(userId: $userId) {
+    id
+    currency
+    delta
+    balance
+    occurredAt
+  }
+}
+    `) as unknown as TypedDocumentString<ToolUsageChangedSubscription, ToolUsageChangedSubscriptionVariables>;
