@@ -23,6 +23,11 @@ export default defineConfig({
   },
   preview: {
     proxy: { '/graphql': { target: gateway, ws: true, changeOrigin: false } },
+    // The policy the gateway serves the console with, so `vite preview` shows any violation the same way.
+    headers: {
+      'content-security-policy':
+        "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+    },
   },
   test: {
     include: ['src/**/*.spec.ts'],
