@@ -35,6 +35,8 @@ function fromGraphQLError(error: GraphQLErrorShape, requestId: string | undefine
 export interface Gateway {
   request<R, V>(document: TypedDocumentString<R, V>, variables: V): Promise<R>;
   subscribe<R, V>(document: TypedDocumentString<R, V>, variables: V, onData: (data: R) => void, onError: (error: GatewayError) => void): () => void;
+  /** Told whether the live connection is up now and on every change; returns the way to stop listening. */
+  onLive(listener: (live: boolean) => void): () => void;
   dispose(): void;
 }
 
@@ -58,6 +60,12 @@ export function createGateway(options: GatewayOptions): Gateway {
   const origin = options.origin ?? window.location.origin;
   const doFetch = options.fetch ?? window.fetch.bind(window);
   let ws: Client | undefined;
+  let live = false;
+  const liveListeners = new Set<(live: boolean) => void>();
+  const setLive = (value: boolean) => {
+    live = value;
+    liveListeners.forEach((listener) => listener(value));
+  };
 
   const refuse = (error: GatewayError): GatewayError => {
     if (REFUSED.has(error.code)) options.onRefused?.(error);
@@ -100,6 +108,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         const code = (event as { code?: number }).code;
         return code === undefined || !(code === 4401 || code === 4403 || code === 4400);
       },
+      on: { connected: () => setLive(true), closed: () => setLive(false) },
     });
     return ws;
   }
@@ -132,6 +141,11 @@ export function createGateway(options: GatewayOptions): Gateway {
   return {
     request,
     subscribe,
+    onLive: (listener) => {
+      liveListeners.add(listener);
+      listener(live);
+      return () => liveListeners.delete(listener);
+    },
     dispose: () => {
       void ws?.dispose();
       ws = undefined;

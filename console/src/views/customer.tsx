@@ -113,7 +113,11 @@ export function CustomerView({ userId, focusUserId }: { userId?: string; focusUs
 }
 
 function LiveBadge({ live }: { live: boolean }) {
-  return <span class={live ? 'badge badge-live' : 'badge badge-muted'}>{live ? 'live' : 'not live'}</span>;
+  return (
+    <span class={live ? 'badge badge-live' : 'badge badge-muted'} title={live ? 'Updates by itself when the balance changes' : 'Not connected for live updates'}>
+      {live ? 'live' : 'not live'}
+    </span>
+  );
 }
 
 interface BalancesState {
@@ -153,7 +157,6 @@ function useBalances(userId: string | undefined, onChange: () => void): Balances
       { userId },
       ({ usageChanged: event }) => {
         if (!active || event.userId !== userId) return;
-        setLive(true);
         const seen = latest.get(event.currency);
         if (seen === undefined || seen <= event.occurredAt) {
           latest.set(event.currency, event.occurredAt);
@@ -161,22 +164,19 @@ function useBalances(userId: string | undefined, onChange: () => void): Balances
         }
         onChangeRef.current();
       },
-      (subscriptionError) => {
-        if (!active) return;
-        setLive(false);
-        setError(subscriptionError);
-      },
+      (subscriptionError) => active && setError(subscriptionError),
     );
+    const stopWatching = gateway.onLive((up) => active && setLive(up));
     gateway.request(BalancesDocument, { userId }).then(
       (data) => {
         if (!active) return;
         setRows(data.balances);
-        setLive(true);
       },
       (requestError: unknown) => active && setError(requestError),
     );
     return () => {
       active = false;
+      stopWatching();
       unsubscribe();
     };
   }, [gateway, userId]);
