@@ -301,3 +301,33 @@ export const RevokeOperatorMutation = graphql(`
     }
   }
 `);
+
+export const RetryBulkMutation = graphql(`
+  mutation RetryBulk($id: ID!) {
+    retryBulkAdjustment(id: $id) {
+      ...BulkJob
+    }
+  }
+`);
+
+export const BulkItemsQuery = graphql(`
+  query BulkItems($id: ID!, $status: AdjustmentStatus, $after: String) {
+    bulkAdjustment(id: $id) {
+      id
+      items(status: $status, first: 50, after: $after) {
+        nodes {
+          id
+          userId
+          amount
+          status
+          errorCode
+          settledAt
+        }
+        pageInfo {
+          endCursor
+          hasNextPage
+        }
+      }
+    }
+  }
+`);

@@ -38,6 +38,8 @@ type Documents = {
     "\n  query Operators {\n    operators {\n      id\n      name\n      role\n      maxAdjustment\n      dailyLimit\n      tokenPrefix\n      lastUsedAt\n      createdAt\n      createdBy {\n        name\n        onBehalfOf\n      }\n    }\n  }\n": typeof types.OperatorsDocument,
     "\n  mutation CreateOperator($input: CreateOperatorInput!) {\n    createOperator(input: $input) {\n      token\n      operator {\n        id\n        name\n        role\n      }\n    }\n  }\n": typeof types.CreateOperatorDocument,
     "\n  mutation RevokeOperator($id: ID!) {\n    revokeOperator(id: $id) {\n      id\n      name\n      revokedAt\n    }\n  }\n": typeof types.RevokeOperatorDocument,
+    "\n  mutation RetryBulk($id: ID!) {\n    retryBulkAdjustment(id: $id) {\n      ...BulkJob\n    }\n  }\n": typeof types.RetryBulkDocument,
+    "\n  query BulkItems($id: ID!, $status: AdjustmentStatus, $after: String) {\n    bulkAdjustment(id: $id) {\n      id\n      items(status: $status, first: 50, after: $after) {\n        nodes {\n          id\n          userId\n          amount\n          status\n          errorCode\n          settledAt\n        }\n        pageInfo {\n          endCursor\n          hasNextPage\n        }\n      }\n    }\n  }\n": typeof types.BulkItemsDocument,
     "\n  mutation ToolAdjustCredits($input: AdjustCreditsInput!) {\n    adjustCredits(input: $input) {\n      id\n      balance\n      replayed\n      idempotencyKey\n    }\n  }\n": typeof types.ToolAdjustCreditsDocument,
     "\n  subscription ToolUsageChanged($userId: ID!) {\n    usageChanged(userId: $userId) {\n      id\n      currency\n      delta\n      balance\n      occurredAt\n    }\n  }\n": typeof types.ToolUsageChangedDocument,
 };
@@ -65,6 +67,8 @@ const documents: Documents = {
     "\n  query Operators {\n    operators {\n      id\n      name\n      role\n      maxAdjustment\n      dailyLimit\n      tokenPrefix\n      lastUsedAt\n      createdAt\n      createdBy {\n        name\n        onBehalfOf\n      }\n    }\n  }\n": types.OperatorsDocument,
     "\n  mutation CreateOperator($input: CreateOperatorInput!) {\n    createOperator(input: $input) {\n      token\n      operator {\n        id\n        name\n        role\n      }\n    }\n  }\n": types.CreateOperatorDocument,
     "\n  mutation RevokeOperator($id: ID!) {\n    revokeOperator(id: $id) {\n      id\n      name\n      revokedAt\n    }\n  }\n": types.RevokeOperatorDocument,
+    "\n  mutation RetryBulk($id: ID!) {\n    retryBulkAdjustment(id: $id) {\n      ...BulkJob\n    }\n  }\n": types.RetryBulkDocument,
+    "\n  query BulkItems($id: ID!, $status: AdjustmentStatus, $after: String) {\n    bulkAdjustment(id: $id) {\n      id\n      items(status: $status, first: 50, after: $after) {\n        nodes {\n          id\n          userId\n          amount\n          status\n          errorCode\n          settledAt\n        }\n        pageInfo {\n          endCursor\n          hasNextPage\n        }\n      }\n    }\n  }\n": types.BulkItemsDocument,
     "\n  mutation ToolAdjustCredits($input: AdjustCreditsInput!) {\n    adjustCredits(input: $input) {\n      id\n      balance\n      replayed\n      idempotencyKey\n    }\n  }\n": types.ToolAdjustCreditsDocument,
     "\n  subscription ToolUsageChanged($userId: ID!) {\n    usageChanged(userId: $userId) {\n      id\n      currency\n      delta\n      balance\n      occurredAt\n    }\n  }\n": types.ToolUsageChangedDocument,
 };
@@ -161,6 +165,14 @@ export function graphql(source: "\n  mutation CreateOperator($input: CreateOpera
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation RevokeOperator($id: ID!) {\n    revokeOperator(id: $id) {\n      id\n      name\n      revokedAt\n    }\n  }\n"): typeof import('./graphql').RevokeOperatorDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RetryBulk($id: ID!) {\n    retryBulkAdjustment(id: $id) {\n      ...BulkJob\n    }\n  }\n"): typeof import('./graphql').RetryBulkDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query BulkItems($id: ID!, $status: AdjustmentStatus, $after: String) {\n    bulkAdjustment(id: $id) {\n      id\n      items(status: $status, first: 50, after: $after) {\n        nodes {\n          id\n          userId\n          amount\n          status\n          errorCode\n          settledAt\n        }\n        pageInfo {\n          endCursor\n          hasNextPage\n        }\n      }\n    }\n  }\n"): typeof import('./graphql').BulkItemsDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -253,6 +253,22 @@ export type RevokeOperatorMutationVariables = Exact<{
 
 export type RevokeOperatorMutation = { revokeOperator: { id: string, name: string, revokedAt: string | null } | null };
 
+export type RetryBulkMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RetryBulkMutation = { retryBulkAdjustment: { id: string, status: BulkAdjustmentStatus, currency: string, reason: string, total: number, queued: number, applied: number, rejected: number, unknown: number, cancelled: number, etaSeconds: number | null, createdAt: string, startedAt: string | null, finishedAt: string | null, createdBy: { name: string, onBehalfOf: string | null } } | null };
+
+export type BulkItemsQueryVariables = Exact<{
+  id: string | number;
+  status?: AdjustmentStatus | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type BulkItemsQuery = { bulkAdjustment: { id: string, items: { nodes: Array<{ id: string, userId: string, amount: number, status: AdjustmentStatus, errorCode: string | null, settledAt: string | null }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } } } | null };
+
 export type ToolAdjustCreditsMutationVariables = Exact<{
   input: AdjustCreditsInput;
 }>;
@@ -717,6 +733,53 @@ export const RevokeOperatorDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RevokeOperatorMutation, RevokeOperatorMutationVariables>;
+export const RetryBulkDocument = new TypedDocumentString(`
+    mutation RetryBulk($id: ID!) {
+  retryBulkAdjustment(id: $id) {
+    ...BulkJob
+  }
+}
+    fragment BulkJob on BulkAdjustment {
+  id
+  status
+  currency
+  reason
+  total
+  queued
+  applied
+  rejected
+  unknown
+  cancelled
+  etaSeconds
+  createdAt
+  startedAt
+  finishedAt
+  createdBy {
+    name
+    onBehalfOf
+  }
+}`) as unknown as TypedDocumentString<RetryBulkMutation, RetryBulkMutationVariables>;
+export const BulkItemsDocument = new TypedDocumentString(`
+    query BulkItems($id: ID!, $status: AdjustmentStatus, $after: String) {
+  bulkAdjustment(id: $id) {
+    id
+    items(status: $status, first: 50, after: $after) {
+      nodes {
+        id
+        userId
+        amount
+        status
+        errorCode
+        settledAt
+      }
+      pageInfo {
+        endCursor
+        hasNextPage
+      }
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<BulkItemsQuery, BulkItemsQueryVariables>;
 export const ToolAdjustCreditsDocument = new TypedDocumentString(`
     mutation ToolAdjustCredits($input: AdjustCreditsInput!) {
   adjustCredits(input: $input) {

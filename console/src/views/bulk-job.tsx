@@ -1,9 +1,9 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ErrorNote, Link } from '../components';
-import type { BulkJobFragment } from '../gql/graphql';
-import { actorText, atLeast, formatTime } from '../lib/format';
+import type { AdjustmentStatus, BulkItemsQuery as BulkItemsResult, BulkJobFragment } from '../gql/graphql';
+import { actorText, atLeast, formatAmount, formatTime } from '../lib/format';
 import { hrefOf } from '../lib/router';
-import { BulkJobQuery, BulkProgressSubscription, CancelBulkMutation, StartBulkMutation } from '../operations';
+import { BulkItemsQuery, BulkJobQuery, BulkProgressSubscription, CancelBulkMutation, RetryBulkMutation, StartBulkMutation } from '../operations';
 import { useSession } from '../session';
 import { progressText } from './bulk-jobs';
 
@@ -36,12 +36,16 @@ export function BulkJobView({ id }: { id: string }) {
     };
   }, [gateway, id, follow]);
 
-  const act = async (action: 'start' | 'cancel') => {
+  const act = async (action: 'start' | 'cancel' | 'retry') => {
     setBusy(true);
     setError(undefined);
     try {
       const result =
-        action === 'start' ? (await gateway.request(StartBulkMutation, { id })).startBulkAdjustment : (await gateway.request(CancelBulkMutation, { id })).cancelBulkAdjustment;
+        action === 'start'
+          ? (await gateway.request(StartBulkMutation, { id })).startBulkAdjustment
+          : action === 'cancel'
+            ? (await gateway.request(CancelBulkMutation, { id })).cancelBulkAdjustment
+            : (await gateway.request(RetryBulkMutation, { id })).retryBulkAdjustment;
       if (result) setJob(result);
       setFollow((n) => n + 1);
     } catch (actionError) {
@@ -115,10 +119,107 @@ export function BulkJobView({ id }: { id: string }) {
                   Cancel
                 </button>
               )}
+              {job.status === 'COMPLETED' && job.unknown > 0 && (
+                <button type="button" disabled={busy} onClick={() => void act('retry')}>
+                  Retry unknown items
+                </button>
+              )}
             </div>
           )}
         </section>
       )}
+      {job && <JobItems id={id} settled={job.applied + job.rejected + job.unknown + job.cancelled} />}
     </>
+  );
+}
+
+type Item = NonNullable<BulkItemsResult['bulkAdjustment']>['items']['nodes'][number];
+
+const ITEM_STATUSES: AdjustmentStatus[] = ['REJECTED', 'UNKNOWN', 'APPLIED', 'QUEUED', 'PENDING', 'CANCELLED'];
+
+/** The job's items (journal records), to see which customers were refused and why. */
+function JobItems({ id, settled }: { id: string; settled: number }) {
+  const { gateway } = useSession();
+  const [status, setStatus] = useState<AdjustmentStatus | ''>('');
+  const [items, setItems] = useState<Item[] | undefined>(undefined);
+  const [page, setPage] = useState<{ endCursor: string | null; hasNextPage: boolean }>({ endCursor: null, hasNextPage: false });
+  const [error, setError] = useState<unknown>(undefined);
+  // Only the newest read may fill the table: an older one may answer after a filter changed.
+  const generation = useRef(0);
+
+  const load = async (after: string | null) => {
+    const mine = after ? generation.current : ++generation.current;
+    try {
+      const { bulkAdjustment } = await gateway.request(BulkItemsQuery, { id, status: status === '' ? null : status, after });
+      if (!bulkAdjustment || mine !== generation.current) return;
+      setItems((current) => (after ? [...(current ?? []), ...bulkAdjustment.items.nodes] : bulkAdjustment.items.nodes));
+      setPage(bulkAdjustment.items.pageInfo);
+      setError(undefined);
+    } catch (requestError) {
+      setError(requestError);
+    }
+  };
+
+  // Read again as items settle (at most once a second: the progress stream's pace).
+  useEffect(() => {
+    void load(null);
+  }, [gateway, id, status, settled]);
+
+  return (
+    <section class="card" aria-labelledby="job-items-heading">
+      <div class="section-head">
+        <h2 id="job-items-heading">Items</h2>
+        <div class="inline">
+          <label for="item-status">Item status</label>
+          <select id="item-status" value={status} onChange={(e) => setStatus(e.currentTarget.value as AdjustmentStatus | '')}>
+            <option value="">All statuses</option>
+            {ITEM_STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
+          </select>
+        </div>
+      </div>
+      <ErrorNote error={error} />
+      <div class="table-wrap">
+        <table aria-label="Items">
+          <thead>
+            <tr>
+              <th scope="col">User</th>
+              <th scope="col" class="num">
+                Amount
+              </th>
+              <th scope="col">Status</th>
+              <th scope="col">Settled</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items?.length === 0 && (
+              <tr>
+                <td colSpan={4}>No items{status ? ` with status ${status}` : ''}.</td>
+              </tr>
+            )}
+            {items?.map((item) => (
+              <tr key={item.id}>
+                <td>
+                  <Link href={hrefOf({ view: 'customer', userId: item.userId })}>{item.userId}</Link>
+                </td>
+                <td class={`num ${item.amount < 0 ? 'negative' : 'positive'}`}>{formatAmount(item.amount, true)}</td>
+                <td>
+                  <span class={`badge status-${item.status.toLowerCase()}`}>{item.status}</span> {item.errorCode && <code>{item.errorCode}</code>}
+                </td>
+                <td>{formatTime(item.settledAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {page.hasNextPage && (
+        <button type="button" class="secondary" onClick={() => void load(page.endCursor)}>
+          Load more
+        </button>
+      )}
+    </section>
   );
 }
