@@ -58,11 +58,17 @@ describe('SubmissionKey', () => {
 });
 
 describe('outcomeOf', () => {
-  it.each(['network_error', 'bad_response', 'rc_call_failed', 'dependency_unavailable', 'idempotency_key_in_progress', 'internal_error', 'request_timeout'])(
-    '%s leaves the outcome open',
-    (code) => expect(outcomeOf(code)).toBe('open'),
-  );
-  it.each([undefined, 'insufficient_balance', 'approval_required', 'invalid_argument', 'forbidden', 'rate_limited', 'idempotency_key_reused'])('%s is definite', (code) =>
+  it.each([
+    'network_error',
+    'bad_response',
+    'rc_call_failed',
+    'dependency_unavailable',
+    'idempotency_key_in_progress',
+    'internal_error',
+    'request_timeout',
+    'approval_required',
+  ])('%s keeps the key', (code) => expect(outcomeOf(code)).toBe('open'));
+  it.each([undefined, 'insufficient_balance', 'invalid_argument', 'forbidden', 'rate_limited', 'idempotency_key_reused'])('%s is definite', (code) =>
     expect(outcomeOf(code)).toBe('definite'),
   );
 });

@@ -49,10 +49,22 @@ export class SubmissionKey {
   }
 }
 
-/** Codes after which the adjustment may or may not have been applied, or is still being applied. */
-const OPEN_CODES = new Set(['network_error', 'bad_response', 'rc_call_failed', 'dependency_unavailable', 'idempotency_key_in_progress', 'internal_error', 'request_timeout']);
+/**
+ * Codes after which the key is kept: the adjustment may or may not have been applied, or is still being
+ * applied; or it waits for approval, where the same key finds the same request instead of filing another.
+ */
+const OPEN_CODES = new Set([
+  'network_error',
+  'bad_response',
+  'rc_call_failed',
+  'dependency_unavailable',
+  'idempotency_key_in_progress',
+  'internal_error',
+  'request_timeout',
+  'approval_required',
+]);
 
-/** Whether an error code leaves a submission's outcome open (resend with the same key) or settles it. */
+/** Whether an error code leaves a submission open (resend with the same key) or settles it. */
 export function outcomeOf(code: string | undefined): 'definite' | 'open' {
   return code !== undefined && OPEN_CODES.has(code) ? 'open' : 'definite';
 }

@@ -157,7 +157,8 @@ function OutcomeText({ outcome, userId }: { outcome: Outcome; userId: string }) 
       return (
         <div class="warn">
           <p>
-            Approval required: approval request <code>{typeof requestId === 'string' ? requestId : '?'}</code> was made; a SUPERVISOR must approve it. Nothing was applied yet.
+            Approval required: approval request <code>{typeof requestId === 'string' ? requestId : '?'}</code> was made; a SUPERVISOR must approve it. Nothing was applied yet
+            (applying the same values again finds this same request).
           </p>
           <p>
             <ErrorText error={outcome.error} />
