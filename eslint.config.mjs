@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['eslint.config.mjs', 'dist/', 'coverage/', '.bench-build/', 'data/', 'test/fixtures/console-dist/'],
+    ignores: ['eslint.config.mjs', 'dist/', 'coverage/', '.bench-build/', 'data/', 'test/fixtures/console-dist/', 'console/dist/', 'console/src/gql/'],
   },
   eslint.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
@@ -20,7 +20,7 @@ export default tseslint.config(
       sourceType: 'commonjs',
       parserOptions: {
         projectService: {
-          allowDefaultProject: ['drizzle.config.ts'],
+          allowDefaultProject: ['drizzle.config.ts', 'codegen.ts'],
         },
         tsconfigRootDir: import.meta.dirname,
       },
@@ -46,6 +46,11 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' }],
       'prettier/prettier': ['error', { endOfLine: 'auto' }],
     },
+  },
+  {
+    // The console runs in the browser, as ES modules (its own tsconfig: console/tsconfig.json).
+    files: ['console/**/*.{ts,tsx,mts}'],
+    languageOptions: { globals: { ...globals.browser }, sourceType: 'module' },
   },
   {
     files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'test/helpers/**/*.ts'],
