@@ -93,6 +93,13 @@ export const HistoryQuery = graphql(`
   }
 `);
 
+/** The customer's whole history as CSV, in one read: the gateway pages the journal and quotes the cells. */
+export const HistoryCsvQuery = graphql(`
+  query HistoryCsv($userId: ID!, $status: AdjustmentStatus) {
+    adjustmentsCsv(userId: $userId, status: $status)
+  }
+`);
+
 export const AdjustmentQuery = graphql(`
   query Adjustment($id: ID!) {
     adjustment(id: $id) {

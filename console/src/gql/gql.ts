@@ -21,6 +21,7 @@ type Documents = {
     "\n  subscription UsageChanged($userId: ID!) {\n    usageChanged(userId: $userId) {\n      id\n      userId\n      currency\n      delta\n      balance\n      occurredAt\n    }\n  }\n": typeof types.UsageChangedDocument,
     "\n  fragment HistoryRecord on AdjustmentRecord {\n    id\n    createdAt\n    settledAt\n    userId\n    amount\n    currency\n    reason\n    status\n    errorCode\n    balance\n    idempotencyKey\n    bulkAdjustmentId\n    actor {\n      name\n      role\n      operatorId\n      onBehalfOf\n    }\n    approvedBy {\n      name\n      onBehalfOf\n    }\n    reverses {\n      id\n    }\n    reversedBy {\n      id\n      status\n    }\n  }\n": typeof types.HistoryRecordFragmentDoc,
     "\n  query History($filter: AdjustmentFilter!, $first: Int!, $after: String) {\n    adjustments(filter: $filter, first: $first, after: $after) {\n      nodes {\n        ...HistoryRecord\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": typeof types.HistoryDocument,
+    "\n  query HistoryCsv($userId: ID!, $status: AdjustmentStatus) {\n    adjustmentsCsv(userId: $userId, status: $status)\n  }\n": typeof types.HistoryCsvDocument,
     "\n  query Adjustment($id: ID!) {\n    adjustment(id: $id) {\n      ...HistoryRecord\n    }\n  }\n": typeof types.AdjustmentDocument,
     "\n  mutation AdjustCredits($input: AdjustCreditsInput!) {\n    adjustCredits(input: $input) {\n      id\n      amount\n      currency\n      balance\n      replayed\n      idempotencyKey\n    }\n  }\n": typeof types.AdjustCreditsDocument,
     "\n  mutation ReverseAdjustment($input: ReverseAdjustmentInput!) {\n    reverseAdjustment(input: $input) {\n      id\n      amount\n      currency\n      balance\n      replayed\n    }\n  }\n": typeof types.ReverseAdjustmentDocument,
@@ -50,6 +51,7 @@ const documents: Documents = {
     "\n  subscription UsageChanged($userId: ID!) {\n    usageChanged(userId: $userId) {\n      id\n      userId\n      currency\n      delta\n      balance\n      occurredAt\n    }\n  }\n": types.UsageChangedDocument,
     "\n  fragment HistoryRecord on AdjustmentRecord {\n    id\n    createdAt\n    settledAt\n    userId\n    amount\n    currency\n    reason\n    status\n    errorCode\n    balance\n    idempotencyKey\n    bulkAdjustmentId\n    actor {\n      name\n      role\n      operatorId\n      onBehalfOf\n    }\n    approvedBy {\n      name\n      onBehalfOf\n    }\n    reverses {\n      id\n    }\n    reversedBy {\n      id\n      status\n    }\n  }\n": types.HistoryRecordFragmentDoc,
     "\n  query History($filter: AdjustmentFilter!, $first: Int!, $after: String) {\n    adjustments(filter: $filter, first: $first, after: $after) {\n      nodes {\n        ...HistoryRecord\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n": types.HistoryDocument,
+    "\n  query HistoryCsv($userId: ID!, $status: AdjustmentStatus) {\n    adjustmentsCsv(userId: $userId, status: $status)\n  }\n": types.HistoryCsvDocument,
     "\n  query Adjustment($id: ID!) {\n    adjustment(id: $id) {\n      ...HistoryRecord\n    }\n  }\n": types.AdjustmentDocument,
     "\n  mutation AdjustCredits($input: AdjustCreditsInput!) {\n    adjustCredits(input: $input) {\n      id\n      amount\n      currency\n      balance\n      replayed\n      idempotencyKey\n    }\n  }\n": types.AdjustCreditsDocument,
     "\n  mutation ReverseAdjustment($input: ReverseAdjustmentInput!) {\n    reverseAdjustment(input: $input) {\n      id\n      amount\n      currency\n      balance\n      replayed\n    }\n  }\n": types.ReverseAdjustmentDocument,
@@ -97,6 +99,10 @@ export function graphql(source: "\n  fragment HistoryRecord on AdjustmentRecord 
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query History($filter: AdjustmentFilter!, $first: Int!, $after: String) {\n    adjustments(filter: $filter, first: $first, after: $after) {\n      nodes {\n        ...HistoryRecord\n      }\n      pageInfo {\n        endCursor\n        hasNextPage\n      }\n    }\n  }\n"): typeof import('./graphql').HistoryDocument;
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query HistoryCsv($userId: ID!, $status: AdjustmentStatus) {\n    adjustmentsCsv(userId: $userId, status: $status)\n  }\n"): typeof import('./graphql').HistoryCsvDocument;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

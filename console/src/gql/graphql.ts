@@ -137,6 +137,14 @@ export type HistoryQueryVariables = Exact<{
 
 export type HistoryQuery = { adjustments: { nodes: Array<{ id: string, createdAt: string, settledAt: string | null, userId: string, amount: number, currency: string, reason: string, status: AdjustmentStatus, errorCode: string | null, balance: number | null, idempotencyKey: string, bulkAdjustmentId: string | null, actor: { name: string, role: OperatorRole, operatorId: string | null, onBehalfOf: string | null }, approvedBy: { name: string, onBehalfOf: string | null } | null, reverses: { id: string } | null, reversedBy: { id: string, status: AdjustmentStatus } | null }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } } };
 
+export type HistoryCsvQueryVariables = Exact<{
+  userId: string | number;
+  status?: AdjustmentStatus | null | undefined;
+}>;
+
+
+export type HistoryCsvQuery = { adjustmentsCsv: string };
+
 export type AdjustmentQueryVariables = Exact<{
   id: string | number;
 }>;
@@ -438,6 +446,11 @@ export const HistoryDocument = new TypedDocumentString(`
     status
   }
 }`) as unknown as TypedDocumentString<HistoryQuery, HistoryQueryVariables>;
+export const HistoryCsvDocument = new TypedDocumentString(`
+    query HistoryCsv($userId: ID!, $status: AdjustmentStatus) {
+  adjustmentsCsv(userId: $userId, status: $status)
+}
+    `) as unknown as TypedDocumentString<HistoryCsvQuery, HistoryCsvQueryVariables>;
 export const AdjustmentDocument = new TypedDocumentString(`
     query Adjustment($id: ID!) {
   adjustment(id: $id) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csvCell, formatCsv, parseBulkItems, splitCsvLine } from './csv';
+import { parseBulkItems, splitCsvLine } from './csv';
 
 describe('parseBulkItems', () => {
   it('reads userId,amount lines, skipping a header and blank lines', () => {
@@ -59,25 +59,5 @@ describe('splitCsvLine', () => {
     expect(splitCsvLine('"a"b,5')).toEqual({ error: 'text after a closing quote' });
     expect(splitCsvLine('a"b,5')).toEqual({ error: 'a quote inside an unquoted field' });
     expect(splitCsvLine('a,,b')).toEqual(['a', '', 'b']);
-  });
-});
-
-describe('formatCsv', () => {
-  it('quotes as RFC 4180 says and ends records with CRLF', () => {
-    expect(
-      formatCsv(
-        ['a', 'b'],
-        [
-          ['x,y', 'say "hi"'],
-          ['line\nbreak', null],
-        ],
-      ),
-    ).toBe('a,b\r\n"x,y","say ""hi"""\r\n"line\nbreak",\r\n');
-  });
-
-  it('prefixes text that a spreadsheet would run as a formula, not numbers', () => {
-    expect(['=SUM(A1)', '+1', '-2', '@cmd', '\tx', 'plain'].map(csvCell)).toEqual(["'=SUM(A1)", "'+1", "'-2", "'@cmd", "'\tx", 'plain']);
-    expect(csvCell(-50)).toBe('-50');
-    expect(csvCell('=HYPERLINK("http://x","y")')).toBe(`"'=HYPERLINK(""http://x"",""y"")"`);
   });
 });

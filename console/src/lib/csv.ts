@@ -1,6 +1,6 @@
 /**
- * CSV in both directions: the items of a bulk job pasted as `userId,amount` lines, and a customer's
- * history exported for a spreadsheet (RFC 4180).
+ * The items of a bulk job pasted as `userId,amount` lines (RFC 4180 fields). The history export is
+ * the gateway's (`adjustmentsCsv`), quoted there.
  */
 
 export interface BulkItem {
@@ -122,22 +122,4 @@ export function parseBulkItems(text: string): ParsedItems {
   if (items.length === 0 && errors.length === 0) errors.push({ line: 1, message: 'no items: paste one userId,amount line per customer' });
   if (items.length > MAX_ITEMS) errors.push({ line: lines.length, message: `${items.length} items: a job holds at most ${MAX_ITEMS.toLocaleString('en')}` });
   return { items: errors.length === 0 ? items : [], errors };
-}
-
-export type CsvCell = string | number | null | undefined;
-
-/**
- * One cell of an exported file. Text that a spreadsheet would run as a formula (starting with =, +, -,
- * @, or a tab or carriage return that some strip first) gets a leading apostrophe; numbers stay numbers.
- */
-export function csvCell(value: CsvCell): string {
-  if (value === null || value === undefined) return '';
-  let text = typeof value === 'number' ? String(value) : value;
-  if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-/** RFC 4180: CRLF between records, a header row first. */
-export function formatCsv(header: readonly string[], rows: readonly (readonly CsvCell[])[]): string {
-  return [header, ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n';
 }

@@ -1,18 +1,16 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Dialog, ErrorNote, ErrorText } from '../components';
-import type { AdjustmentStatus, HistoryQuery as HistoryQueryResult, HistoryRecordFragment } from '../gql/graphql';
-import { formatCsv } from '../lib/csv';
+import type { AdjustmentStatus, HistoryRecordFragment } from '../gql/graphql';
 import { actorText, atLeast, formatAmount, formatTime } from '../lib/format';
-import { asGatewayError, GatewayError, type Gateway } from '../lib/gateway';
+import { asGatewayError, GatewayError } from '../lib/gateway';
 import { outcomeOf, SubmissionKey } from '../lib/submission';
-import { AdjustCreditsMutation, AdjustmentQuery, HistoryQuery, ReverseAdjustmentMutation } from '../operations';
+import { AdjustCreditsMutation, AdjustmentQuery, HistoryCsvQuery, HistoryQuery, ReverseAdjustmentMutation } from '../operations';
 import { useSession } from '../session';
 
 type Row = HistoryRecordFragment;
 
 const STATUSES: AdjustmentStatus[] = ['APPLIED', 'PENDING', 'UNKNOWN', 'REJECTED', 'QUEUED', 'CANCELLED'];
 const PAGE = 20;
-const EXPORT_PAGE = 100;
 
 function filterOf(userId: string, status: AdjustmentStatus | '') {
   return status === '' ? { userId } : { userId, status: [status] };
@@ -93,9 +91,9 @@ export function History({ userId, changes }: { userId: string; changes: number }
   const exportCsv = async () => {
     setExporting('Exporting…');
     try {
-      const all = await readAll(gateway, userId, status, (count) => setExporting(`Exporting… ${count} rows`));
-      download(`history-${userId}${status ? `-${status}` : ''}.csv`, historyCsv(all));
-      setExporting(`Exported ${all.length} rows.`);
+      const { adjustmentsCsv } = await gateway.request(HistoryCsvQuery, { userId, status: status || null });
+      download(`history-${userId}${status ? `-${status}` : ''}.csv`, adjustmentsCsv);
+      setExporting(`Exported ${Math.max(0, adjustmentsCsv.split('\r\n').filter(Boolean).length - 1)} rows.`);
     } catch (exportError) {
       setExporting(undefined);
       setError(exportError);
@@ -363,63 +361,6 @@ function ReverseDialog({ row, onClose, onReversed }: { row: Row; onClose: () => 
         </div>
       </form>
     </Dialog>
-  );
-}
-
-async function readAll(gateway: Gateway, userId: string, status: AdjustmentStatus | '', progress: (count: number) => void): Promise<Row[]> {
-  const all: Row[] = [];
-  let after: string | null = null;
-  for (;;) {
-    const { adjustments }: HistoryQueryResult = await gateway.request(HistoryQuery, { filter: filterOf(userId, status), first: EXPORT_PAGE, after });
-    all.push(...adjustments.nodes);
-    progress(all.length);
-    if (!adjustments.pageInfo.hasNextPage || !adjustments.pageInfo.endCursor) return all;
-    after = adjustments.pageInfo.endCursor;
-  }
-}
-
-const CSV_HEADER = [
-  'id',
-  'createdAt',
-  'settledAt',
-  'userId',
-  'amount',
-  'currency',
-  'reason',
-  'status',
-  'errorCode',
-  'balance',
-  'by',
-  'byRole',
-  'onBehalfOf',
-  'approvedBy',
-  'reverses',
-  'reversedBy',
-  'idempotencyKey',
-];
-
-export function historyCsv(rows: readonly Row[]): string {
-  return formatCsv(
-    CSV_HEADER,
-    rows.map((row) => [
-      row.id,
-      row.createdAt,
-      row.settledAt,
-      row.userId,
-      row.amount,
-      row.currency,
-      row.reason,
-      row.status,
-      row.errorCode,
-      row.balance,
-      row.actor.name,
-      row.actor.role,
-      row.actor.onBehalfOf,
-      row.approvedBy ? actorText(row.approvedBy) : null,
-      row.reverses?.id,
-      row.reversedBy?.id,
-      row.idempotencyKey,
-    ]),
   );
 }
 
