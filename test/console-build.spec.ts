@@ -1,30 +1,21 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { buildConsole, type ConsoleBuild } from './helpers/console-build';
 
-const ROOT = join(__dirname, '..');
 const BUDGET = 150 * 1024;
 
 /** The built console as the gateway serves it: its first load within budget, nothing inline for the CSP to allow. */
 describe('the console build', () => {
   let out: string;
   let html: string;
+  let build: ConsoleBuild;
   beforeAll(async () => {
-    out = mkdtempSync(join(tmpdir(), 'console-build-'));
-    await new Promise<void>((resolve, reject) =>
-      execFile(
-        process.execPath,
-        [join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', 'console/vite.config.mts', '--outDir', out, '--emptyOutDir', '--logLevel', 'warn'],
-        // jest sets NODE_ENV=test, which Vite would carry into the bundle.
-        { cwd: ROOT, timeout: 120_000, env: { ...process.env, NODE_ENV: 'production' } },
-        (error, _stdout, stderr) => (error ? reject(new Error(`vite build failed: ${stderr}`)) : resolve()),
-      ),
-    );
+    build = await buildConsole();
+    out = build.dir;
     html = readFileSync(join(out, 'index.html'), 'utf8');
   }, 120_000);
-  afterAll(() => rmSync(out, { recursive: true, force: true }));
+  afterAll(() => build?.remove());
 
   it(`loads at most ${BUDGET / 1024} KiB of JavaScript, gzipped, on the first load`, () => {
     const scripts = [...html.matchAll(/<(?:script|link)[^>]+(?:src|href)="\/console\/(assets\/[^"]+\.js)"/g)].map((match) => match[1]);
