@@ -6,7 +6,7 @@ import { OtlpReceiver, type ExportedSpan } from './helpers/otlp-receiver';
 import { useTestSchema } from './helpers/postgres';
 import { describeWithRedis, redisDatabase } from './helpers/redis';
 import { ADMIN_SECRET } from './helpers/test-app';
-import { waitFor } from './helpers/ws-client';
+import { connectWs, subscribe, waitFor } from './helpers/ws-client';
 
 const SPAN_KIND = { INTERNAL: 1, SERVER: 2, CLIENT: 3 };
 const USER_ID = 'user_2abcXYZ';
@@ -84,12 +84,18 @@ describeWithRedis('tracing (OpenTelemetry over OTLP/HTTP)', () => {
     const reason = `TRACE-REASON-${randomUUID()}`;
     const key = `trace-key-${randomUUID()}`;
     const amount = 31337;
+    // A graphql-ws subscriber meanwhile: it works as usual, and makes no trace of its own.
+    const ws = connectWs(gateway.url, `Bearer ${ADMIN_SECRET}`);
+    const usage = subscribe<{ usageChanged: { delta: number } }>(ws, `subscription { usageChanged(userId: "${USER_ID}") { delta } }`);
+    await ws.connected;
 
     const response = await adjust(gateway, reason, key, amount, { traceparent: `00-${traceId}-${callerSpanId}-01` });
     expect(response.status).toBe(200);
     expect(response.body.errors).toBeUndefined();
     const requestId = response.headers.get('x-request-id');
     expect(requestId).toEqual(expect.any(String));
+    expect(await usage.next(5000)).toEqual({ usageChanged: { delta: amount } });
+    await ws.dispose();
 
     // A literal that validation refuses is quoted by graphql-js in its error: the export must not carry it.
     const refusedLiteral = `REFUSED-LITERAL-${randomUUID()}`;
@@ -117,6 +123,9 @@ describeWithRedis('tracing (OpenTelemetry over OTLP/HTTP)', () => {
     const ancestors = (span: ExportedSpan): string[] => (byId.has(span.parentSpanId) ? [span.parentSpanId, ...ancestors(byId.get(span.parentSpanId)!)] : []);
     expect(ancestors(operation[0])).toContain(server.spanId);
     expect(spans.filter((span) => span.attributes['graphql.field.name'] !== undefined)).toEqual([]);
+    // Every trace starts at a server span: not at start-up's introspection, nor at a subscription's event.
+    expect(receiver.spans().filter((span) => span.parentSpanId === '' && span.kind !== SPAN_KIND.SERVER)).toEqual([]);
+    expect(receiver.spans().filter((span) => span.attributes['graphql.operation.type'] === 'subscription')).toEqual([]);
 
     // RevenueCat: a client span per call, and RevenueCat received each one's traceparent.
     const clientSpans = spans.filter((span) => span.scope === '@opentelemetry/instrumentation-http');
