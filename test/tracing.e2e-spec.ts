@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
+import { BulkClient, START } from './helpers/bulk';
 import { ensureBuilt, GatewayProcess, startGatewayProcess, tryParse } from './helpers/gateway-process';
 import { GraphQLClient, GraphQLResponse } from './helpers/graphql-client';
 import { OtlpReceiver, type ExportedSpan } from './helpers/otlp-receiver';
@@ -10,6 +11,9 @@ import { connectWs, subscribe, waitFor } from './helpers/ws-client';
 
 const SPAN_KIND = { INTERNAL: 1, SERVER: 2, CLIENT: 3 };
 const USER_ID = 'user_2abcXYZ';
+/** Bounds on traces that must not grow with a bulk job's size or running time, with room over what they hold. */
+const START_TRACE_MAX_SPANS = 20;
+const ITEM_TRACE_MAX_SPANS = 20;
 
 /**
  * Tracing, in the built gateway (`node dist/main.js`, as the README runs it) exporting to an OTLP/HTTP
@@ -164,6 +168,48 @@ describeWithRedis('tracing (OpenTelemetry over OTLP/HTTP)', () => {
     expect(byId.has(String(audit?.span_id))).toBe(true);
 
     await stop(gateway);
+  }, 90_000);
+
+  it('keeps a bulk job out of the trace of the request that started it: each item has a small trace of its own', async () => {
+    const gateway = await start({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '50' });
+    const client = new GraphQLClient(`${gateway.url}/graphql`, ADMIN_SECRET);
+    const bulk = new BulkClient(client);
+    const reason = `TRACE-BULK-REASON-${randomUUID()}`;
+    const job = await bulk.create(reason);
+    const items = [1, 2, 3, 4].map((n) => ({ userId: `user_trace_bulk_${n}_${randomBytes(4).toString('hex')}`, amount: n }));
+    for (const item of items) emulator.addCustomer(item.userId, { CRD: 0 });
+    await bulk.add(job.id, items);
+    const startTraceId = randomBytes(16).toString('hex');
+    const started = await client.query(START, { id: job.id }, { headers: { traceparent: `00-${startTraceId}-${randomBytes(8).toString('hex')}-01` } });
+    expect(started.body.errors).toBeUndefined();
+    expect((await bulk.waitFor(job.id, 'COMPLETED')).applied).toBe(items.length);
+    // SIGTERM flushes every span the runner and the requests made.
+    await stop(gateway);
+
+    const spans = receiver.spans();
+    const startTrace = spans.filter((span) => span.traceId === startTraceId);
+    expect(startTrace.find((span) => span.kind === SPAN_KIND.SERVER)?.name).toBe('POST /graphql');
+    // The mutation's own statements and commands only: no RevenueCat call, no item, none of the runner's polls.
+    expect(startTrace.filter((span) => span.scope === '@opentelemetry/instrumentation-http')).toEqual([]);
+    expect(startTrace.filter((span) => span.name === 'bulk item')).toEqual([]);
+    expect(startTrace.length).toBeLessThanOrEqual(START_TRACE_MAX_SPANS);
+
+    // One root `bulk item` span per item, each its own trace, holding that item's RevenueCat call.
+    const itemSpans = spans.filter((span) => span.name === 'bulk item');
+    expect(itemSpans).toHaveLength(items.length);
+    expect(itemSpans.every((span) => span.parentSpanId === '' && span.attributes['bulk_adjustment.id'] === job.id)).toBe(true);
+    expect(new Set(itemSpans.map((span) => span.traceId)).size).toBe(items.length);
+    expect(new Set(itemSpans.map((span) => span.attributes['adjustment.id'])).size).toBe(items.length);
+    const transactions = emulator.requests.filter((request) => request.endpoint === 'create_transaction' && request.idempotencyKey !== undefined);
+    expect(transactions).toHaveLength(items.length);
+    for (const transaction of transactions) {
+      const [, traceId, spanId] = transaction.traceparent!.split('-');
+      expect(itemSpans.map((span) => span.traceId)).toContain(traceId);
+      expect(spans.find((span) => span.spanId === spanId)).toMatchObject({ traceId, kind: SPAN_KIND.CLIENT, scope: '@opentelemetry/instrumentation-http' });
+    }
+    // Each item's trace is small too: its statements, commands and call, not the job's.
+    for (const item of itemSpans) expect(spans.filter((span) => span.traceId === item.traceId).length).toBeLessThanOrEqual(ITEM_TRACE_MAX_SPANS);
+    expect(receiver.raw()).not.toContain(reason);
   }, 90_000);
 
   it('exports http/protobuf by default, and flushes what it holds on SIGTERM', async () => {
