@@ -10,6 +10,7 @@ export interface IncomingApiRequest {
   method: string;
   target: string;
   idempotencyKey: string | undefined;
+  traceparent?: string;
   body: RequestBody;
   parsed: ParsedJson;
 }
@@ -31,11 +32,12 @@ export class RequestRecorder {
 
   /** Counts the request; returns its record, to be completed as it goes, when recording. */
   request(incoming: IncomingApiRequest): RecordedRequest | undefined {
-    const { endpoint, method, target, idempotencyKey, body, parsed } = incoming;
+    const { endpoint, method, target, idempotencyKey, traceparent, body, parsed } = incoming;
     this.endpointCounts.set(endpoint, (this.endpointCounts.get(endpoint) ?? 0) + 1);
     if (!this.recording) return undefined;
     const recorded: RecordedRequest = { endpoint, method, path: target, status: 0, replayed: false, at: this.now() };
     if (idempotencyKey !== undefined) recorded.idempotencyKey = idempotencyKey;
+    if (traceparent !== undefined) recorded.traceparent = traceparent;
     if (body.text) recorded.body = parsed.ok ? parsed.value : body.text;
     this.requests.push(recorded);
     return recorded;

@@ -66,7 +66,8 @@ export class EmulatorRouter {
     const idempotencyKey = singleHeader(req.headers['idempotency-key']) || undefined;
     const { recorder } = this.context;
     const endpointName = route?.endpoint.name ?? 'unknown';
-    const recorded = recorder.request({ endpoint: endpointName, method, target, idempotencyKey, body, parsed });
+    const traceparent = singleHeader(req.headers.traceparent) || undefined;
+    const recorded = recorder.request({ endpoint: endpointName, method, target, idempotencyKey, traceparent, body, parsed });
     const reply = (answer: EmulatorAnswer, headers?: Record<string, string>) => {
       recorder.answered(recorded, answer);
       writeAnswer(res, answer, headers, body.truncated);

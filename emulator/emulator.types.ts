@@ -47,6 +47,8 @@ export interface RecordedRequest {
   path: string;
   customerId?: string;
   idempotencyKey?: string;
+  /** The W3C `traceparent` header, when the caller sent one (a traced gateway does). */
+  traceparent?: string;
   body?: unknown;
   /** 0 while the answer is pending, or when the connection was dropped by a fault. */
   status: number;

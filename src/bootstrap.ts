@@ -11,6 +11,7 @@ import { genRequestId } from './common/request-id';
 import { trustFunction, type AppConfig } from './config/app-config';
 import { Lifecycle } from './lifecycle/lifecycle';
 import { Metrics } from './metrics/metrics';
+import { traceRequests } from './tracing';
 
 /** Each adapter's clientError answerer, until configureApp hands it the app's refusal counter. */
 const clientErrorResponders = new WeakMap<object, ClientErrorResponder>();
@@ -36,6 +37,8 @@ export function httpAdapter(config: Pick<AppConfig, 'trustProxy' | 'requestBodyT
     clientErrorHandler: clientErrors.handle,
   });
   const fastify = adapter.getInstance();
+  // Before any hook or route, so that every request's hooks and handler run inside its server span.
+  traceRequests(fastify);
   clientErrorResponders.set(fastify, clientErrors);
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('x-request-id', request.id);

@@ -1,3 +1,5 @@
+// First: tracing patches the libraries below as they load, so it must start before any of them is required.
+import './tracing/start';
 import { Logger } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './bootstrap';

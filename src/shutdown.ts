@@ -1,6 +1,10 @@
 import { INestApplication, Logger } from '@nestjs/common';
 import { Lifecycle } from './lifecycle/lifecycle';
 import { RealtimeServer } from './realtime/realtime.server';
+import { flushTracing } from './tracing';
+
+/** How long the last spans may take to reach the collector once everything else is closed. */
+const TRACE_FLUSH_MS = 2_000;
 
 /**
  * SIGTERM (and SIGINT): stop taking new work (readiness fails, new GraphQL requests get 503), let the
@@ -34,6 +38,7 @@ export function shutdownOnSignals(app: INestApplication, graceMs: number): void 
     }
     await app.get(RealtimeServer).close();
     await app.close();
+    await flushTracing(TRACE_FLUSH_MS);
     logger.log('stopped');
     process.exit(0);
   };

@@ -24,7 +24,7 @@ describe('npm run bench -- --smoke', () => {
     const child = spawn(
       process.execPath,
       ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', 'scripts', 'bench', 'run.ts'), '--smoke', '--out', out, '--json', json],
-      { cwd: join(__dirname, '..'), env: { ...process.env, BENCH_TIMEOUT: '150' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: join(__dirname, '..'), env: { ...process.env, BENCH_TIMEOUT: '210' }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -57,6 +57,10 @@ describe('npm run bench -- --smoke', () => {
     expect(report).toMatch(/\| 1\. `balances` throughput \|.*\| \*\*(PASS|MISS)\*\* \|/);
     expect(report).toMatch(/\| 4\. memory per idle subscriber \|.*\| \*\*(PASS|MISS)\*\* \|/);
     expect(report).toContain('## Before and after');
+    // Tracing: balances with it off, on, and at a 10% ratio.
+    for (const label of ['tracing off (no OTEL_* variables)', 'tracing on, default sampler', 'tracing on, `OTEL_TRACES_SAMPLER=traceidratio`']) {
+      expect(report).toMatch(new RegExp(`\\| ${label.replace(/[()*`]/g, '\\$&')}[^|]*\\| \\*\\*[\\d,]+\\*\\* \\|`));
+    }
     // The servers ran compiled, as npm start runs them, not under ts-node.
     expect(report).toContain('**Compiled, as shipped**');
     // The bulk job's section, last: its rate as a share of the bulk budget, RevenueCat's 429s, adjustCredits meanwhile.
@@ -75,6 +79,7 @@ describe('npm run bench -- --smoke', () => {
     expect(results.history.filters.map((filter: { pageSize: number }) => filter.pageSize)).toEqual([20, 20, 20, 20]);
     for (const filter of results.history.filters) expect(filter.plan.indexes.length).toBeGreaterThan(0);
     expect(results.adjust.postgres.requestsPerSecond).toBeGreaterThan(0);
+    expect(results.tracing.sink.exports).toBeGreaterThan(0);
     expect(results.fanout.levels.map((level: { subscribers: number }) => level.subscribers)).toEqual([0, 25, 50]);
-  }, 180_000);
+  }, 240_000);
 });

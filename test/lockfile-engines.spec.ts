@@ -30,4 +30,26 @@ describe('package-lock.json', () => {
       .map((entry) => `${entry.path}@${entry.version} wants node ${entry.node}`);
     expect(excluding).toEqual([]);
   });
+
+  /**
+   * The OpenTelemetry SDK 3 line (sdk-node 0.300 and later, and the instrumentations built on it) needs
+   * Node 22; an unpinned install would pull it. Every instrumentation must also share one
+   * @opentelemetry/instrumentation, or each loads its own copy and patches with it.
+   */
+  describe('OpenTelemetry', () => {
+    const otel = Object.entries(lock.packages)
+      .filter(([path]) => /node_modules\/@(opentelemetry|fastify\/otel)/.test(path))
+      .map(([path, entry]) => ({ path, version: entry.version ?? '' }));
+    const versionsOf = (name: string) => [...new Set(otel.filter(({ path }) => path.endsWith(`node_modules/${name}`)).map(({ version }) => version))];
+
+    it('is the SDK 2 line: one sdk-node 0.2xx, core 2.x', () => {
+      expect(versionsOf('@opentelemetry/sdk-node')).toEqual([expect.stringMatching(/^0\.2\d\d\./)]);
+      for (const version of versionsOf('@opentelemetry/core')) expect(version).toMatch(/^2\./);
+    });
+
+    it('has its instrumentations share one @opentelemetry/instrumentation, of the same line as sdk-node', () => {
+      const [sdk] = versionsOf('@opentelemetry/sdk-node');
+      expect(versionsOf('@opentelemetry/instrumentation')).toEqual([sdk]);
+    });
+  });
 });

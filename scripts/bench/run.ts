@@ -25,7 +25,7 @@ import { machineInfo, openFilesLimit } from './lib/machine';
 import { BenchOptions, parseOptions, UsageError, USAGE } from './lib/options';
 import { benchBulk } from './bulk';
 import { writeReport } from './lib/report';
-import type { BalancesRound, BenchResults, FanoutLevel, FanoutResults, HistoryFilterFigures, HistoryResults, MemoryFigures, Maybe } from './lib/results';
+import type { BalancesRound, BenchResults, FanoutLevel, FanoutResults, HistoryFilterFigures, HistoryResults, MemoryFigures, Maybe, TracingResults } from './lib/results';
 import { percentile, sleep, nowMs, withTimeout } from './lib/stats';
 
 const BENCH_USER = (i: number) => `bench_user_${i}`;
@@ -250,6 +250,52 @@ async function benchBalances(
     serviceRedis: redisFigures,
     rounds,
     ...(baseline ? { baseline: { ref: baseline.ref, commit: baseline.commit, figures: medianRound(rounds.map((round) => round.baseline!)) } } : {}),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- tracing
+
+type Server = { child: Child; url: string };
+
+/**
+ * `balances` through the gateway with tracing off, on (the default sampler) and on at a 10% ratio, in
+ * turn for each round so a change in the machine's load hits each alike. The traced ones export OTLP
+ * http/protobuf to a sink in its own process.
+ */
+async function benchTracing(
+  options: BenchOptions,
+  settings: LoadSettings,
+  emulator: Emulator,
+  gateways: { off: Server; on: Server; ratio: Server },
+  sink: Child,
+  secret: string,
+): Promise<TracingResults> {
+  const target = (server: Server): HttpTarget => ({
+    url: `${server.url}/graphql`,
+    method: 'POST',
+    headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ query: BALANCES_QUERY }),
+  });
+  const keys = ['off', 'on', 'ratio'] as const;
+  for (const key of keys) {
+    await checkOnce(target(gateways[key]), (status, text) => (status === 200 && text.includes('"balances":[{') ? undefined : 'expected HTTP 200 with balances'));
+  }
+  const rounds: TracingResults['rounds'] = [];
+  for (let round = 1; round <= options.balancesRounds; round++) {
+    const figures: Partial<TracingResults['rounds'][number]> = {};
+    for (const key of keys) {
+      log(`tracing, round ${round}/${options.balancesRounds}: balances with tracing ${key}`);
+      figures[key] = await measureHttp(target(gateways[key]), settings, [gateways[key].child, emulator.child]);
+    }
+    rounds.push(figures as TracingResults['rounds'][number]);
+  }
+  const received = (await sink.stats()).extra ?? {};
+  return {
+    off: medianRound(rounds.map((round) => round.off)),
+    on: medianRound(rounds.map((round) => round.on)),
+    ratio: medianRound(rounds.map((round) => round.ratio)),
+    rounds,
+    sink: { exports: received.exports ?? 0, bytes: received.bytes ?? 0 },
   };
 }
 
@@ -747,6 +793,19 @@ async function main(): Promise<number> {
     }
     if (options.only.has('fanout')) {
       results.fanout = await attempt('fan-out', () => benchFanout(options, fanoutGateway!, secret));
+    }
+    if (options.only.has('tracing')) {
+      results.tracing = await attempt('tracing', async () => {
+        const sink = await start('otlp-sink', 'scripts/bench/otlp-sink.ts', baseEnv());
+        const off = gatewayEnv(options, emulator, secret, { kind: 'pglite' });
+        const on = { ...off, OTEL_EXPORTER_OTLP_ENDPOINT: sink.url };
+        const [tracingOff, tracingOn, tracingRatio] = await Promise.all([
+          start('gateway-tracing-off', 'scripts/bench/serve-gateway.ts', off),
+          start('gateway-tracing-on', 'scripts/bench/serve-gateway.ts', on),
+          start('gateway-tracing-ratio', 'scripts/bench/serve-gateway.ts', { ...on, OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }),
+        ]);
+        return benchTracing(options, settings, emulator, { off: tracingOff, on: tracingOn, ratio: tracingRatio }, sink.child, secret);
+      });
     }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);

@@ -1,9 +1,11 @@
 /**
- * The service under test, in its own process: exactly what `node dist/main.js` builds (createApp from
- * src/bootstrap.ts, configuration from the environment through loadConfig), listening on a free loopback
+ * The service under test, in its own process: exactly what `node dist/main.js` builds (tracing when the
+ * OTEL_* variables ask, createApp from src/bootstrap.ts, configuration from the environment through loadConfig), listening on a free loopback
  * port. Reports CPU, memory (after a forced GC when run with --expose-gc), open graphql-ws connections and
  * registered subscription listeners over IPC.
  */
+// First, as in main.ts: tracing (when OTEL_* variables ask) patches what the app loads.
+import '../../src/tracing/start';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../src/bootstrap';
 import { loadConfig } from '../../src/config/app-config';

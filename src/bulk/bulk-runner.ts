@@ -14,6 +14,7 @@ import { Lifecycle } from '../lifecycle/lifecycle';
 import { UsageChangedPublisher } from '../realtime/usage-changed.publisher';
 import { BulkAdjustmentRecord, BulkAdjustmentRepository } from './bulk-adjustment.repository';
 import { TransactionPacer } from '../revenuecat/pacing/transaction-pacer';
+import { detachedFromRequest, inOwnTrace } from '../tracing/detached';
 
 /** RevenueCat calls an item gets at most (the first and the retries of an UNKNOWN outcome) before its job completes without it; as many again after each retryBulkAdjustment. */
 export const MAX_ITEM_ATTEMPTS = 5;
@@ -121,7 +122,9 @@ export class BulkRunner implements OnApplicationBootstrap, OnModuleDestroy {
   private schedule(ms: number): void {
     clearTimeout(this.pollTimer);
     if (this.stopped) return;
-    this.pollTimer = setTimeout(() => void this.poll(), ms);
+    // Woken by the request that started or retried a job, the timer would run every poll after it, and each
+    // job and item those find, in that request's trace: the runner's work is nobody's request.
+    this.pollTimer = setTimeout(() => void detachedFromRequest(() => this.poll()), ms);
     this.pollTimer.unref();
   }
 
@@ -198,7 +201,10 @@ export class BulkRunner implements OnApplicationBootstrap, OnModuleDestroy {
     const state: RunState = { cancelled: false };
     const launch = async (item: AdjustmentRecord): Promise<boolean> => {
       if (!(await this.slot(signal))) return false;
-      const sending = this.lifecycle.track(() => this.apply(item, signal, state, stop));
+      // A small trace per item (its statements, commands and RevenueCat call), found by the job's id.
+      const sending = this.lifecycle.track(() =>
+        inOwnTrace('bulk item', { 'bulk_adjustment.id': job.id, 'adjustment.id': item.id }, () => this.apply(item, signal, state, stop)),
+      );
       inFlight.add(sending);
       void sending.finally(() => inFlight.delete(sending));
       while (inFlight.size >= MAX_IN_FLIGHT_PER_JOB) await Promise.race(inFlight);

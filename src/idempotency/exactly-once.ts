@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { isDatabaseUnavailable } from '../database/database-errors';
 import { Lifecycle } from '../lifecycle/lifecycle';
 import { Metrics } from '../metrics/metrics';
+import { detachedFromRequest } from '../tracing/detached';
 import { sameOwner } from '../journal/adjustment.repository';
 import { AdjustmentRecord, ClaimResult, IdempotencyStore, NewAdjustment, Outcome } from './idempotency-store.port';
 
@@ -116,7 +117,8 @@ export class ExactlyOnce implements OnModuleDestroy {
       const reason = isDatabaseUnavailable(error) ? 'the database does not answer' : (error as Error).name;
       this.logger.warn(`adjustment ${claim.record.id} not settled as ${attempt.status} (${reason}); retrying in the background`);
       this.lifecycle
-        .track(() => this.settleLater(claim.record, claim.token, outcome, once.settledLater))
+        // Minutes of retries at most, after the request has answered: in no request's trace.
+        .track(() => detachedFromRequest(() => this.settleLater(claim.record, claim.token, outcome, once.settledLater)))
         .catch((failure: unknown) => this.logger.error(`adjustment ${claim.record.id}: ${(failure as Error).message}`));
     }
     if (attempt.status !== 'APPLIED') throw attempt.error;

@@ -3,6 +3,7 @@ import { LoggerModule, PARAMS_PROVIDER_TOKEN, type Params } from 'nestjs-pino';
 import pino from 'pino';
 import { pinoHttp, type Options as PinoHttpOptions } from 'pino-http';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { traceFields, tracingStarted } from '../tracing';
 import { requestLogOptions } from './request-log';
 
 /** Everything that could carry a credential, wherever it appears in a log line. */
@@ -30,7 +31,15 @@ export const REDACTED_PATHS = [
     LoggerModule.forRootAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
-        pinoHttp: requestLogOptions(pino({ level: config.logLevel, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } })),
+        pinoHttp: requestLogOptions(
+          pino({
+            level: config.logLevel,
+            redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+            // trace_id and span_id of the span active where a line is written; no mixin at all when tracing is off.
+            ...(tracingStarted() ? { mixin: traceFields } : {}),
+          }),
+          tracingStarted(),
+        ),
         useExisting: true,
         forRoutes: [],
       }),

@@ -1,4 +1,5 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TEST_DATABASE_URL } from './postgres';
 import { waitFor } from './ws-client';
@@ -12,9 +13,29 @@ export interface GatewayProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
-/** The real service, `src/main.ts` as `npm start` runs it (through ts-node), in its own process. */
-export async function startGatewayProcess(env: Record<string, string>, startTimeoutMs = 60_000): Promise<GatewayProcess> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', join(__dirname, '..', '..', 'src', 'main.ts')], {
+const ROOT = join(__dirname, '..', '..');
+const BUILT_MAIN = join(ROOT, 'dist', 'main.js');
+
+function newestSource(folder: string): number {
+  return readdirSync(folder, { withFileTypes: true }).reduce((newest, entry) => {
+    const path = join(folder, entry.name);
+    return Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+  }, 0);
+}
+
+/** `npm run build`, unless dist/main.js is newer than every file of src/. */
+export function ensureBuilt(): void {
+  if (existsSync(BUILT_MAIN) && statSync(BUILT_MAIN).mtimeMs >= newestSource(join(ROOT, 'src'))) return;
+  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe', timeout: 180_000 });
+}
+
+/**
+ * The real service in its own process: `src/main.ts` through ts-node, or with `built` the compiled
+ * `dist/main.js` exactly as `npm start` runs it (call ensureBuilt first), as the tracing tests do.
+ */
+export async function startGatewayProcess(env: Record<string, string>, startTimeoutMs = 60_000, options: { built?: boolean } = {}): Promise<GatewayProcess> {
+  const entry = options.built ? [BUILT_MAIN] : ['-r', 'ts-node/register/transpile-only', join(ROOT, 'src', 'main.ts')];
+  const child = spawn(process.execPath, entry, {
     env: {
       PATH: process.env.PATH ?? '',
       HOST: '127.0.0.1',

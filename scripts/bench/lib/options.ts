@@ -5,8 +5,8 @@
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 
-export type Scenario = 'balances' | 'adjust' | 'history' | 'fanout' | 'bulk';
-export const SCENARIOS: readonly Scenario[] = ['balances', 'adjust', 'history', 'fanout', 'bulk'];
+export type Scenario = 'balances' | 'adjust' | 'history' | 'fanout' | 'bulk' | 'tracing';
+export const SCENARIOS: readonly Scenario[] = ['balances', 'adjust', 'history', 'fanout', 'bulk', 'tracing'];
 
 export interface BenchOptions {
   smoke: boolean;
@@ -58,7 +58,7 @@ export const USAGE = `npm run bench [-- options]
   --event-rate <n>        adjustments per second during fan-out (default 50; smoke 20)
   --connect-batch <n>     graphql-ws handshakes in flight at once (default 200; smoke 25)
   --idle <s>              idle window measured before each level's events (default 3; smoke 0.5)
-  --only <list>           some of balances,adjust,history,fanout,bulk (default all; bulk: scripts/bench/bulk.ts)
+  --only <list>           some of balances,adjust,history,fanout,bulk,tracing (default all; bulk: scripts/bench/bulk.ts)
   --history-rows <n>      adjustments seeded for the history scenario (default 1000000; smoke 10000)
   --history-duration <s>  measured seconds per history filter (default 5; smoke 0.5)
   --database-url <url>    PostgreSQL for the journal scenarios; the bench creates and drops bench_* schemas

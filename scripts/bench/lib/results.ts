@@ -92,6 +92,7 @@ export interface BenchResults {
   }>;
   history?: Maybe<HistoryResults>;
   fanout?: Maybe<FanoutResults>;
+  tracing?: Maybe<TracingResults>;
   failures: string[];
 }
 
@@ -124,4 +125,16 @@ export interface HistoryResults {
   tableBytes: number;
   indexBytes: number;
   filters: HistoryFilterFigures[];
+}
+
+/** `balances` through three gateways alike but for tracing, measured in turn (medians of the rounds). */
+export interface TracingResults {
+  off: HttpFigures;
+  /** OTLP http/protobuf to a local sink, the default sampler (parentbased_always_on). */
+  on: HttpFigures;
+  /** The same with OTEL_TRACES_SAMPLER=traceidratio, OTEL_TRACES_SAMPLER_ARG=0.1. */
+  ratio: HttpFigures;
+  rounds: Array<{ off: HttpFigures; on: HttpFigures; ratio: HttpFigures }>;
+  /** What the sink received from both traced gateways over the whole run. */
+  sink: { exports: number; bytes: number };
 }
