@@ -61,6 +61,37 @@ async function settled<T>(read: () => Promise<T>, expected: T, timeoutMs = ACTIO
   return last;
 }
 
+/** RFC 4180 records: quoted fields may hold commas, doubled quotes and line breaks. */
+function parseCsv(text: string): string[][] {
+  const records: string[][] = [];
+  let record: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (quoted && char === '"' && text[i + 1] === '"') {
+      field += '"';
+      i += 1;
+    } else if (char === '"') {
+      quoted = !quoted;
+    } else if (quoted) {
+      field += char;
+    } else if (char === ',') {
+      record.push(field);
+      field = '';
+    } else if (char === '\r' && text[i + 1] === '\n') {
+      records.push([...record, field]);
+      record = [];
+      field = '';
+      i += 1;
+    } else {
+      field += char;
+    }
+  }
+  if (field !== '' || record.length > 0) throw new Error(`CSV ends without CRLF: ${JSON.stringify(text.slice(-40))}`);
+  return records;
+}
+
 /** The cells' texts of a table's body rows (a header row has no cells). */
 async function bodyRows(table: Locator): Promise<string[][]> {
   const rows: string[][] = [];
@@ -465,37 +496,32 @@ describeWithPostgres('the console customer view in Chromium', () => {
     it("exports the customer's history as CSV with a header row, its rows, and a formula-like reason prefixed with '", async () => {
       const userId = customer('csv', 100);
       const other = customer('csv_other', 100);
-      const first = (await adjust(userId, 5, '=1+2 CSV-1 formula')).body.data!.adjustCredits!.id;
-      const second = (await adjust(userId, -3, 'plain, CSV-2 "quoted"')).body.data!.adjustCredits!.id;
-      await adjust(other, 7, 'CSV-3 another customer');
+      const reasons = ['=1+2 CSV-1 formula', 'plain, CSV-2 "quoted"', 'CSV-3 first line\r\nsecond line'];
+      const ids: string[] = [];
+      for (const [i, reason] of reasons.entries()) ids.push((await adjust(userId, i + 1, reason)).body.data!.adjustCredits!.id);
+      await adjust(other, 7, 'CSV-4 another customer');
       const watched = await openCustomer(userId);
       const { page } = watched;
-      expect(await settled(async () => (await historyLines(page)).length, 2)).toBe(2);
+      expect(await settled(async () => (await historyLines(page)).length, 3)).toBe(3);
 
       const downloaded = page.waitForEvent('download');
       await historySection(page).getByRole('button', { name: 'Export CSV' }).click();
       const download = await downloaded;
       expect(download.suggestedFilename()).toBe(`history-${userId}.csv`);
       const text = readFileSync(await download.path(), 'utf8');
-      const lines = text.split('\r\n');
-      expect(lines.pop()).toBe('');
-      expect(lines[0]).toBe(HISTORY_CSV_COLUMNS.join(','));
-      expect(lines).toHaveLength(3);
-      const column = (name: (typeof HISTORY_CSV_COLUMNS)[number]) => HISTORY_CSV_COLUMNS.indexOf(name);
-      // No cell of these rows holds a comma inside quotes except the second's reason: split carefully.
-      const newest = lines[1];
-      expect(newest.startsWith(`${second},`)).toBe(true);
-      expect(newest).toContain(`,"plain, CSV-2 ""quoted""",`);
-      const oldest = lines[2].split(',');
-      expect([oldest[column('id')], oldest[column('userId')], oldest[column('amount')], oldest[column('status')], oldest[column('reason')]]).toEqual([
-        first,
-        userId,
-        '5',
-        'APPLIED',
-        "'=1+2 CSV-1 formula",
+      expect(text.endsWith('\r\n')).toBe(true);
+      const [header, ...records] = parseCsv(text);
+      expect(header).toEqual([...HISTORY_CSV_COLUMNS]);
+      const pick = (record: string[]) => ['id', 'userId', 'amount', 'status', 'reason', 'actorName'].map((name) => record[header.indexOf(name)]);
+      // Newest first; the formula-like reason gets its leading ', the others are quoted as RFC 4180 says.
+      expect(records.map(pick)).toEqual([
+        [ids[2], userId, '3', 'APPLIED', reasons[2], 'admin'],
+        [ids[1], userId, '2', 'APPLIED', reasons[1], 'admin'],
+        [ids[0], userId, '1', 'APPLIED', `'${reasons[0]}`, 'admin'],
       ]);
+      expect(text).toContain(`,"${reasons[1].replace(/"/g, '""')}",`);
       expect(text).not.toContain(other);
-      await historySection(page).getByText('Exported 2 rows.').waitFor();
+      await historySection(page).getByText('Exported 3 rows.').waitFor();
       await expectClean(watched);
     }, 60_000);
 
