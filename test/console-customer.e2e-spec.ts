@@ -382,6 +382,30 @@ describeWithPostgres('the console customer view in Chromium', () => {
       await expectClean(watched);
     }, 60_000);
 
+    it('shows the latest balance when a slow answer settles after a later change made elsewhere', async () => {
+      const userId = customer('crossed', 100);
+      const watched = await openCustomer(userId);
+      const { page } = watched;
+      await subscribed(userId);
+      const form = adjustSection(page);
+      // RevenueCat applies the console's +10 at once but answers late; meanwhile +5 is made elsewhere.
+      emulator.injectFault({ endpoint: 'create_transaction', customerId: userId, latencyMs: 1_500, applyFirst: true });
+      await form.getByLabel('Amount').fill('10');
+      await form.getByLabel('Reason').fill('CROSS-1 slow answer');
+      await form.getByRole('button', { name: 'Apply' }).click();
+      expect(await settled(async () => emulator.balanceOf(userId, 'CRD'), 110)).toBe(110);
+      expect((await adjust(userId, 5, 'CROSS-2 elsewhere')).body.data?.adjustCredits?.balance).toBe(115);
+      await balances(page).getByRole('cell', { name: '115', exact: true }).waitFor();
+      // The late answer (and its event) say 110, as of their own transaction; the table must end at 115.
+      await form.getByRole('status').getByText('New balance: 110').waitFor();
+      expect(await settled(() => balanceRows(page), [['CRD', 'Credits', '115']])).toEqual([['CRD', 'Credits', '115']]);
+      expect(await settled(() => historyLines(page), [line('+5', 'CROSS-2 elsewhere'), line('+10', 'CROSS-1 slow answer')])).toEqual([
+        line('+5', 'CROSS-2 elsewhere'),
+        line('+10', 'CROSS-1 slow answer'),
+      ]);
+      await expectClean(watched);
+    }, 60_000);
+
     it('lists history newest first with its columns, filters by Status, loads more, and reverses a row through the dialog, linked both ways', async () => {
       const userId = customer('history', 1000);
       const ids: string[] = [];
