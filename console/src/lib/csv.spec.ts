@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseBulkItems, splitCsvLine } from './csv';
+import { csvRecordCount, parseBulkItems, splitCsvLine } from './csv';
 
 describe('parseBulkItems', () => {
   it('reads userId,amount lines, skipping a header and blank lines', () => {
@@ -59,5 +59,14 @@ describe('splitCsvLine', () => {
     expect(splitCsvLine('"a"b,5')).toEqual({ error: 'text after a closing quote' });
     expect(splitCsvLine('a"b,5')).toEqual({ error: 'a quote inside an unquoted field' });
     expect(splitCsvLine('a,,b')).toEqual(['a', '', 'b']);
+  });
+});
+
+describe('csvRecordCount', () => {
+  it('counts the records after the header, a line break inside quotes included in its field', () => {
+    expect(csvRecordCount('id,reason\r\n')).toBe(0);
+    expect(csvRecordCount('')).toBe(0);
+    expect(csvRecordCount('id,reason\r\na,one\r\nb,"two, ""quoted""\r\nlines"\r\nc,three\r\n')).toBe(3);
+    expect(csvRecordCount('id,reason\r\na,one\r\nb,"x\ny"')).toBe(2);
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The items of a bulk job pasted as `userId,amount` lines (RFC 4180 fields). The history export is
- * the gateway's (`adjustmentsCsv`), quoted there.
+ * the gateway's (`adjustmentsCsv`), quoted there; the console only counts its records.
  */
 
 export interface BulkItem {
@@ -122,4 +122,26 @@ export function parseBulkItems(text: string): ParsedItems {
   if (items.length === 0 && errors.length === 0) errors.push({ line: 1, message: 'no items: paste one userId,amount line per customer' });
   if (items.length > MAX_ITEMS) errors.push({ line: lines.length, message: `${items.length} items: a job holds at most ${MAX_ITEMS.toLocaleString('en')}` });
   return { items: errors.length === 0 ? items : [], errors };
+}
+
+/**
+ * The data records of a CSV document with a header row, as RFC 4180 delimits them: a line break inside
+ * a quoted field (a reason may span lines) is part of that field, not the end of a record.
+ */
+export function csvRecordCount(text: string): number {
+  let records = 0;
+  let quoted = false;
+  let empty = true;
+  for (let i = 0; i < text.length; i++) {
+    const char = text[i];
+    if (char === '"') quoted = !quoted;
+    if (!quoted && char === '\n') {
+      if (!empty) records += 1;
+      empty = true;
+    } else if (char !== '\r' || quoted) {
+      empty = false;
+    }
+  }
+  if (!empty) records += 1;
+  return Math.max(0, records - 1);
 }

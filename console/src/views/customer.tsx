@@ -136,12 +136,18 @@ function useBalances(userId: string | undefined, onChange: () => void): Balances
   const onChangeRef = useRef(onChange);
   onChangeRef.current = onChange;
 
-  const set = (currency: string, balance: number) => {
+  // The balances read again, after what was just shown: see the effect below.
+  const reread = useRef<() => void>(() => undefined);
+  const show = (currency: string, balance: number) => {
     setRows((current) => {
       if (!current) return current;
       if (!current.some((row) => row.currency === currency)) return [...current, { currency, balance, name: null }];
       return current.map((row) => (row.currency === currency ? { ...row, balance } : row));
     });
+  };
+  const set = (currency: string, balance: number) => {
+    show(currency, balance);
+    reread.current();
   };
 
   useEffect(() => {
@@ -160,20 +166,42 @@ function useBalances(userId: string | undefined, onChange: () => void): Balances
         const seen = latest.get(event.currency);
         if (seen === undefined || seen <= event.occurredAt) {
           latest.set(event.currency, event.occurredAt);
-          set(event.currency, event.balance);
+          show(event.currency, event.balance);
         }
+        reread.current();
         onChangeRef.current();
       },
       (subscriptionError) => active && setError(subscriptionError),
     );
     const stopWatching = gateway.onLive((up) => active && setLive(up));
-    gateway.request(BalancesDocument, { userId }).then(
-      (data) => {
-        if (!active) return;
-        setRows(data.balances);
-      },
-      (requestError: unknown) => active && setError(requestError),
-    );
+    // An event or an answer carries the balance as of its own transaction, and two can cross: a slow
+    // answer settling after a later change would leave the older balance shown. So each is shown at
+    // once and then read again, one read at a time, the last one started after the last change seen.
+    let reading = false;
+    let again = false;
+    const read = () => {
+      if (!active) return;
+      if (reading) {
+        again = true;
+        return;
+      }
+      reading = true;
+      gateway
+        .request(BalancesDocument, { userId })
+        .then(
+          (data) => active && setRows(data.balances),
+          (requestError: unknown) => active && setError(requestError),
+        )
+        .finally(() => {
+          reading = false;
+          if (again) {
+            again = false;
+            read();
+          }
+        });
+    };
+    reread.current = read;
+    read();
     return () => {
       active = false;
       stopWatching();

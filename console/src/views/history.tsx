@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { Dialog, ErrorNote, ErrorText } from '../components';
 import type { AdjustmentStatus, HistoryRecordFragment } from '../gql/graphql';
+import { csvRecordCount } from '../lib/csv';
 import { actorText, atLeast, formatAmount, formatTime } from '../lib/format';
 import { asGatewayError, GatewayError } from '../lib/gateway';
 import { outcomeOf, SubmissionKey } from '../lib/submission';
@@ -93,7 +94,7 @@ export function History({ userId, changes }: { userId: string; changes: number }
     try {
       const { adjustmentsCsv } = await gateway.request(HistoryCsvQuery, { userId, status: status || null });
       download(`history-${userId}${status ? `-${status}` : ''}.csv`, adjustmentsCsv);
-      setExporting(`Exported ${Math.max(0, adjustmentsCsv.split('\r\n').filter(Boolean).length - 1)} rows.`);
+      setExporting(`Exported ${csvRecordCount(adjustmentsCsv)} rows.`);
     } catch (exportError) {
       setExporting(undefined);
       setError(exportError);
