@@ -32,6 +32,23 @@ export function tracesProtocol(env: TracingEnv): OtlpProtocol {
 }
 
 /**
+ * The endpoint the exporter will use (the traces variable first), checked: the exporter takes a value that is
+ * not a URL for its localhost default, and one of another scheme fails each export, both without a word.
+ */
+export function tracesEndpoint(env: TracingEnv): string {
+  const name = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT';
+  const endpoint = env[name]?.trim() ?? '';
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(endpoint).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol === 'http:' || protocol === 'https:') return endpoint;
+  throw new TracingConfigError(`${name} ${JSON.stringify(endpoint)} is not an http:// or https:// URL (e.g. http://otel-collector:4318)`);
+}
+
+/**
  * The service name: OTEL_SERVICE_NAME, else a `service.name` in OTEL_RESOURCE_ATTRIBUTES (the SDK reads
  * both), else this gateway's own name rather than the SDK's `unknown_service:node`.
  */
@@ -86,6 +103,7 @@ export interface Tracing {
  * outside any traced request (probes, start-up, sweeps) make no spans of their own (`requireParentSpan`).
  */
 export function createTracing(env: TracingEnv): Tracing {
+  tracesEndpoint(env);
   const fastify = fastifyInstrumentation();
   const sdk = new NodeSDK({
     serviceName: serviceName(env),
