@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { BulkClient, START } from './helpers/bulk';
 import { ensureBuilt, GatewayProcess, startGatewayProcess, tryParse } from './helpers/gateway-process';
@@ -167,6 +168,25 @@ describeWithRedis('tracing (OpenTelemetry over OTLP/HTTP)', () => {
     expect(audit).toMatchObject({ trace_id: traceId });
     expect(byId.has(String(audit?.span_id))).toBe(true);
 
+    await stop(gateway);
+  }, 90_000);
+
+  it('names a server span by its route, never by a path no route matched (one name per attacker-chosen path)', async () => {
+    const gateway = await start({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '50', CONSOLE_DIR: join(__dirname, 'fixtures', 'console-dist') });
+    const unrouted = `/no-such-path/${randomUUID()}`;
+    expect((await fetch(`${gateway.url}${unrouted}`)).status).toBe(404);
+    expect((await fetch(`${gateway.url}/console/customers/user_1`)).status).toBe(200);
+    const server = () => receiver.spans().filter((span) => span.kind === SPAN_KIND.SERVER);
+    await waitFor(() => server().length >= 2, 10_000, 'both server spans');
+    expect(server().map((span) => [span.name, span.attributes['http.route']])).toEqual(
+      expect.arrayContaining([
+        ['GET', undefined],
+        ['GET /console/*', '/console/*'],
+      ]),
+    );
+    expect(receiver.spans().filter((span) => span.name.includes(unrouted))).toEqual([]);
+    // The console's spans name its plugin, not the plugin function's source text.
+    expect(receiver.raw()).not.toContain('addHook');
     await stop(gateway);
   }, 90_000);
 

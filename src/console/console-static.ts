@@ -48,8 +48,9 @@ export class ConsoleStatic implements OnModuleInit {
     const root = this.config.consoleDir;
     const built = existsSync(join(root, 'index.html'));
     if (!built) this.logger.warn(`The support console is not built (no ${join(root, 'index.html')}): /console/ answers console_not_built. Run npm run build.`);
+    // Named: Fastify labels the plugin's hooks (and their trace spans) with its function's name, else its source.
     void fastify.register(
-      async (instance) => {
+      async function supportConsole(instance) {
         instance.addHook('onRequest', (_request, reply, done) => {
           void reply.headers({ 'content-security-policy': CONSOLE_CSP, 'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer' });
           done();

@@ -27,8 +27,12 @@ export const HISTORY_CSV_COLUMNS = [
 
 type Cell = { text: string | null } | { number: number | null } | { time: Date | null };
 
-/** A cell a spreadsheet would run as a formula (OWASP "CSV injection"): =, +, -, @, a tab or a carriage return first. */
-const FORMULA_START = /^[=+\-@\t\r]/;
+/**
+ * A cell a spreadsheet would run as a formula (OWASP "CSV injection"): =, +, -, @ first, also after blanks
+ * (which spreadsheets skip) and in their full-width forms (which CJK-locale Excel reads as the ASCII ones),
+ * or a tab, CR, LF or NUL first.
+ */
+const FORMULA_START = /^[\s\0]*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]|^[\t\r\n\0]/;
 
 /**
  * One CSV field as RFC 4180 writes it: quoted when it holds a comma, a quote, CR or LF, quotes doubled. A text

@@ -54,7 +54,7 @@ export class JournalResolver {
   }
 
   @Query(() => String, {
-    description: `A customer's whole history as CSV (RFC 4180, header row, newest first), read in pages on the server: one call, one unit of the reads budget. At most ${HISTORY_CSV_MAX_ROWS} rows (else export_too_large). A text cell beginning with =, +, -, @, tab or CR is prefixed with '.`,
+    description: `A customer's whole history as CSV (RFC 4180, header row, newest first), read in pages on the server: one call, one unit of the reads budget. At most ${HISTORY_CSV_MAX_ROWS} rows (else export_too_large). A text cell beginning with =, +, -, @ (after blanks too, or full-width), tab, CR or LF is prefixed with '.`,
   })
   @Roles('VIEWER')
   @RateLimit('reads')

@@ -3,7 +3,7 @@ import { SamplingDecision, type ReadableSpan, type SpanExporter } from '@opentel
 import { tracingRequested } from './index';
 import { PrivateValuesFilter, withoutPrivateValues } from './private-values';
 import { GraphQLOnlyInRequests, samplerFromEnv } from './sampler';
-import { DEFAULT_SERVICE_NAME, serviceName, tracesProtocol, TracingConfigError } from './tracing';
+import { DEFAULT_SERVICE_NAME, serviceName, tracesEndpoint, tracesProtocol, TracingConfigError } from './tracing';
 
 describe('tracing configuration', () => {
   it('is on with an OTLP endpoint (general or traces) unless OTEL_SDK_DISABLED=true', () => {
@@ -20,6 +20,19 @@ describe('tracing configuration', () => {
     expect(tracesProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' })).toBe('http/json');
     expect(tracesProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf' })).toBe('http/protobuf');
     expect(() => tracesProtocol({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' })).toThrow(TracingConfigError);
+  });
+
+  it('refuses an endpoint that is not an http(s) URL, rather than exporting nowhere without a word', () => {
+    expect(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: ' http://collector:4318 ' })).toBe('http://collector:4318');
+    expect(tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'https://collector/v1/traces' })).toBe(
+      'https://collector/v1/traces',
+    );
+    for (const endpoint of ['not-a-url', 'collector:4318', 'ftp://collector:4318', '//collector:4318']) {
+      expect(() => tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint })).toThrow(
+        `OTEL_EXPORTER_OTLP_ENDPOINT ${JSON.stringify(endpoint)} is not an http:// or https:// URL`,
+      );
+    }
+    expect(() => tracesEndpoint({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'collector/v1/traces' })).toThrow(TracingConfigError);
   });
 
   it('names the service credits-admin-gateway unless OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES do', () => {

@@ -32,6 +32,23 @@ export function tracesProtocol(env: TracingEnv): OtlpProtocol {
 }
 
 /**
+ * The endpoint the exporter will use (the traces variable first), checked: the exporter takes a value that is
+ * not a URL for its localhost default, and one of another scheme fails each export, both without a word.
+ */
+export function tracesEndpoint(env: TracingEnv): string {
+  const name = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim() ? 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT' : 'OTEL_EXPORTER_OTLP_ENDPOINT';
+  const endpoint = env[name]?.trim() ?? '';
+  let protocol: string | undefined;
+  try {
+    protocol = new URL(endpoint).protocol;
+  } catch {
+    protocol = undefined;
+  }
+  if (protocol === 'http:' || protocol === 'https:') return endpoint;
+  throw new TracingConfigError(`${name} ${JSON.stringify(endpoint)} is not an http:// or https:// URL (e.g. http://otel-collector:4318)`);
+}
+
+/**
  * The service name: OTEL_SERVICE_NAME, else a `service.name` in OTEL_RESOURCE_ATTRIBUTES (the SDK reads
  * both), else this gateway's own name rather than the SDK's `unknown_service:node`.
  */
@@ -51,10 +68,16 @@ function pathOf(url: string): string {
   return query === -1 ? url : url.slice(0, query);
 }
 
+/** `POST /graphql`: the route, never a path no route matched (any caller could mint a span name per request). */
+function spanName(prefix: string, request: FastifyRequest): string {
+  const route = request.routeOptions.url;
+  return route === undefined ? prefix : `${prefix} ${route}`;
+}
+
 /**
  * The server span of each request, made by @fastify/otel (instrumentation-http's own incoming spans are
- * off, so there is one server span, named `POST /graphql`). `url.path` loses its query string: a GET's may
- * carry a document and its variables. Hook spans are off; the handler span stays, as it is what puts
+ * off, so there is one server span, named `POST /graphql`, or `GET` alone where no route matched).
+ * `url.path` loses its query string: a GET's may carry a document and its variables. Hook spans are off; the handler span stays, as it is what puts
  * the route handler (and so the GraphQL operation) in the request's context after the body is read.
  */
 export function fastifyInstrumentation(): FastifyOtelInstrumentation {
@@ -63,12 +86,12 @@ export function fastifyInstrumentation(): FastifyOtelInstrumentation {
     recordExceptions: true,
     ignorePaths: (route) => UNTRACED_PATHS.has(pathOf(route.url)),
     lifecycleHook: (span, info) => {
-      if (info.hookName === 'handler') span.updateName(`handler ${info.request.routeOptions.url ?? pathOf(info.request.url)}`);
+      if (info.hookName === 'handler') span.updateName(spanName('handler', info.request));
     },
     requestHook: (span, request: FastifyRequest) => {
       span.setAttribute('url.path', pathOf(request.url));
       span.setAttribute('http.request.id', request.id);
-      span.updateName(`${request.method} ${request.routeOptions.url ?? pathOf(request.url)}`);
+      span.updateName(spanName(request.method, request));
       const { traceId, spanId, traceFlags } = span.spanContext();
       if (traceFlags & TraceFlags.SAMPLED) Object.assign(request.raw, { [REQUEST_TRACE]: { trace_id: traceId, span_id: spanId } });
     },
@@ -86,6 +109,7 @@ export interface Tracing {
  * outside any traced request (probes, start-up, sweeps) make no spans of their own (`requireParentSpan`).
  */
 export function createTracing(env: TracingEnv): Tracing {
+  tracesEndpoint(env);
   const fastify = fastifyInstrumentation();
   const sdk = new NodeSDK({
     serviceName: serviceName(env),
