@@ -85,7 +85,8 @@ async function serveBuilt(instance: FastifyInstance, root: string): Promise<void
     throw error;
   });
   // A view's URL (`/console/customers/user_1`) is not a file: the app's index.html answers it and its router
-  // shows the view. A missing asset, a file-like request or a dot segment is a 404, never the index.
+  // shows the view (a user id may hold a dot, so `/console/x.js` is a view too). A missing file under
+  // assets/, or a dot segment, is a 404, never the index.
   instance.setNotFoundHandler((request, reply) => {
     if ((request.method !== 'GET' && request.method !== 'HEAD') || !isViewPath(request.url)) {
       return sendError(request, reply, Errors.consoleFileNotFound());

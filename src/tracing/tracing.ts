@@ -5,7 +5,7 @@ import { GraphQLInstrumentation } from '@opentelemetry/instrumentation-graphql';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { IORedisInstrumentation } from '@opentelemetry/instrumentation-ioredis';
 import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import { NodeSDK, resources } from '@opentelemetry/sdk-node';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import { TraceFlags } from '@opentelemetry/api';
 import type { FastifyRequest } from 'fastify';
@@ -113,6 +113,8 @@ export function createTracing(env: TracingEnv): Tracing {
   const fastify = fastifyInstrumentation();
   const sdk = new NodeSDK({
     serviceName: serviceName(env),
+    // OTEL_RESOURCE_ATTRIBUTES and the host; not the process detector, which exports the command line.
+    resourceDetectors: [resources.envDetector, resources.hostDetector],
     sampler: new GraphQLOnlyInRequests(samplerFromEnv(env)),
     // Batched as OTEL_BSP_* say (the SDK's default batch processor).
     traceExporter: new PrivateValuesFilter(traceExporter(env)),
