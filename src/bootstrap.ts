@@ -35,6 +35,7 @@ export function httpAdapter(config: Pick<AppConfig, 'trustProxy' | 'requestBodyT
     genReqId: genRequestId,
     trustProxy: config.trustProxy === false || config.trustProxy === 0 ? false : trustFunction(config.trustProxy),
     clientErrorHandler: clientErrors.handle,
+    frameworkErrors: clientErrors.frameworkError,
   });
   const fastify = adapter.getInstance();
   // Before any hook or route, so that every request's hooks and handler run inside its server span.

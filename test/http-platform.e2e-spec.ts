@@ -84,6 +84,23 @@ describe('the HTTP platform for a route added to the app', () => {
     expect([response.status, payload.errors[0].extensions]).toEqual([status, { code, status, requestId: response.headers['x-request-id'] }]);
   });
 
+  it.each(['/graphql%', '/console/%zz', '/probe%C0'])(
+    "refuses %s, a URL Fastify's router cannot decode, from the catalogue with the request id and without echoing it",
+    async (path) => {
+      await start();
+      const response = await request(app.getHttpServer()).get(path);
+      expect(response.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+      expect([response.status, JSON.parse(response.text)]).toEqual([
+        400,
+        {
+          errors: [
+            { message: 'bad_request: the URL is not valid percent-encoding', extensions: { code: 'bad_request', status: 400, requestId: response.headers['x-request-id'] } },
+          ],
+        },
+      ]);
+    },
+  );
+
   it('refuses a /graphql body declared in a charset other than UTF-8, instead of reading it garbled', async () => {
     await start();
     const send = (contentType: string) =>

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -60,6 +61,17 @@ export class ClientErrorResponder {
     const pending = this.latest.get(socket);
     if (pending && !pending.writableFinished) pending.once('close', () => this.refuse(socket, refusal, requestId));
     else this.refuse(socket, refusal, requestId);
+  };
+
+  /**
+   * Fastify's `frameworkErrors`: its router refuses a URL it cannot decode (`/graphql%`) or a path segment
+   * over its length limit before any hook runs. The catalogue's 400 with the request id, counted; the
+   * path is not echoed (Fastify's own answer quotes it).
+   */
+  readonly frameworkError = (error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply): void => {
+    const refusal = Errors.badRequest(error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'a segment of the URL is too long' : 'the URL is not valid percent-encoding');
+    this.refused?.inc({ code: refusal.code });
+    void reply.header('x-request-id', request.id).code(refusal.status).type('application/json; charset=utf-8').send(errorBody(refusal, request.id));
   };
 
   private refuse(socket: Duplex, refusal: GatewayError, requestId: string): void {
