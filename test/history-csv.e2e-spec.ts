@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { HISTORY_CSV_COLUMNS } from '../src/journal/history-csv';
-import { HISTORY_CSV_MAX_ROWS } from '../src/journal/journal.resolver';
+import { HISTORY_CSV_MAX_CHARS, HISTORY_CSV_MAX_ROWS } from '../src/journal/journal.resolver';
 import { errorCode, type GraphQLClient } from './helpers/graphql-client';
 import { describeWithPostgres, TEST_DATABASE_URL } from './helpers/postgres';
 import { startApp, useEmulatorApp, type TestApp } from './helpers/test-app';
@@ -62,17 +62,17 @@ async function exportCsv(client: GraphQLClient, userId: string, status?: string)
 }
 
 /** `count` APPLIED records for `userId` written straight into the app's journal, one second apart, the newest at index 1. */
-async function seedJournal(app: TestApp, userId: string, count: number): Promise<void> {
+async function seedJournal(app: TestApp, userId: string, count: number, reasonLength = 0): Promise<void> {
   const client = new Client({ connectionString: TEST_DATABASE_URL });
   await client.connect();
   try {
     const schema = (app.config.database as { schema: string }).schema;
     await client.query(
       `insert into "${schema}".adjustments (id, idempotency_key, fingerprint, user_id, currency, amount, reason, status, balance, upstream_key, actor_name, actor_role, created_at, settled_at)
-       select 'seed_' || $1 || '_' || i, 'seed-key-' || $1 || '-' || i, 'fp', $1, 'CRD', i, 'seeded ' || i, 'APPLIED', i, 'rc-seed-' || $1 || '-' || i, 'admin', 'ADMIN',
+       select 'seed_' || $1 || '_' || i, 'seed-key-' || $1 || '-' || i, 'fp', $1, 'CRD', i, 'seeded ' || i || repeat('r', $3::int), 'APPLIED', i, 'rc-seed-' || $1 || '-' || i, 'admin', 'ADMIN',
               now() - make_interval(secs => i), now() - make_interval(secs => i)
        from generate_series(1, $2::int) as i`,
-      [userId, count],
+      [userId, count, reasonLength],
     );
   } finally {
     await client.end();
@@ -149,6 +149,20 @@ describeWithPostgres('adjustmentsCsv: a customer history export', () => {
     await seedJournal(ctx.app, userId, HISTORY_CSV_MAX_ROWS + 1);
     const response = await ctx.app.client.query(CSV, { userId });
     expect([response.status, errorCode(response), response.body.data]).toEqual([422, 'export_too_large', null]);
+  });
+
+  it(`refuses an export over ${HISTORY_CSV_MAX_CHARS / 1024 / 1024} MiB of text with 422 export_too_large, well under the row limit`, async () => {
+    const userId = user('wide');
+    // Reasons at their 500-character limit: about 600 characters a row.
+    const count = Math.ceil(HISTORY_CSV_MAX_CHARS / 500);
+    await seedJournal(ctx.app, userId, count, 490);
+    expect(count).toBeLessThan(HISTORY_CSV_MAX_ROWS);
+    const response = await ctx.app.client.query(CSV, { userId });
+    expect([response.status, errorCode(response), response.body.errors?.[0]?.message]).toEqual([
+      422,
+      'export_too_large',
+      'export_too_large: more than 32 MiB of text; narrow the export with status',
+    ]);
   });
 
   it('refuses a malformed userId with invalid_argument before reading anything', async () => {

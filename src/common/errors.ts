@@ -52,7 +52,7 @@ export const ERROR_CATALOGUE = {
     status: 422,
     message: 'not_reversible: only an APPLIED adjustment that is not itself a reversal can be reversed',
   },
-  export_too_large: { status: 422, message: 'export_too_large: the export has more rows than one call may return; narrow it with a filter' },
+  export_too_large: { status: 422, message: 'export_too_large: the export is larger than one call may return; narrow it with a filter' },
   console_not_built: {
     status: 503,
     message: 'console_not_built: the support console has not been built on this server; run npm run build (or set CONSOLE_DIR)',
@@ -155,7 +155,7 @@ export const Errors = {
       { field: 'adjustmentId', adjustmentStatus },
     ),
   shuttingDown: () => new GatewayError('shutting_down', undefined, { retryAfterSeconds: 1 }),
-  exportTooLarge: (maxRows: number) => new GatewayError('export_too_large', `export_too_large: more than ${maxRows} rows; narrow the export with status`, { field: 'userId' }),
+  exportTooLarge: (beyond: string) => new GatewayError('export_too_large', `export_too_large: ${beyond}; narrow the export with status`, { field: 'userId' }),
   consoleNotBuilt: () => new GatewayError('console_not_built'),
   consoleFileNotFound: () => new GatewayError('not_found', 'not_found: the console has no file at that path', { field: 'path' }),
 };

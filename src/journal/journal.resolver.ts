@@ -11,6 +11,8 @@ import { toRecordModel } from './record-model';
 
 /** The most rows one export returns: the whole answer is one GraphQL string, held in memory until sent. */
 export const HISTORY_CSV_MAX_ROWS = 100_000;
+/** The export's text is held whole (a GraphQL String): bounded so one export cannot take the process's memory. */
+export const HISTORY_CSV_MAX_CHARS = 32 * 1024 * 1024;
 const EXPORT_PAGE_SIZE = 1_000;
 
 /** History without RevenueCat access: one adjustment, or pages of them, newest first. */
@@ -54,7 +56,7 @@ export class JournalResolver {
   }
 
   @Query(() => String, {
-    description: `A customer's whole history as CSV (RFC 4180, header row, newest first), read in pages on the server: one call, one unit of the reads budget. At most ${HISTORY_CSV_MAX_ROWS} rows (else export_too_large). A text cell beginning with =, +, -, @ (after blanks too, or full-width), tab, CR or LF is prefixed with '.`,
+    description: `A customer's whole history as CSV (RFC 4180, header row, newest first), read in pages on the server: one call, one unit of the reads budget. At most ${HISTORY_CSV_MAX_ROWS} rows and ${HISTORY_CSV_MAX_CHARS / 1024 / 1024} MiB of text (else export_too_large). A text cell beginning with =, +, -, @ (after blanks too, or full-width), tab, CR or LF is prefixed with '.`,
   })
   @Roles('VIEWER')
   @RateLimit('reads')
@@ -63,10 +65,16 @@ export class JournalResolver {
       const now = new Date();
       const lines = [HISTORY_CSV_HEADER];
       let rows = 0;
+      let chars = HISTORY_CSV_HEADER.length;
       for await (const page of this.journal.pages({ userId, status: status ? [status] : undefined }, EXPORT_PAGE_SIZE)) {
         rows += page.length;
-        if (rows > HISTORY_CSV_MAX_ROWS) throw Errors.exportTooLarge(HISTORY_CSV_MAX_ROWS);
-        for (const record of page) lines.push(historyCsvLine(record, now));
+        if (rows > HISTORY_CSV_MAX_ROWS) throw Errors.exportTooLarge(`more than ${HISTORY_CSV_MAX_ROWS} rows`);
+        for (const record of page) {
+          const line = historyCsvLine(record, now);
+          chars += line.length;
+          if (chars > HISTORY_CSV_MAX_CHARS) throw Errors.exportTooLarge(`more than ${HISTORY_CSV_MAX_CHARS / 1024 / 1024} MiB of text`);
+          lines.push(line);
+        }
       }
       return lines.join('');
     });
