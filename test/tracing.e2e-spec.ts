@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import request from 'supertest';
 import { RevenueCatEmulator } from '../emulator/revenuecat-emulator';
 import { BulkClient, START } from './helpers/bulk';
 import { ensureBuilt, GatewayProcess, startGatewayProcess, tryParse } from './helpers/gateway-process';
@@ -176,8 +177,8 @@ describeWithRedis('tracing (OpenTelemetry over OTLP/HTTP)', () => {
   it('names a server span by its route, never by a path no route matched (one name per attacker-chosen path)', async () => {
     const gateway = await start({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_BSP_SCHEDULE_DELAY: '50', CONSOLE_DIR: join(__dirname, 'fixtures', 'console-dist') });
     const unrouted = `/no-such-path/${randomUUID()}`;
-    expect((await fetch(`${gateway.url}${unrouted}`)).status).toBe(404);
-    expect((await fetch(`${gateway.url}/console/customers/user_1`)).status).toBe(200);
+    expect((await request(gateway.url).get(unrouted)).status).toBe(404);
+    expect((await request(gateway.url).get('/console/customers/user_1')).status).toBe(200);
     const server = () => receiver.spans().filter((span) => span.kind === SPAN_KIND.SERVER);
     await waitFor(() => server().length >= 2, 10_000, 'both server spans');
     expect(server().map((span) => [span.name, span.attributes['http.route']])).toEqual(
