@@ -5,10 +5,10 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Client, Pool, type ClientConfig } from 'pg';
+import { Client, Pool, type ClientConfig, type PoolClient as CheckedOutClient } from 'pg';
 import type { DatabaseConfig } from '../config/app-config';
 import { lockDataDirectory, type DataDirectoryLock } from './data-dir-lock';
-import { DatabaseUnavailableError, SessionRefusedError } from './database-errors';
+import { DatabaseUnavailableError, isDatabaseUnavailable, SessionRefusedError } from './database-errors';
 import { createPgliteDirectory, hasDatabase, pgliteStartParams } from './pglite-directory';
 import * as schema from './schema';
 
@@ -84,7 +84,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
 
   const pool = new Pool({
     ...connection,
-    Client: PoolClient,
+    Client: SessionClient,
     max: options.maxConnections ?? 10,
     statement_timeout: statementTimeoutMs,
     // The server cannot cancel a statement it never received (network gone): the client stops waiting too.
@@ -92,10 +92,10 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
     idle_in_transaction_session_timeout: statementTimeoutMs * 2,
     idleTimeoutMillis: 30_000,
   });
-  // An idle connection that dies is reported here too; PoolClient has logged it already, and the pool drops it.
+  // An idle connection that dies is reported here too; SessionClient has logged it already, and the pool drops it.
   pool.on('error', () => undefined);
 
-  const db: Database = drizzlePg({ client: pool, schema });
+  const db: Database = withOwnTransactions(drizzlePg({ client: pool, schema }), pool);
   let closed = false;
   return {
     kind: 'postgres',
@@ -115,12 +115,41 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
 }
 
 /**
+ * drizzle's handle over the pool, with `transaction` run on a connection checked out here. drizzle's own
+ * pooled transaction sends BEGIN before the `try` that releases its connection, so a BEGIN that fails (a
+ * connection lost while idle, a failover) keeps that connection checked out for good: the pool shrinks by
+ * one each time and `pool.end()` never returns; and it returns a connection to the pool after a client-side
+ * query timeout, with its statement still running (drizzle-orm issues 6023 and 6114, open). Here drizzle
+ * runs the transaction on the one connection, and the connection is always released: destroyed when the
+ * failure says it may be unusable. Everything else is drizzle's handle, unchanged.
+ */
+function withOwnTransactions(db: Database, pool: Pool): Database {
+  const sessions = new WeakMap<CheckedOutClient, Database>();
+  const transaction: Database['transaction'] = async (work, config) => {
+    const client = await pool.connect();
+    let unusable: Error | undefined;
+    try {
+      let session = sessions.get(client);
+      if (!session) sessions.set(client, (session = drizzlePg({ client, schema })));
+      return await session.transaction(work, config);
+    } catch (error) {
+      if (isDatabaseUnavailable(error)) unusable = error instanceof Error ? error : new Error('database unavailable');
+      throw error;
+    } finally {
+      client.release(unusable);
+    }
+  };
+  return Object.assign(Object.create(db) as Database, { transaction });
+}
+
+/**
  * A pool connection that handles its own `'error'` from the start: pg-pool listens only while a client is
  * idle, so a session the server ends mid-transaction (57P01 on a failover, pg_terminate_backend) would
  * otherwise be an unhandled `'error'` that ends the process. The client then fails its next statement as
  * unavailable and the pool discards it. A session that cannot be opened is a SessionRefusedError.
  */
-class PoolClient extends Client {
+// Not named "...Pool...": drizzle takes any client whose class name holds "Pool" for a pool.
+class SessionClient extends Client {
   constructor(config?: ClientConfig) {
     super(config);
     let lost = false;
