@@ -97,7 +97,10 @@ describeWithPostgres('bulk jobs in the console, in Chromium', () => {
       const status = page.getByRole('status').filter({ hasText: /^applied / });
       await status.waitFor(WAIT);
       expect(await status.textContent()).toBe('applied 0 of 3, failed 0, pending 3');
-      expect(await page.getByRole('table', { name: 'Items' }).locator('tbody').getByRole('row').count()).toBe(3);
+      const itemRows = page.getByRole('table', { name: 'Items' }).locator('tbody').getByRole('row');
+      // The items load after the job's counts: wait for the third row before counting them.
+      await itemRows.nth(2).waitFor(WAIT);
+      expect(await itemRows.count()).toBe(3);
       const created = (await jobs()).find((job) => job.id === id);
       expect(created).toMatchObject({ status: 'DRAFT', total: 3, applied: 0 });
       await expectCleanView(watched, app.url);
