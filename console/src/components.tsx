@@ -56,3 +56,14 @@ export function Dialog({ title, onClose, children }: { title: string; onClose: (
     </dialog>
   );
 }
+
+/** A table body's own notice while its rows load (and nothing failed), or when there are none. */
+export function TableNotice({ rows, failed, columns, empty }: { rows: readonly unknown[] | undefined; failed: boolean; columns: number; empty: ComponentChildren }) {
+  if (rows === undefined && failed) return null;
+  if (rows !== undefined && rows.length > 0) return null;
+  return (
+    <tr>
+      <td colSpan={columns}>{rows === undefined ? 'Loading…' : empty}</td>
+    </tr>
+  );
+}

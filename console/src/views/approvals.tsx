@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { Dialog, ErrorNote, ErrorText, Link } from '../components';
+import { Dialog, ErrorNote, ErrorText, Link, TableNotice } from '../components';
 import type { PendingApprovalsQuery } from '../gql/graphql';
 import { actorText, atLeast, formatAmount, formatTime, timeLeft } from '../lib/format';
 import { asGatewayError, GatewayError } from '../lib/gateway';
@@ -104,16 +104,7 @@ export function ApprovalsView() {
             </tr>
           </thead>
           <tbody>
-            {requests === undefined && !error && (
-              <tr>
-                <td colSpan={7}>Loading…</td>
-              </tr>
-            )}
-            {requests?.length === 0 && (
-              <tr>
-                <td colSpan={7}>No approval requests are waiting.</td>
-              </tr>
-            )}
+            <TableNotice rows={requests} failed={!!error} columns={7} empty="No approval requests are waiting." />
             {requests?.map((request) => {
               const canDecide = mayDecide && !isRequester(me, request);
               return (

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { ErrorNote, ErrorText, Link } from '../components';
+import { ErrorNote, ErrorText, Link, TableNotice } from '../components';
 import type { BulkJobFragment } from '../gql/graphql';
 import { parseBulkItems, type LineError } from '../lib/csv';
 import { actorText, atLeast, formatTime } from '../lib/format';
@@ -51,16 +51,7 @@ export function BulkJobsView() {
               </tr>
             </thead>
             <tbody>
-              {jobs === undefined && !error && (
-                <tr>
-                  <td colSpan={6}>Loading…</td>
-                </tr>
-              )}
-              {jobs?.length === 0 && (
-                <tr>
-                  <td colSpan={6}>No bulk jobs yet.</td>
-                </tr>
-              )}
+              <TableNotice rows={jobs} failed={!!error} columns={6} empty="No bulk jobs yet." />
               {jobs?.map((job) => (
                 <tr key={job.id}>
                   <td>

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ErrorNote } from '../components';
+import { ErrorNote, TableNotice } from '../components';
 import type { BalancesQuery } from '../gql/graphql';
 import { atLeast, formatAmount } from '../lib/format';
 import { hrefOf, navigate } from '../lib/router';
@@ -76,16 +76,7 @@ export function CustomerView({ userId, focusUserId }: { userId?: string; focusUs
                   </tr>
                 </thead>
                 <tbody>
-                  {balances.rows === undefined && !balances.error && (
-                    <tr>
-                      <td colSpan={3}>Loading…</td>
-                    </tr>
-                  )}
-                  {balances.rows?.length === 0 && (
-                    <tr>
-                      <td colSpan={3}>No currencies.</td>
-                    </tr>
-                  )}
+                  <TableNotice rows={balances.rows} failed={!!balances.error} columns={3} empty="No currencies." />
                   {balances.rows?.map((row) => (
                     <tr key={row.currency}>
                       <td>

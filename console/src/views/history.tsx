@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { Dialog, ErrorNote, ErrorText } from '../components';
+import { Dialog, ErrorNote, ErrorText, TableNotice } from '../components';
 import type { AdjustmentStatus, HistoryRecordFragment } from '../gql/graphql';
 import { csvRecordCount } from '../lib/csv';
 import { actorText, atLeast, formatAmount, formatTime } from '../lib/format';
@@ -151,16 +151,7 @@ export function History({ userId, changes }: { userId: string; changes: number }
             </tr>
           </thead>
           <tbody>
-            {rows === undefined && !error && (
-              <tr>
-                <td colSpan={8}>Loading…</td>
-              </tr>
-            )}
-            {rows?.length === 0 && (
-              <tr>
-                <td colSpan={8}>No adjustments{status ? ` with status ${status}` : ''}.</td>
-              </tr>
-            )}
+            <TableNotice rows={rows} failed={!!error} columns={8} empty={<>No adjustments{status ? ` with status ${status}` : ''}.</>} />
             {rows?.map((row) => (
               <HistoryRow key={row.id} row={row} canAct={canAct} onReverse={() => setReversing(row)} onRetried={setNotice} replaceRow={replaceRow} />
             ))}

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { ErrorNote, ErrorText } from '../components';
+import { ErrorNote, ErrorText, TableNotice } from '../components';
 import type { OperatorRole, OperatorsQuery } from '../gql/graphql';
 import { actorText, atLeast, formatAmount, formatTime } from '../lib/format';
 import { asGatewayError, GatewayError } from '../lib/gateway';
@@ -96,16 +96,7 @@ export function OperatorsView() {
               </tr>
             </thead>
             <tbody>
-              {operators === undefined && !error && (
-                <tr>
-                  <td colSpan={8}>Loading…</td>
-                </tr>
-              )}
-              {operators?.length === 0 && (
-                <tr>
-                  <td colSpan={8}>No operators yet: create the first one above.</td>
-                </tr>
-              )}
+              <TableNotice rows={operators} failed={!!error} columns={8} empty="No operators yet: create the first one above." />
               {operators?.map((operator) => (
                 <tr key={operator.id}>
                   <td>{operator.name}</td>
